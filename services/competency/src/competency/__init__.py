@@ -1,0 +1,1 @@
+"""Kompas ASN competency service."""

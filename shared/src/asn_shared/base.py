@@ -1,0 +1,32 @@
+"""What every service has: its database, telemetry, ``GET /health`` and ``GET /metrics``."""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from werkzeug.wrappers import Response
+
+from . import metrics
+from .dependencies import Database, Telemetry
+from .entrypoints import api
+
+
+class ServiceBase:
+    """Base class of the suite's nameko services; a subclass sets ``name``."""
+
+    name: str
+    db = Database()
+    telemetry = Telemetry()
+
+    @api("GET", "/health")
+    def health(self, request):
+        checks = self.db.health()
+        healthy = all(state == "ok" for state in checks.values())
+        return (200 if healthy else 503), {"status": "ok" if healthy else "down", "checks": checks}
+
+    @api("GET", "/metrics")
+    def metrics(self, request):
+        try:
+            metrics.OUTBOX_BACKLOG.labels(self.name).set(self.db.outbox_backlog())
+        except Exception:  # noqa: BLE001 - a scrape must answer even when the database is down
+            pass
+        return Response(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

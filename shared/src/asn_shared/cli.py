@@ -1,0 +1,99 @@
+"""``asn-admin``: operate the suite's services from the command line.
+
+Services are found through the ``asn.services`` entry point group, so each installed
+service package brings its own commands' targets:
+
+    asn-admin migrate [SERVICE ...]            bring databases to the newest schema
+    asn-admin declare-topology [SERVICE ...]   declare exchanges, queues and bindings
+    asn-admin relay SERVICE                    run an outbox relay on its own
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from importlib import import_module
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from kombu import Connection
+
+from . import config, migrations
+from .messaging import ConfirmingPublisher
+from .outbox import OutboxRelay
+from .persistence import make_engine
+from .topology import declare_service_topology
+
+
+def installed_services() -> dict[str, type]:
+    return {ep.name: ep.load() for ep in entry_points(group="asn.services")}
+
+
+def _services(names: list[str]) -> dict[str, type]:
+    available = installed_services()
+    unknown = sorted(set(names) - set(available))
+    if unknown:
+        raise SystemExit(
+            f"unknown service(s): {', '.join(unknown)}; installed: "
+            f"{', '.join(sorted(available)) or 'none'}"
+        )
+    return {name: available[name] for name in names} if names else available
+
+
+def migrations_of(service_cls: type) -> Path:
+    package = import_module(service_cls.__module__.rpartition(".")[0])
+    return Path(package.__file__).parent / "migrations"
+
+
+def migrate(names: list[str]) -> None:
+    for name, service_cls in _services(names).items():
+        migrations.upgrade(config.database_url(name), migrations_of(service_cls))
+        print(f"{name}: database at the newest schema")
+
+
+def declare(names: list[str]) -> None:
+    with Connection(config.amqp_uri()) as connection:
+        for name, service_cls in _services(names).items():
+            subscriptions = declare_service_topology(connection, service_cls, config.queue_type())
+            print(f"{name}: exchange {name}.events and {len(subscriptions)} handler queue(s)")
+
+
+def relay(name: str) -> None:
+    stop, wake = threading.Event(), threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: (stop.set(), wake.set()))
+    outbox = OutboxRelay(
+        make_engine(config.database_url(name), pool_size=1),
+        ConfirmingPublisher(config.amqp_uri()),
+        service=name,
+    )
+    outbox.run(stop, wake)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    parser = argparse.ArgumentParser(prog="asn-admin", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="run database migrations").add_argument(
+        "services", nargs="*", help="default: every installed service"
+    )
+    commands.add_parser("declare-topology", help="declare broker topology").add_argument(
+        "services", nargs="*", help="default: every installed service"
+    )
+    commands.add_parser("relay", help="run an outbox relay on its own").add_argument(
+        "service", help="the service whose outbox to relay"
+    )
+    args = parser.parse_args(argv)
+    if args.command == "migrate":
+        migrate(args.services)
+    elif args.command == "declare-topology":
+        declare(args.services)
+    else:
+        relay(args.service)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

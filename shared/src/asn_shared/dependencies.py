@@ -1,0 +1,131 @@
+"""nameko dependency providers: the database (with its outbox relay) and telemetry."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from kombu import Connection
+from nameko.extensions import DependencyProvider
+from sqlalchemy import text
+
+from . import config, logs, metrics
+from .events import Event
+from .messaging import ConfirmingPublisher
+from .outbox import OutboxRelay
+from .persistence import UnitOfWork, handle_once, make_engine, session_factory
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseAccess:
+    """What a service method sees as ``self.db``: units of work bound to the current call."""
+
+    def __init__(self, provider: Database, worker_ctx) -> None:
+        self._provider = provider
+        self._worker_ctx = worker_ctx
+
+    def unit_of_work(self, causation: Event | None = None) -> UnitOfWork:
+        data = self._worker_ctx.data
+        return UnitOfWork(
+            self._provider.sessions,
+            service=self._provider.service,
+            correlation_id=data.get("correlation_id"),
+            causation_id=causation.id if causation else None,
+            on_commit=self._provider.wake.set,
+        )
+
+    def handle_once(self, event: Event, use_case: Callable[[UnitOfWork, Event], Any]) -> bool:
+        """Apply ``use_case`` to ``event`` once for this handler, however often it arrives."""
+        handler = self._worker_ctx.entrypoint.method_name
+        consumer = f"{self._provider.service}.{handler}"
+        first = handle_once(self.unit_of_work(causation=event), event, consumer, use_case)
+        if not first:
+            metrics.EVENTS_HANDLED.labels(
+                self._provider.service, event.name, handler, "duplicate"
+            ).inc()
+            log.info("duplicate event ignored", extra={"consumer": consumer})
+        return first
+
+    def health(self) -> dict[str, str]:
+        return self._provider.health()
+
+    def outbox_backlog(self) -> int:
+        return self._provider.relay.backlog()
+
+
+class Database(DependencyProvider):
+    """SQLAlchemy engine for the service's own database, plus its outbox relay.
+
+    The relay runs as a background green thread in every replica; replicas share the outbox
+    safely (see :mod:`asn_shared.outbox`). A commit that wrote events wakes it at once.
+    """
+
+    def setup(self) -> None:
+        from psycogreen.eventlet import patch_psycopg
+
+        patch_psycopg()  # psycopg2 yields to the eventlet hub instead of blocking it
+        settings = self.container.config
+        self.service = self.container.service_name
+        logs.set_service(self.service)
+        url = settings.get("DATABASE_URL") or config.database_url(self.service)
+        self.engine = make_engine(url, pool_size=int(self.container.max_workers) + 2)
+        self.sessions = session_factory(self.engine)
+        self.amqp_uri = settings["AMQP_URI"]
+        self.relay = OutboxRelay(
+            self.engine,
+            ConfirmingPublisher(self.amqp_uri),
+            service=self.service,
+            batch_size=int(settings.get("OUTBOX_BATCH_SIZE", 500)),
+        )
+        self.poll_interval = float(settings.get("OUTBOX_POLL_INTERVAL", 0.5))
+        self.retention = timedelta(hours=float(settings.get("OUTBOX_RETENTION_HOURS", 168)))
+        self.stopping, self.wake = threading.Event(), threading.Event()
+
+    def start(self) -> None:
+        self._relay_thread = self.container.spawn_managed_thread(self._run_relay)
+
+    def _run_relay(self) -> None:
+        self.relay.prune(outbox_retention=self.retention, inbox_retention=self.retention * 4)
+        self.relay.run(self.stopping, self.wake, poll_interval=self.poll_interval)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+        self._relay_thread.wait()
+        self.engine.dispose()
+
+    def kill(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+        self.engine.dispose()
+
+    def get_dependency(self, worker_ctx) -> DatabaseAccess:
+        return DatabaseAccess(self, worker_ctx)
+
+    def health(self) -> dict[str, str]:
+        checks = {}
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - health reports, it does not raise
+            checks["database"] = f"down: {type(exc).__name__}"
+        try:
+            with Connection(self.amqp_uri, connect_timeout=2) as connection:
+                connection.ensure_connection(max_retries=1)
+            checks["broker"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["broker"] = f"down: {type(exc).__name__}"
+        return checks
+
+
+class Telemetry(DependencyProvider):
+    """Puts the call's correlation id and event id into every log line it writes."""
+
+    def worker_setup(self, worker_ctx) -> None:
+        logs.correlation_id.set(worker_ctx.data.get("correlation_id"))
+        logs.event_id.set(worker_ctx.data.get("event_id"))

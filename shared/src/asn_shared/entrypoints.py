@@ -1,0 +1,290 @@
+"""nameko entrypoints: ``subscribe`` for events, ``api`` for JSON over HTTP.
+
+``subscribe`` replaces nameko's ``event_handler``, whose failing handlers either drop the
+message or requeue it forever. Here a message is acknowledged only after its handler
+returned (and so after its transaction committed); a failure is retried after a growing
+delay, a bounded number of times, and then parked in the service's dead-letter queue with
+the reason. A message that can never be handled (not JSON, not a CloudEvent, unknown type
+or version, data that fails the schema) is parked at once. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from functools import partial
+from typing import Any
+
+from eventlet.event import Event as EventletEvent
+from kombu import Connection
+from kombu.pools import producers
+from marshmallow import ValidationError
+from nameko.exceptions import ContainerBeingKilled
+from nameko.messaging import Consumer, QueueConsumer
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+from . import config, metrics
+from .events import Event, InvalidEvent, parse_event, registry
+from .messaging import (
+    ATTEMPTS,
+    DEAD_LETTER_REASON,
+    ORIGINAL_QUEUE,
+    Subscription,
+    dead_letter_queue,
+    dead_letter_queue_name,
+    declare_topology,
+    retry_queue_name,
+)
+from .web import Problem, json_response, response_for
+
+log = logging.getLogger(__name__)
+
+REPUBLISHED_PROPERTIES = (
+    "content_type",
+    "content_encoding",
+    "message_id",
+    "type",
+    "timestamp",
+    "correlation_id",
+)
+
+
+class RawQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, but handing over undecoded messages.
+
+    kombu would otherwise decode bodies itself, and an undecodable body from a foreign
+    publisher would crash the consumer instead of reaching the dead-letter queue.
+    """
+
+    def get_consumers(self, consumer_cls, channel):
+        for provider in self._providers:
+            consumer = consumer_cls(
+                queues=[provider.queue],
+                on_message=partial(self.handle_message, provider, None),
+            )
+            consumer.qos(prefetch_count=self.prefetch_count)
+            self._consumers[provider] = consumer
+        return self._consumers.values()
+
+    def republish(
+        self, message, *, routing_key: str, headers: dict[str, Any], expiration: float | None = None
+    ) -> None:
+        """Publish a copy of ``message`` through the default exchange, confirmed."""
+        properties = {
+            k: message.properties[k]
+            for k in REPUBLISHED_PROPERTIES
+            if message.properties.get(k) is not None
+        }
+        connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
+        with producers[connection].acquire(block=True, timeout=10) as producer:
+            producer.publish(
+                message.body,
+                exchange="",
+                routing_key=routing_key,
+                headers=headers,
+                expiration=expiration,
+                delivery_mode=2,
+                retry=True,
+                **properties,
+            )
+
+
+class EventSubscriber(Consumer):
+    queue_consumer = RawQueueConsumer()
+
+    def __init__(self, event_name: str, version: int = 1, **kwargs: Any) -> None:
+        self.event_name = event_name
+        self.version = version
+        super().__init__(queue=None, **kwargs)
+
+    def subscription(self, service: str, queue_type: str) -> Subscription:
+        definition = registry.get(self.event_name, self.version)
+        return Subscription(
+            definition.producer, definition.name, service, self.method_name, queue_type
+        )
+
+    def setup(self) -> None:
+        settings = self.container.config
+        self.service = self.container.service_name
+        self.max_attempts = int(settings.get("EVENT_MAX_ATTEMPTS", 5))
+        self.retry_delay = float(settings.get("EVENT_RETRY_DELAY", 1.0))
+        queue_type = settings.get("QUEUE_TYPE") or config.queue_type()
+        subscription = self.subscription(self.service, queue_type)
+        with Connection(settings["AMQP_URI"]) as connection:
+            declare_topology(
+                connection,
+                subscriptions=[subscription],
+                dead_letter_queues=[dead_letter_queue(self.service, queue_type)],
+            )
+        self.queue = subscription.queue()
+        super().setup()
+
+    def _count(self, event_label: str, outcome: str) -> None:
+        metrics.EVENTS_HANDLED.labels(self.service, event_label, self.method_name, outcome).inc()
+
+    def handle_message(self, body, message) -> None:
+        try:
+            event = parse_event(message.body)
+        except InvalidEvent as exc:
+            self._park(message, str(exc), label=self.event_name)
+            return
+        if event.definition.name != self.event_name or event.definition.version != self.version:
+            # another version published side by side: this handler follows its own only
+            self._count(event.type, "skipped")
+            self.queue_consumer.ack_message(message)
+            return
+        context_data = {"correlation_id": event.correlation_id or event.id, "event_id": event.id}
+        handle_result = partial(self.handle_result, message, event, time.perf_counter())
+        try:
+            self.container.spawn_worker(
+                self, (event,), {}, context_data=context_data, handle_result=handle_result
+            )
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+    def handle_result(
+        self, message, event: Event, started: float, worker_ctx, result=None, exc_info=None
+    ):
+        labels = (self.service, event.name, self.method_name)
+        metrics.HANDLER_LATENCY.labels(*labels).observe(time.perf_counter() - started)
+        if exc_info is None:
+            self._count(event.name, "handled")
+            self.queue_consumer.ack_message(message)
+        else:
+            metrics.HANDLER_FAILURES.labels(*labels).inc()
+            self._retry_or_park(message, event, exc_info[1])
+        return result, exc_info
+
+    def _retry_or_park(self, message, event: Event, error: BaseException) -> None:
+        attempts = int(message.headers.get(ATTEMPTS, 0)) + 1
+        reason = f"{type(error).__name__}: {error}"
+        if attempts >= self.max_attempts:
+            self._park(
+                message,
+                f"failed {attempts} times; last error {reason}",
+                label=event.name,
+                attempts=attempts,
+            )
+            return
+        delay = self.retry_delay * 2 ** (attempts - 1)
+        headers = {**message.headers, ATTEMPTS: attempts, DEAD_LETTER_REASON: reason}
+        self._republish_then_ack(
+            message,
+            routing_key=retry_queue_name(self.queue.name),
+            headers=headers,
+            expiration=delay,
+        )
+        self._count(event.name, "retried")
+        log.warning(
+            "event handler failed, retrying in %.1fs",
+            delay,
+            extra={"attempt": attempts, "queue": self.queue.name, "reason": reason},
+        )
+
+    def _park(self, message, reason: str, *, label: str, attempts: int = 0) -> None:
+        headers = {
+            **message.headers,
+            DEAD_LETTER_REASON: reason,
+            ORIGINAL_QUEUE: self.queue.name,
+            ATTEMPTS: attempts,
+        }
+        self._republish_then_ack(
+            message, routing_key=dead_letter_queue_name(self.service), headers=headers
+        )
+        self._count(label, "dead_lettered")
+        log.error(
+            "message dead-lettered",
+            extra={
+                "queue": self.queue.name,
+                "reason": reason,
+                "message_id": message.properties.get("message_id"),
+            },
+        )
+
+    def _republish_then_ack(self, message, **publish: Any) -> None:
+        try:
+            self.queue_consumer.republish(message, **publish)
+        except Exception:
+            log.exception("could not republish a failed message; it stays on its queue")
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+
+
+subscribe = EventSubscriber.decorator
+
+
+class ProblemWsgiApp(WsgiApp):
+    """nameko's WSGI app, but unknown routes and methods answer in problem+json."""
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+            request.path_values = values
+            response = provider.handle_request(request)
+        except HTTPException as exc:
+            response = response_for(exc)
+        return response(environ, start_response)
+
+
+class ProblemWebServer(WebServer):
+    def get_wsgi_app(self):
+        return ProblemWsgiApp(self)
+
+    def context_data_from_headers(self, request):
+        return {"correlation_id": request.headers.get("X-Correlation-ID") or str(uuid.uuid4())}
+
+
+class JsonApi(HttpRequestHandler):
+    """``@api("GET", "/path")``: return a payload, ``(status, payload)`` or a Response.
+
+    Payloads are encoded as JSON; exceptions become problem+json (see :mod:`.web`).
+    """
+
+    server = ProblemWebServer()
+
+    def __init__(self, method: str, url: str, **kwargs: Any) -> None:
+        kwargs.setdefault("expected_exceptions", (Problem, ValidationError))
+        super().__init__(method, url, **kwargs)
+
+    def handle_request(self, request):
+        request.shallow = False
+        context_data = self.server.context_data_from_headers(request)
+        try:
+            args, kwargs = self.get_entrypoint_parameters(request)
+            self.check_signature(args, kwargs)
+            done = EventletEvent()
+            self.container.spawn_worker(
+                self,
+                args,
+                kwargs,
+                context_data=context_data,
+                handle_result=partial(self.handle_result, done),
+            )
+            response = self.response_from_result(done.wait())
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a problem response
+            response = response_for(exc, correlation_id=context_data["correlation_id"])
+        response.headers["X-Correlation-ID"] = context_data["correlation_id"]
+        metrics.HTTP_REQUESTS.labels(
+            self.container.service_name, request.method, self.url, response.status_code
+        ).inc()
+        return response
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        if result is None:
+            return Response(status=204)
+        if isinstance(result, tuple):
+            status, payload = result
+            return json_response(payload, status)
+        return json_response(result)
+
+
+api = JsonApi.decorator

@@ -1,0 +1,207 @@
+"""RabbitMQ plumbing with kombu and py-amqp: names, topology and confirmed publishing.
+
+Naming follows nameko, so nameko services and plain AMQP clients meet on the same objects:
+
+* ``<service>.events``: the durable topic exchange a service publishes to; routing key =
+  event name (``assessment.recorded``).
+* ``evt-<producer>-<event>--<consumer>.<method>``: the durable queue of one handler.
+* ``<queue>.retry``: where a failed message waits out its back-off; on expiry RabbitMQ
+  dead-letters it back to ``<queue>``.
+* ``<service>.dead-letter``: where messages are parked, with the reason, once retries are
+  exhausted or when they can never be handled (malformed, unknown type or version).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import amqp
+from kombu import Connection, Exchange, Queue
+
+from .events import exchange_name
+
+DEAD_LETTER_REASON = "x-dead-letter-reason"
+ATTEMPTS = "x-attempts"
+ORIGINAL_QUEUE = "x-original-queue"
+
+
+def event_exchange(service: str) -> Exchange:
+    # the same arguments as nameko's own event exchange, so either may declare it first
+    return Exchange(exchange_name(service), type="topic", durable=True, delivery_mode=2)
+
+
+def consumer_queue_name(producer: str, event_name: str, consumer: str, method: str) -> str:
+    return f"evt-{producer}-{event_name}--{consumer}.{method}"
+
+
+def retry_queue_name(queue: str) -> str:
+    return f"{queue}.retry"
+
+
+def dead_letter_queue_name(service: str) -> str:
+    return f"{service}.dead-letter"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One handler's queue, bound to the producer's exchange by event name."""
+
+    producer: str
+    event_name: str
+    consumer: str
+    method: str
+    queue_type: str = "classic"
+
+    @property
+    def queue_name(self) -> str:
+        return consumer_queue_name(self.producer, self.event_name, self.consumer, self.method)
+
+    def queue(self) -> Queue:
+        return Queue(
+            self.queue_name,
+            exchange=event_exchange(self.producer),
+            routing_key=self.event_name,
+            durable=True,
+            queue_arguments=_queue_arguments(self.queue_type),
+        )
+
+    def retry_queue(self) -> Queue:
+        # no consumer: messages expire (per-message TTL) back into the handler's queue
+        arguments = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": self.queue_name}
+        return Queue(
+            retry_queue_name(self.queue_name),
+            durable=True,
+            queue_arguments={**_queue_arguments(self.queue_type), **arguments},
+        )
+
+
+def dead_letter_queue(service: str, queue_type: str = "classic") -> Queue:
+    return Queue(
+        dead_letter_queue_name(service), durable=True, queue_arguments=_queue_arguments(queue_type)
+    )
+
+
+def _queue_arguments(queue_type: str) -> dict[str, Any]:
+    return {} if queue_type == "classic" else {"x-queue-type": queue_type}
+
+
+def declare_topology(
+    connection: Connection,
+    *,
+    publishes: Iterable[str] = (),
+    subscriptions: Iterable[Subscription] = (),
+    dead_letter_queues: Iterable[Queue] = (),
+) -> None:
+    """Declare exchanges, handler queues with their bindings, retry and dead-letter queues.
+
+    Idempotent: safe to run at every start and from the ``declare-topology`` command.
+    """
+    channel = connection.channel()
+    try:
+        for service in publishes:
+            event_exchange(service)(channel).declare()
+        for subscription in subscriptions:
+            subscription.queue()(channel).declare()
+            subscription.retry_queue()(channel).declare()
+        for queue in dead_letter_queues:
+            queue(channel).declare()
+    finally:
+        channel.close()
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    key: Any  # what the caller uses to recognise the confirmation
+    exchange: str
+    routing_key: str
+    body: bytes
+    properties: dict[str, Any]
+
+
+class PublishError(RuntimeError):
+    """The broker did not confirm a batch in time, or the connection failed."""
+
+
+class ConfirmingPublisher:
+    """Publishes batches on one channel with publisher confirms.
+
+    The whole batch is written before waiting, and the broker's (possibly ``multiple``) acks
+    are matched to delivery tags: much faster than waiting for each message in turn, and
+    still nothing is reported published that the broker did not confirm.
+    """
+
+    def __init__(self, amqp_uri: str, *, confirm_timeout: float = 30.0) -> None:
+        self._uri = amqp_uri
+        self._timeout = confirm_timeout
+        self._connection: Connection | None = None
+        self._channel: amqp.Channel | None = None
+        self._declared: set[str] = set()
+        self._next_tag = 1
+        self._unconfirmed: set[int] = set()
+        self._outcome: dict[int, bool] = {}
+
+    def publish(self, messages: Sequence[OutgoingMessage]) -> list[Any]:
+        """Publish; return the keys of the messages the broker confirmed."""
+        try:
+            return self._publish(messages)
+        except (OSError, amqp.exceptions.AMQPError) as exc:
+            self.close()
+            raise PublishError(str(exc)) from exc
+
+    def _publish(self, messages: Sequence[OutgoingMessage]) -> list[Any]:
+        channel = self._open_channel()
+        tags: dict[int, Any] = {}
+        for message in messages:
+            self._declare_exchange(channel, message.exchange)
+            channel.basic_publish(
+                amqp.Message(message.body, **message.properties),
+                exchange=message.exchange,
+                routing_key=message.routing_key,
+            )
+            tags[self._next_tag] = message.key
+            self._unconfirmed.add(self._next_tag)
+            self._next_tag += 1
+        while self._unconfirmed:
+            try:
+                self._connection.drain_events(timeout=self._timeout)
+            except TimeoutError:
+                raise PublishError(f"no confirm within {self._timeout}s") from None
+        return [key for tag, key in tags.items() if self._outcome.pop(tag)]
+
+    def _open_channel(self) -> amqp.Channel:
+        if self._channel is None:
+            self._connection = Connection(self._uri, heartbeat=0)
+            self._connection.ensure_connection(max_retries=1)
+            channel = self._connection.channel()
+            channel.confirm_select()
+            channel.events["basic_ack"].add(self._on_confirm(True))
+            channel.events["basic_nack"].add(self._on_confirm(False))
+            self._channel, self._next_tag = channel, 1
+            self._unconfirmed, self._outcome, self._declared = set(), {}, set()
+        return self._channel
+
+    def _on_confirm(self, confirmed: bool):
+        def record(delivery_tag: int, multiple: bool) -> None:
+            settled = (
+                [t for t in self._unconfirmed if t <= delivery_tag] if multiple else [delivery_tag]
+            )
+            for tag in settled:
+                self._unconfirmed.discard(tag)
+                self._outcome[tag] = confirmed
+
+        return record
+
+    def _declare_exchange(self, channel: amqp.Channel, name: str) -> None:
+        if name and name not in self._declared:
+            channel.exchange_declare(name, "topic", durable=True, auto_delete=False)
+            self._declared.add(name)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.release()
+            except Exception:  # noqa: BLE001 - closing a broken connection may fail again
+                pass
+        self._connection = self._channel = None

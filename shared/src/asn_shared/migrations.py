@@ -1,0 +1,55 @@
+"""Alembic migrations, run from code: the messaging tables, then the service's own tables.
+
+The outbox and inbox tables belong to this library and have their own version table, so a
+change to them is written once, here, and reaches every service with ``asn-admin migrate``.
+A service keeps its migrations in ``<package>/migrations`` with a three-line ``env.py``::
+
+    from asn_shared.migrations import run_env
+    from competency.models import metadata
+    run_env(metadata)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData, pool
+
+from .persistence import make_engine
+
+MESSAGING_MIGRATIONS = Path(__file__).parent / "messaging_migrations"
+MESSAGING_VERSION_TABLE = "asn_messaging_version"
+
+
+def alembic_config(
+    script_location: Path, url: str, version_table: str = "alembic_version"
+) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["version_table"] = version_table
+    return cfg
+
+
+def upgrade(url: str, service_migrations: Path | None = None) -> None:
+    """Bring a service database to the newest schema."""
+    command.upgrade(alembic_config(MESSAGING_MIGRATIONS, url, MESSAGING_VERSION_TABLE), "head")
+    if service_migrations is not None:
+        command.upgrade(alembic_config(service_migrations, url), "head")
+
+
+def run_env(target_metadata: MetaData | None) -> None:
+    """The body of every ``env.py``: run migrations online against ``sqlalchemy.url``."""
+    cfg = context.config
+    engine = make_engine(cfg.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            version_table=cfg.attributes.get("version_table", "alembic_version"),
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()

@@ -1,0 +1,183 @@
+"""SQLAlchemy 2 persistence shared by every service: engine, unit of work, outbox and inbox.
+
+A service's use cases take a :class:`UnitOfWork`: they change state through
+``uow.session``, announce what happened with ``uow.publish(...)`` and call
+``uow.commit()``. State and events are written in one transaction (the transactional
+outbox); a relay publishes the committed events afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    Identity,
+    Index,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    Uuid,
+    create_engine,
+    func,
+    insert,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from .events import Event, new_event, registry
+
+messaging_metadata = MetaData()
+
+outbox = Table(
+    "outbox",
+    messaging_metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("seq", BigInteger, Identity(), nullable=False, unique=True),
+    Column("exchange", Text, nullable=False),
+    Column("routing_key", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("published_at", DateTime(timezone=True)),
+)
+Index("outbox_unpublished", outbox.c.seq, postgresql_where=outbox.c.published_at.is_(None))
+
+inbox = Table(
+    "inbox",
+    messaging_metadata,
+    Column("consumer", Text, primary_key=True),
+    Column("event_id", Text, primary_key=True),
+    Column("event_type", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("inbox_received_at", inbox.c.received_at)
+
+
+def driver_url(url: str) -> str:
+    """Pin psycopg2: it cooperates with eventlet through psycogreen, where psycopg 3 blocks."""
+    scheme, _, rest = url.partition("://")
+    return f"postgresql+psycopg2://{rest}" if scheme in ("postgresql", "postgres") else url
+
+
+def make_engine(url: str, *, pool_size: int = 10, **options: Any) -> Engine:
+    if "poolclass" not in options:
+        options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(driver_url(url), **options)
+
+
+class ForeignEventError(ValueError):
+    """A service tried to publish an event type that another service owns."""
+
+
+class UnitOfWork:
+    """One database transaction: state changes plus the events that announce them.
+
+    ``on_commit`` is called after a commit that wrote events, so an in-process relay can
+    publish at once instead of waiting for its next poll.
+    """
+
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        *,
+        service: str,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._session_factory = session_factory
+        self.service = service
+        self.correlation_id = correlation_id
+        self.causation_id = causation_id
+        self._on_commit = on_commit
+        self.events: list[Event] = []
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._session_factory()
+        self.events = []
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.session.rollback()  # a no-op after commit
+        self.session.close()
+
+    def publish(
+        self,
+        name: str,
+        data: dict[str, Any],
+        *,
+        subject: str | None = None,
+        version: int | None = None,
+    ) -> Event:
+        """Write an event to the outbox; raises EventSchemaError if ``data`` does not fit."""
+        definition = registry.latest(name) if version is None else registry.get(name, version)
+        if definition.producer != self.service:
+            raise ForeignEventError(f"{self.service} cannot publish {definition.type}")
+        event = new_event(
+            definition,
+            data,
+            subject=subject,
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
+        )
+        self.session.execute(
+            insert(outbox).values(
+                id=event.id,
+                exchange=definition.exchange,
+                routing_key=definition.name,
+                type=event.type,
+                body=event.to_json(),
+                occurred_at=event.time,
+            )
+        )
+        self.events.append(event)
+        return event
+
+    def first_delivery(self, event: Event, consumer: str) -> bool:
+        """Record ``event`` as received by ``consumer``; False if it was already recorded.
+
+        Concurrent deliveries of the same event wait on the primary key, so exactly one
+        of them sees True.
+        """
+        inserted = self.session.execute(
+            pg_insert(inbox)
+            .values(consumer=consumer, event_id=event.id, event_type=event.type)
+            .on_conflict_do_nothing()
+        )
+        return inserted.rowcount == 1
+
+    def commit(self) -> None:
+        self.session.commit()
+        if self.events and self._on_commit is not None:
+            self._on_commit()
+        self.events = []
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        self.events = []
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def handle_once(
+    uow: UnitOfWork, event: Event, consumer: str, use_case: Callable[[UnitOfWork, Event], Any]
+) -> bool:
+    """Apply ``use_case`` to ``event`` exactly once per consumer, whatever the redeliveries.
+
+    The inbox row and the use case's effects commit together; returns False for a duplicate.
+    """
+    with uow:
+        if not uow.first_delivery(event, consumer):
+            return False
+        use_case(uow, event)
+        uow.commit()
+    return True

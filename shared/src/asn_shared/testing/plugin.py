@@ -1,0 +1,98 @@
+"""pytest fixtures: ``amqp_uri``, ``database``, ``run_service`` and the servers behind them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .infrastructure import Broker, DatabaseServer
+from .processes import ServiceProcess
+
+
+@pytest.fixture(scope="session")
+def _containers() -> Iterator[list]:
+    started: list = []
+    yield started
+    for container in started:
+        container.stop()
+
+
+@pytest.fixture(scope="session")
+def broker(_containers) -> Broker:
+    return Broker.discover(_containers)
+
+
+@pytest.fixture(scope="session")
+def database_server(_containers) -> Iterator[DatabaseServer]:
+    server = DatabaseServer.discover(_containers)
+    yield server
+    server.drop_templates()
+
+
+@pytest.fixture
+def vhost(broker: Broker) -> Iterator[str]:
+    """A RabbitMQ virtual host of this test's own: no queue or message leaks between tests."""
+    name = broker.create_vhost()
+    yield name
+    broker.delete_vhost(name)
+
+
+@pytest.fixture
+def amqp_uri(broker: Broker, vhost: str) -> str:
+    return broker.uri(vhost)
+
+
+@pytest.fixture
+def database(database_server: DatabaseServer) -> Iterator:
+    """``database(migrations=..., metadata=...)`` → the URL of a fresh database."""
+    created: list[str] = []
+
+    def create(migrations: Path | None = None, metadata=None) -> str:
+        created.append(database_server.create(migrations, metadata))
+        return created[-1]
+
+    yield create
+    for url in created:
+        database_server.drop(url)
+
+
+@pytest.fixture
+def run_service(amqp_uri: str, tmp_path: Path) -> Iterator:
+    """Start a service as a ``nameko run`` process and wait until ``/health`` answers 200.
+
+    ``run_service("competency", "competency.service:CompetencyService", config, database_url)``
+    Every process is stopped when the test ends.
+    """
+    processes: list[ServiceProcess] = []
+
+    def start(
+        service: str,
+        target: str,
+        config: Path,
+        database_url: str,
+        *,
+        env: dict[str, str] | None = None,
+        python_path: list[Path] = (),
+        wait_healthy: bool = True,
+    ) -> ServiceProcess:
+        environment = {
+            "AMQP_URI": amqp_uri,
+            f"{service.upper()}_DATABASE_URL": database_url,
+            **(env or {}),
+        }
+        process = ServiceProcess(
+            service,
+            target,
+            config,
+            environment,
+            tmp_path / f"{service}-{len(processes)}.log",
+            python_path,
+        )
+        processes.append(process)
+        return process.start(wait_healthy=wait_healthy)
+
+    yield start
+    for process in processes:
+        process.stop()

@@ -1,0 +1,22 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))  # sample_services, importable here and by the nameko processes
+
+
+@pytest.fixture
+def start_sample(run_service, database):
+    """Start ``pinger`` or ``sink`` (sample_services.py) as a real nameko process."""
+    import sample_services
+
+    def start(service: str, database_url: str | None = None, **options):
+        url = database_url or database(metadata=sample_services.metadata)
+        target = f"sample_services:{service.capitalize()}"
+        return run_service(
+            service, target, HERE / f"{service}.yaml", url, python_path=[HERE], **options
+        )
+
+    return start

@@ -1,0 +1,175 @@
+"""The reliability model, against a real RabbitMQ and PostgreSQL and services run by ``nameko run``."""
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from kombu import Connection, Exchange, Producer, Queue
+from sqlalchemy import func, insert, select
+
+from asn_shared.events import EventSchemaError
+from asn_shared.messaging import ATTEMPTS, DEAD_LETTER_REASON, ORIGINAL_QUEUE
+from asn_shared.persistence import UnitOfWork, make_engine, outbox, session_factory
+from asn_shared.topology import declare_service_topology
+
+from support import drain_queue, ping_counts, scalar, unpublished, wait_for, write_pings
+
+SINK_QUEUE = "evt-pinger-ping.sent--sink.on_ping"
+SINK_DEAD_LETTERS = "sink.dead-letter"
+
+
+def test_outbox_delivers_every_event_exactly_once_while_the_relay_is_killed(start_sample):
+    sink = start_sample("sink")
+    pinger = start_sample("pinger")
+    pinger_db, sink_db = pinger.env["PINGER_DATABASE_URL"], sink.env["SINK_DATABASE_URL"]
+
+    for batch in range(20):
+        write_pings(pinger_db, first=batch * 50, count=50)
+        if batch in (6, 13):
+            pinger.kill()  # kill -9, in the middle of relaying
+            time.sleep(0.3)
+            pinger.start()
+
+    wait_for(lambda: ping_counts(sink_db)[1] == 1000, timeout=60, what="1000 distinct pings")
+    time.sleep(1.0)  # let any late redelivery arrive, so a duplicate effect would show
+    assert ping_counts(sink_db) == (1000, 1000)
+    assert unpublished(pinger_db) == 0
+
+
+def test_event_published_before_its_consumer_ever_ran_is_handled_when_it_starts(
+    start_sample, amqp_uri, database
+):
+    import sample_services
+
+    with Connection(amqp_uri) as connection:
+        declare_service_topology(connection, sample_services.Sink)  # as the topology step does
+    pinger = start_sample("pinger")
+    write_pings(pinger.env["PINGER_DATABASE_URL"], first=0, count=10)
+    wait_for(lambda: unpublished(pinger.env["PINGER_DATABASE_URL"]) == 0, what="relay")
+
+    sink = start_sample("sink")
+    sink_db = sink.env["SINK_DATABASE_URL"]
+    wait_for(lambda: ping_counts(sink_db) == (10, 10), what="the sink to catch up")
+
+
+def test_failing_handler_is_retried_then_dead_lettered_and_the_next_message_flows(
+    start_sample, amqp_uri
+):
+    sink = start_sample("sink", env={"EVENT_MAX_ATTEMPTS": "3", "EVENT_RETRY_DELAY": "0.2"})
+    pinger = start_sample("pinger")
+    pinger_db, sink_db = pinger.env["PINGER_DATABASE_URL"], sink.env["SINK_DATABASE_URL"]
+
+    write_pings(pinger_db, first=7, count=1, fail=True)
+    write_pings(pinger_db, first=8, count=1)
+
+    parked = drain_queue(amqp_uri, SINK_DEAD_LETTERS, expect=1)
+    assert len(parked) == 1
+    headers = parked[0].headers
+    assert headers[ATTEMPTS] == 3
+    assert "ping 7 asked to fail" in headers[DEAD_LETTER_REASON]
+    assert headers[ORIGINAL_QUEUE] == SINK_QUEUE
+    assert json.loads(parked[0].body)["data"]["seq"] == 7
+    wait_for(lambda: ping_counts(sink_db) == (1, 1), what="the good ping")
+    assert "retrying" in sink.log()
+
+
+def test_malformed_and_unknown_version_messages_are_dead_lettered_and_logged(
+    start_sample, amqp_uri
+):
+    sink = start_sample("sink")
+    pinger = start_sample("pinger")
+    foreign_event = {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "urn:elsewhere",
+        "type": "id.kompasasn.pinger.ping.sent.v9",
+        "data": {"seq": 1},
+    }
+    with Connection(amqp_uri) as connection:
+        producer = Producer(connection, exchange=Exchange("pinger.events", "topic", durable=True))
+        producer.publish(
+            b"\xff{not json",
+            routing_key="ping.sent",
+            content_type="application/octet-stream",
+            content_encoding="binary",
+        )
+        producer.publish(
+            json.dumps(foreign_event),
+            routing_key="ping.sent",
+            content_type="application/cloudevents+json",
+            content_encoding="utf-8",
+        )
+
+    parked = drain_queue(amqp_uri, SINK_DEAD_LETTERS, expect=2)
+    reasons = sorted(message.headers[DEAD_LETTER_REASON] for message in parked)
+    assert len(reasons) == 2
+    assert reasons[0].startswith("body is not JSON")
+    assert reasons[1] == "unknown event type 'id.kompasasn.pinger.ping.sent.v9'"
+    assert sink.log().count('"message": "message dead-lettered"') == 2
+
+    write_pings(pinger.env["PINGER_DATABASE_URL"], first=1, count=1)
+    wait_for(lambda: ping_counts(sink.env["SINK_DATABASE_URL"]) == (1, 1), what="a good ping")
+    sink.wait_healthy(timeout=5)
+
+
+def test_two_relay_replicas_publish_each_row_exactly_once(amqp_uri, database):
+    import sample_services
+
+    pinger_db = database(metadata=sample_services.metadata)
+    write_pings(pinger_db, first=0, count=1000)
+    with Connection(amqp_uri) as connection:
+        listener = Queue(
+            "test-listener",
+            Exchange("pinger.events", "topic", durable=True),
+            routing_key="#",
+            durable=True,
+        )
+        listener(connection.channel()).declare()
+
+    env = {"AMQP_URI": amqp_uri, "PINGER_DATABASE_URL": pinger_db, "PYTHONWARNINGS": "ignore"}
+    relays = [
+        subprocess.Popen(
+            [sys.executable, "-m", "asn_shared.cli", "relay", "pinger"], env={**_environ(), **env}
+        )
+        for _ in range(2)
+    ]
+    try:
+        received = drain_queue(amqp_uri, "test-listener", expect=1000, timeout=60)
+        time.sleep(1.0)
+        received += drain_queue(amqp_uri, "test-listener", expect=1, timeout=0.5)
+    finally:
+        for relay in relays:
+            relay.terminate()
+            relay.wait(10)
+
+    ids = [message.properties["message_id"] for message in received]
+    assert len(ids) == 1000
+    assert len(set(ids)) == 1000
+    assert unpublished(pinger_db) == 0
+
+
+def test_event_failing_its_schema_is_refused_and_its_transaction_writes_nothing(database):
+    import sample_services
+
+    url = database(metadata=sample_services.metadata)
+    engine = make_engine(url, pool_size=1)
+    try:
+        with pytest.raises(EventSchemaError) as refused:
+            with UnitOfWork(session_factory(engine), service="pinger") as uow:
+                uow.session.execute(insert(sample_services.pings).values(seq=1, event_id="x"))
+                uow.publish("ping.sent", {"seq": -1})
+                uow.commit()
+        assert "seq" in refused.value.errors
+    finally:
+        engine.dispose()
+    assert scalar(url, select(func.count()).select_from(sample_services.pings)) == 0
+    assert scalar(url, select(func.count()).select_from(outbox)) == 0
+
+
+def _environ():
+    import os
+
+    return dict(os.environ)
