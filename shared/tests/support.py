@@ -3,6 +3,7 @@
 import time
 
 from kombu import Connection, Queue
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from asn_shared.persistence import UnitOfWork, make_engine, outbox, session_factory
@@ -71,3 +72,12 @@ def drain_queue(amqp_uri: str, queue: str, *, expect: int, timeout: float = 30.0
             taken.append(message)
         simple.close()
     return taken
+
+
+def metric(exposition: str, name: str, **labels: str) -> float | None:
+    """The value of one sample in a Prometheus text exposition, or None if absent."""
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    return None

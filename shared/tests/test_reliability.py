@@ -1,4 +1,4 @@
-"""The reliability model, against a real RabbitMQ and PostgreSQL and services run by ``nameko run``."""
+"""The reliability model, against real RabbitMQ and PostgreSQL, services run by ``nameko run``."""
 
 import json
 import subprocess
@@ -108,7 +108,11 @@ def test_malformed_and_unknown_version_messages_are_dead_lettered_and_logged(
     assert len(reasons) == 2
     assert reasons[0].startswith("body is not JSON")
     assert reasons[1] == "unknown event type 'id.kompasasn.pinger.ping.sent.v9'"
-    assert sink.log().count('"message": "message dead-lettered"') == 2
+    wait_for(
+        lambda: sink.log().count('"message": "message dead-lettered"') == 2,
+        timeout=5,
+        what="two dead-letter log lines",
+    )
 
     write_pings(pinger.env["PINGER_DATABASE_URL"], first=1, count=1)
     wait_for(lambda: ping_counts(sink.env["SINK_DATABASE_URL"]) == (1, 1), what="a good ping")

@@ -129,7 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if diff:
             sys.stderr.writelines(diff)
             print(
-                f"AsyncAPI document is out of date; regenerate with: {COMMAND} --output {args.check}",
+                "AsyncAPI document is out of date; regenerate with: "
+                f"{COMMAND} --output {args.check}",
                 file=sys.stderr,
             )
             return 1

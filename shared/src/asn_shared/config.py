@@ -10,7 +10,7 @@ def amqp_uri() -> str:
 
 
 def database_url(service: str) -> str:
-    """``<SERVICE>_DATABASE_URL``, e.g. ``COMPETENCY_DATABASE_URL``: each service its own database."""
+    """``<SERVICE>_DATABASE_URL`` (``COMPETENCY_DATABASE_URL``, ...): each its own database."""
     return os.environ.get(
         f"{service.upper()}_DATABASE_URL", f"postgresql://postgres@127.0.0.1:5432/{service}"
     )

@@ -89,8 +89,9 @@ class Database(DependencyProvider):
         self._relay_thread = self.container.spawn_managed_thread(self._run_relay)
 
     def _run_relay(self) -> None:
-        self.relay.prune(outbox_retention=self.retention, inbox_retention=self.retention * 4)
-        self.relay.run(self.stopping, self.wake, poll_interval=self.poll_interval)
+        self.relay.run(
+            self.stopping, self.wake, poll_interval=self.poll_interval, retention=self.retention
+        )
 
     def stop(self) -> None:
         self.stopping.set()

@@ -17,6 +17,7 @@ def set_service(name: str) -> None:
     _service["name"] = name
 
 
+EXPECTED = "(expected)"  # nameko's prefix for errors a client caused: no trace needed
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
@@ -34,7 +35,7 @@ class JsonFormatter(logging.Formatter):
             "event_id": event_id.get(),
         }
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
-        if record.exc_info:
+        if record.exc_info and not str(record.msg).startswith(EXPECTED):
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(
             {k: v for k, v in entry.items() if v is not None}, default=str, ensure_ascii=False

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import time
 from datetime import timedelta
 
 from sqlalchemy import Engine, delete, func, select, update
@@ -21,6 +21,8 @@ from .messaging import ConfirmingPublisher, OutgoingMessage
 from .persistence import inbox, outbox
 
 log = logging.getLogger(__name__)
+
+PRUNE_INTERVAL = 3600.0
 
 
 class OutboxRelay:
@@ -92,13 +94,20 @@ class OutboxRelay:
         wake: threading.Event,
         *,
         poll_interval: float = 0.5,
-        on_error: Callable[[Exception], None] | None = None,
+        retention: timedelta | None = None,
     ) -> None:
-        """Relay until ``stop`` is set; ``wake`` cuts a poll short when new rows were committed."""
-        backoff = poll_interval
+        """Relay until ``stop`` is set; ``wake`` cuts a poll short when new rows were committed.
+
+        With a ``retention``, published outbox rows (and inbox ids, kept four times longer)
+        are pruned once an hour.
+        """
+        backoff, next_prune = poll_interval, time.monotonic()
         while not stop.is_set():
             wake.clear()
             try:
+                if retention is not None and time.monotonic() >= next_prune:
+                    self.prune(outbox_retention=retention, inbox_retention=retention * 4)
+                    next_prune = time.monotonic() + PRUNE_INTERVAL
                 published = self.relay_batch()
                 backoff = poll_interval
             except Exception as exc:  # noqa: BLE001 - the relay must outlive broker and DB outages
@@ -108,8 +117,6 @@ class OutboxRelay:
                     type(exc).__name__,
                     exc,
                 )
-                if on_error is not None:
-                    on_error(exc)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue

@@ -1,5 +1,6 @@
 """The event contract: CloudEvents envelope, registry of versioned event types, schemas."""
 
+from . import catalog  # noqa: F401 - registers the suite's event types
 from .envelope import (
     CONTENT_TYPE,
     Event,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import EXCLUDE, ValidationError
+from marshmallow import EXCLUDE, Schema, ValidationError
 
 from .registry import EventDefinition, EventRegistry, UnknownEventType, registry
 
@@ -109,10 +109,7 @@ def new_event(
     unknown = sorted(set(data) - set(schema.dump_fields))
     if unknown:
         raise EventSchemaError(definition.type, {name: ["Unknown field."] for name in unknown})
-    try:
-        errors = schema.validate(schema.dump(data))
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise EventSchemaError(definition.type, {"_schema": [str(exc)]}) from exc
+    errors = schema.validate(_dump(schema, data, definition.type))
     if errors:
         raise EventSchemaError(definition.type, errors)
     return Event(
@@ -122,6 +119,20 @@ def new_event(
         correlation_id=correlation_id or str(uuid.uuid4()),
         causation_id=causation_id,
     )
+
+
+def _dump(schema: Schema, data: dict[str, Any], event_type: str) -> dict[str, Any]:
+    """Serialise ``data``; a value that cannot be serialised is reported by its field."""
+    try:
+        return schema.dump(data)
+    except (TypeError, ValueError, AttributeError):
+        errors = {}
+        for name, field_ in schema.dump_fields.items():
+            try:
+                field_.serialize(name, data)
+            except (TypeError, ValueError, AttributeError) as exc:
+                errors[field_.data_key or name] = [f"Cannot serialise: {exc}"]
+        raise EventSchemaError(event_type, errors) from None
 
 
 def parse_event(body: bytes, registry: EventRegistry = registry) -> Event:

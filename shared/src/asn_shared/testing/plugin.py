@@ -59,7 +59,7 @@ def database(database_server: DatabaseServer) -> Iterator:
 
 
 @pytest.fixture
-def run_service(amqp_uri: str, tmp_path: Path) -> Iterator:
+def run_service(amqp_uri: str, database, tmp_path: Path) -> Iterator:
     """Start a service as a ``nameko run`` process and wait until ``/health`` answers 200.
 
     ``run_service("competency", "competency.service:CompetencyService", config, database_url)``

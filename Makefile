@@ -1,0 +1,41 @@
+# Everyday commands. The virtual environment is .venv; PYTHON picks the interpreter (3.11).
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SERVICES := competency training budget notification
+PACKAGES := -e 'shared[test]' $(foreach s,$(SERVICES),-e services/$(s))
+
+.PHONY: install test lint format asyncapi check-asyncapi migrate topology run
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet $(PACKAGES) ruff==0.17.6 honcho==2.0.0
+	touch $@
+
+test: install  ## the whole test suite, against real RabbitMQ and PostgreSQL
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+asyncapi: install  ## regenerate the AsyncAPI document after changing an event type
+	$(PY) -m asn_shared.asyncapi --output docs/asyncapi.json
+
+check-asyncapi: install
+	$(PY) -m asn_shared.asyncapi --check docs/asyncapi.json
+
+migrate: install
+	$(VENV)/bin/asn-admin migrate
+
+topology: install
+	$(VENV)/bin/asn-admin declare-topology
+
+run: migrate topology  ## the four services on this machine, against local RabbitMQ and PostgreSQL
+	$(VENV)/bin/honcho start

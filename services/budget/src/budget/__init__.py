@@ -1,0 +1,1 @@
+"""Kompas ASN budget service: owns allocations, reservations and the append-only ledger."""

@@ -1,0 +1,1 @@
+"""Kompas ASN notification service: owns recipients, templates, subscriptions, delivery log."""

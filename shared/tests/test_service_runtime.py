@@ -1,0 +1,102 @@
+"""What every service gets from the library, seen from outside: HTTP problems, health,
+metrics, logs and duplicate suppression, against real RabbitMQ and PostgreSQL."""
+
+import json
+
+import requests
+from kombu import Connection, Exchange, Producer
+
+from asn_shared.events import new_event, registry
+
+from support import metric, ping_counts, unpublished, wait_for
+
+
+def test_invalid_requests_get_problem_details_naming_the_fields(start_sample):
+    pinger = start_sample("pinger")
+    url = f"{pinger.url}/pings"
+
+    invalid = requests.post(url, json={"first": -1, "colour": "red"})
+    assert invalid.status_code == 400
+    assert invalid.headers["Content-Type"] == "application/problem+json"
+    problem = invalid.json()
+    assert problem["status"] == 400 and problem["title"] == "Bad Request"
+    assert set(problem["errors"]) == {"first", "count", "colour"}
+    assert problem["errors"]["count"] == ["Missing data for required field."]
+
+    not_json = requests.post(url, data=b"{oops", headers={"Content-Type": "application/json"})
+    assert not_json.status_code == 400 and "not valid JSON" in not_json.json()["detail"]
+
+    wrong_type = requests.post(url, data=b"first=1", headers={"Content-Type": "text/plain"})
+    assert wrong_type.status_code == 400 and "Content-Type" in wrong_type.json()["detail"]
+
+    for method, path, status in (("GET", "/nowhere", 404), ("DELETE", "/pings", 405)):
+        response = requests.request(method, pinger.url + path)
+        assert response.status_code == status
+        assert response.headers["Content-Type"] == "application/problem+json"
+        assert response.json()["status"] == status
+
+    accepted = requests.post(url, json={"first": 0, "count": 3})
+    assert accepted.status_code == 202 and accepted.json() == {"accepted": 3}
+    wait_for(lambda: unpublished(pinger.env["PINGER_DATABASE_URL"]) == 0, what="the relay")
+    assert "Traceback" not in invalid.text + not_json.text
+
+
+def test_health_answers_503_naming_what_is_down(start_sample, database):
+    no_database = start_sample(
+        "pinger", "postgresql://postgres@127.0.0.1:1/none", wait_healthy=False
+    )
+    health = requests.get(f"{no_database.url}/health")
+    assert health.status_code == 503
+    assert health.json()["checks"]["database"].startswith("down")
+    assert health.json()["checks"]["broker"] == "ok"
+
+    import sample_services
+
+    no_broker = start_sample(
+        "pinger",
+        database(metadata=sample_services.metadata),
+        env={"AMQP_URI": "amqp://guest:guest@127.0.0.1:1/"},
+        wait_healthy=False,
+    )
+    health = requests.get(f"{no_broker.url}/health")
+    assert health.status_code == 503
+    assert health.json()["checks"] == {
+        "database": "ok",
+        "broker": health.json()["checks"]["broker"],
+    }
+    assert health.json()["checks"]["broker"].startswith("down")
+
+
+def test_a_redelivered_event_has_its_effect_once_and_shows_in_metrics_and_logs(
+    start_sample, amqp_uri
+):
+    sink = start_sample("sink")
+    event = new_event(registry.get("ping.sent", 1), {"seq": 42})
+    with Connection(amqp_uri) as connection:
+        producer = Producer(connection, exchange=Exchange("pinger.events", "topic", durable=True))
+        for _ in range(3):  # at-least-once delivery: the same event, three times
+            producer.publish(event.to_json(), routing_key="ping.sent", **event.amqp_properties())
+
+    sink_db = sink.env["SINK_DATABASE_URL"]
+    wait_for(
+        lambda: (
+            "duplicate event ignored" in sink.log()
+            and sink.log().count("duplicate event ignored") == 2
+        ),
+        what="two duplicates",
+    )
+    assert ping_counts(sink_db) == (1, 1)
+
+    metrics = requests.get(f"{sink.url}/metrics").text
+    labels = {"service": "sink", "event": "ping.sent", "handler": "on_ping"}
+    assert metric(metrics, "asn_events_handled_total", outcome="handled", **labels) == 3
+    assert metric(metrics, "asn_events_handled_total", outcome="duplicate", **labels) == 2
+    assert metric(metrics, "asn_event_handler_duration_seconds_count", **labels) == 3
+    assert metric(metrics, "asn_outbox_backlog", service="sink") == 0
+
+    duplicate_lines = [
+        json.loads(line) for line in sink.log().splitlines() if "duplicate event ignored" in line
+    ]
+    assert all(line["event_id"] == event.id for line in duplicate_lines)
+    assert all(line["correlation_id"] == event.correlation_id for line in duplicate_lines)
+    assert all(line["service"] == "sink" for line in duplicate_lines)
