@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from asn_shared import migrations
+
 SERVICES_DIR = Path(__file__).resolve().parents[1] / "services"
 SERVICES = {
     "competency": "CompetencyService",
@@ -40,3 +42,11 @@ def test_service_starts_and_answers_health_metrics_and_problems(
     assert missing.status_code == 404
     assert missing.headers["Content-Type"].startswith("application/problem+json")
     assert missing.json()["status"] == 404
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_migrations_build_exactly_the_tables_the_models_declare(service: str, database) -> None:
+    package = import_module(service)
+    models = import_module(f"{service}.models")
+    database_url = database(migrations=Path(package.__file__).parent / "migrations")
+    assert migrations.differences(database_url, models.metadata) == []

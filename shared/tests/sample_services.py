@@ -24,6 +24,10 @@ class PingRequest(Schema):
     fail = fields.Boolean(load_default=False)
 
 
+class PingAccepted(Schema):
+    accepted = fields.Integer(required=True)
+
+
 metadata = MetaData()
 pings = Table(
     "pings",
@@ -44,9 +48,18 @@ def record_ping(uow, event) -> None:
 
 
 class Pinger(ServiceBase):
+    """Sends pings through its outbox."""
+
     name = "pinger"
 
-    @api("POST", "/pings")
+    @api(
+        "POST",
+        "/pings",
+        summary="Send numbered pings",
+        request=PingRequest,
+        status=202,
+        response=PingAccepted,
+    )
     def post_pings(self, request):
         command = load_json(request, PingRequest())
         with self.db.unit_of_work() as uow:

@@ -5,6 +5,7 @@ import json
 
 import requests
 from kombu import Connection, Exchange, Producer
+from openapi_spec_validator import validate as validate_spec
 
 from asn_shared.events import new_event, registry
 
@@ -100,3 +101,18 @@ def test_a_redelivered_event_has_its_effect_once_and_shows_in_metrics_and_logs(
     assert all(line["event_id"] == event.id for line in duplicate_lines)
     assert all(line["correlation_id"] == event.correlation_id for line in duplicate_lines)
     assert all(line["service"] == "sink" for line in duplicate_lines)
+
+
+def test_openapi_document_is_valid_and_generated_from_the_request_schemas(start_sample):
+    pinger = start_sample("pinger")
+    document = requests.get(f"{pinger.url}/openapi.json").json()
+
+    validate_spec(document)
+    assert document["info"]["description"] == "Sends pings through its outbox."
+    assert set(document["paths"]) == {"/pings", "/health", "/metrics", "/openapi.json"}
+    post = document["paths"]["/pings"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    schema = document["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert set(schema["properties"]) == {"first", "count", "fail"}
+    assert set(schema["required"]) == {"first", "count"}
+    assert "202" in post["responses"]

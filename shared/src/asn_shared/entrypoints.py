@@ -242,14 +242,18 @@ class ProblemWebServer(WebServer):
 
 
 class JsonApi(HttpRequestHandler):
-    """``@api("GET", "/path")``: return a payload, ``(status, payload)`` or a Response.
+    """``@api("GET", "/path", ...)``: return a payload, ``(status, payload)`` or a Response.
 
-    Payloads are encoded as JSON; exceptions become problem+json (see :mod:`.web`).
+    Payloads are encoded as JSON; exceptions become problem+json (see :mod:`.web`). The
+    keyword arguments ``summary``, ``tags``, ``request``, ``query``, ``response``, ``many``
+    and ``status`` document the route in the service's OpenAPI document.
     """
 
     server = ProblemWebServer()
+    DOC_KEYS = ("summary", "tags", "request", "query", "response", "many", "status")
 
     def __init__(self, method: str, url: str, **kwargs: Any) -> None:
+        self.doc = {key: kwargs.pop(key) for key in self.DOC_KEYS if key in kwargs}
         kwargs.setdefault("expected_exceptions", (Problem, ValidationError))
         super().__init__(method, url, **kwargs)
 

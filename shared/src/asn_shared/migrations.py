@@ -14,7 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command, context
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, pool
 
 from .persistence import make_engine
@@ -53,3 +55,25 @@ def run_env(target_metadata: MetaData | None) -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+
+
+def differences(url: str, target_metadata: MetaData) -> list:
+    """What the models declare that the migrated database lacks (or has extra): empty if
+    the migrations and the models agree. The messaging tables are the library's own."""
+    engine = make_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            found = compare_metadata(MigrationContext.configure(connection), target_metadata)
+    finally:
+        engine.dispose()
+    ours = {"outbox", "inbox", MESSAGING_VERSION_TABLE, "alembic_version"}
+    return [change for change in found if _table_of(change) not in ours]
+
+
+def _table_of(change) -> str:
+    kind, subject, *rest = change[0] if isinstance(change, list) else change
+    if kind.endswith("_table"):
+        return subject.name
+    if hasattr(subject, "table"):  # an index or a constraint
+        return subject.table.name
+    return rest[0]  # (kind, schema, table, ...) for columns

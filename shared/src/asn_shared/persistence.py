@@ -20,12 +20,14 @@ from sqlalchemy import (
     Index,
     LargeBinary,
     MetaData,
+    Select,
     Table,
     Text,
     Uuid,
     create_engine,
     func,
     insert,
+    select,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -162,6 +164,15 @@ class UnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
         self.events = []
+
+
+def fetch_page(
+    session: Session, statement: Select, *, page: int, per_page: int
+) -> tuple[list[Any], int]:
+    """One page of ``statement``'s rows (ORM entities or rows) and the total count."""
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), total
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
@@ -93,3 +93,19 @@ def load_json(request: Request, schema: Schema, *, partial: bool = False) -> Any
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Problem(f"The body is not valid JSON: {exc}.") from None
     return schema.load(payload, partial=partial)
+
+
+def load_query(request: Request, schema: Schema) -> Any:
+    """Validate query parameters; invalid ones become a 400 problem naming them."""
+    return schema.load(request.args.to_dict())
+
+
+class PageQuery(Schema):
+    """``?page=1&per_page=50``; subclass it to add a list's filters."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+def page_response(items: list[Any], *, total: int, page: int, per_page: int) -> dict[str, Any]:
+    return {"items": items, "page": page, "per_page": per_page, "total": total}

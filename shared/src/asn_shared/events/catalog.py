@@ -114,3 +114,235 @@ class AssessmentRecorded(Schema):
     )
     jpm_method = fields.String(required=True, validate=validate.OneOf(("capped", "uncapped")))
     category = fields.Nested(JpmCategory, required=True)
+
+
+# --- training -----------------------------------------------------------------------------
+
+RUPIAH = validate.Range(min=0)
+FORMS = ("pendidikan", "klasikal", "nonklasikal")
+PROPOSAL_STATES = (
+    "pending_budget",
+    "approved",
+    "partially_approved",
+    "waitlisted",
+    "enrolled",
+    "completed",
+    "cancelled",
+)
+
+
+def rupiah(description: str, **options) -> fields.Integer:
+    """Money is whole rupiah: an integer, never a float."""
+    return fields.Integer(
+        validate=RUPIAH, metadata={"description": f"{description}, whole rupiah"}, **options
+    )
+
+
+class Batch(Schema):
+    batch_id = fields.UUID(required=True)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    place = fields.String(allow_none=True, metadata={"description": "None when online"})
+    online = fields.Boolean(required=True)
+
+
+class ProposalReason(Schema):
+    """Why an item was proposed: the gap it closes, or the 20 JP top-up."""
+
+    competency_code = fields.String(allow_none=True)
+    gap = fields.Float(allow_none=True)
+    rule = fields.String(
+        required=True, metadata={"description": "e.g. closes_gap, jp_top_up, cheaper_alternative"}
+    )
+
+
+class ProposalItem(Schema):
+    item_id = fields.UUID(required=True)
+    programme_code = fields.String(required=True)
+    programme_title = fields.String(required=True)
+    form = fields.String(required=True, validate=validate.OneOf(FORMS))
+    activity = fields.String(
+        allow_none=True, metadata={"description": "e.g. pelatihan teknis, e-learning, coaching"}
+    )
+    jp = fields.Integer(
+        required=True, validate=validate.Range(min=0), metadata={"description": "1 JP = 45 min"}
+    )
+    cost_rupiah = rupiah("cost per participant", required=True)
+    competency_codes = fields.List(fields.String(), required=True)
+    batch = fields.Nested(Batch, allow_none=True)
+    reasons = fields.List(fields.Nested(ProposalReason), required=True)
+
+
+class ProposalFacts(Schema):
+    """What every proposal event says of its proposal."""
+
+    proposal_id = fields.UUID(required=True)
+    employee_nip = fields.String(required=True, validate=NIP)
+    employee_name = fields.String(required=True)
+    unit_code = fields.String(required=True, metadata={"description": "the unit charged"})
+    fiscal_year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    status = fields.String(required=True, validate=validate.OneOf(PROPOSAL_STATES))
+
+
+@event_type("proposal.created", version=1, producer="training")
+class ProposalCreated(ProposalFacts):
+    """Development was proposed for an employee; it waits for the budget's answer."""
+
+    assessment_id = fields.UUID(allow_none=True)
+    supersedes = fields.UUID(allow_none=True, metadata={"description": "replaced proposal"})
+    items = fields.List(fields.Nested(ProposalItem), required=True, validate=validate.Length(min=1))
+    total_cost_rupiah = rupiah("sum of the items' costs", required=True)
+    total_jp = fields.Integer(required=True, validate=validate.Range(min=0))
+    jp_before = fields.Integer(
+        required=True,
+        validate=validate.Range(min=0),
+        metadata={"description": "JP already completed in the fiscal year"},
+    )
+
+
+@event_type("proposal.approved", version=1, producer="training")
+class ProposalApproved(ProposalFacts):
+    """The budget covered the proposal (status approved) or some of its items (partially)."""
+
+    approved_items = fields.List(fields.Nested(ProposalItem), required=True)
+    reserved_rupiah = rupiah("reserved for the approved items", required=True)
+
+
+@event_type("proposal.waitlisted", version=1, producer="training")
+class ProposalWaitlisted(ProposalFacts):
+    """Items the budget could not pay wait; a cheaper or free alternative may be proposed."""
+
+    waitlisted_items = fields.List(fields.Nested(ProposalItem), required=True)
+    reason = fields.String(required=True)
+    alternative_proposal_id = fields.UUID(allow_none=True)
+
+
+@event_type("proposal.cancelled", version=1, producer="training")
+class ProposalCancelled(ProposalFacts):
+    """A proposal was cancelled (by an operator, or superseded); its reservation is released."""
+
+    reason = fields.String(required=True)
+
+
+@event_type("enrollment.created", version=1, producer="training")
+class EnrollmentCreated(Schema):
+    """An employee was enrolled in a batch of a programme."""
+
+    enrollment_id = fields.UUID(required=True)
+    proposal_id = fields.UUID(allow_none=True)
+    employee_nip = fields.String(required=True, validate=NIP)
+    unit_code = fields.String(required=True)
+    programme_code = fields.String(required=True)
+    programme_title = fields.String(required=True)
+    form = fields.String(required=True, validate=validate.OneOf(FORMS))
+    jp = fields.Integer(required=True, validate=validate.Range(min=0))
+    batch = fields.Nested(Batch, required=True)
+
+
+@event_type("enrollment.completed", version=1, producer="training")
+class EnrollmentCompleted(Schema):
+    """Development was completed; its JP count toward the calendar year it ended in."""
+
+    enrollment_id = fields.UUID(required=True)
+    proposal_id = fields.UUID(
+        allow_none=True,
+        metadata={"description": "None when recorded directly, e.g. a seminar elsewhere"},
+    )
+    employee_nip = fields.String(required=True, validate=NIP)
+    unit_code = fields.String(required=True)
+    programme_code = fields.String(allow_none=True)
+    programme_title = fields.String(required=True)
+    form = fields.String(required=True, validate=validate.OneOf(FORMS))
+    activity = fields.String(allow_none=True)
+    jp = fields.Integer(required=True, validate=validate.Range(min=0))
+    started_on = fields.Date(required=True)
+    ended_on = fields.Date(required=True)
+    jp_year = fields.Integer(required=True, metadata={"description": "year of ended_on"})
+    competency_codes = fields.List(fields.String(), required=True)
+    cost_rupiah = rupiah("spent", required=True)
+
+
+# --- budget -------------------------------------------------------------------------------
+
+
+class BudgetPosition(Schema):
+    unit_code = fields.String(required=True)
+    fiscal_year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    allocated_rupiah = rupiah("allocated", required=True)
+    committed_rupiah = rupiah("reserved plus spent", required=True)
+    available_rupiah = rupiah("allocated minus committed", required=True)
+
+
+@event_type("budget.reserved", version=1, producer="budget")
+class BudgetReserved(BudgetPosition):
+    """Money was reserved for a proposal: all its items, or (partial) those listed."""
+
+    reservation_id = fields.UUID(required=True)
+    proposal_id = fields.UUID(required=True)
+    item_ids = fields.List(fields.UUID(), required=True)
+    rejected_item_ids = fields.List(fields.UUID(), required=True)
+    partial = fields.Boolean(required=True)
+    amount_rupiah = rupiah("reserved", required=True)
+
+
+@event_type("budget.rejected", version=1, producer="budget")
+class BudgetRejected(BudgetPosition):
+    """Nothing could be reserved for a proposal; says what was asked and what is left."""
+
+    proposal_id = fields.UUID(required=True)
+    item_ids = fields.List(fields.UUID(), required=True)
+    requested_rupiah = rupiah("requested", required=True)
+    reason = fields.String(
+        required=True, validate=validate.OneOf(("insufficient_funds", "no_allocation"))
+    )
+
+
+@event_type("budget.released", version=1, producer="budget")
+class BudgetReleased(BudgetPosition):
+    """A cancelled proposal's reservation went back to the unit's available budget."""
+
+    proposal_id = fields.UUID(required=True)
+    amount_rupiah = rupiah("released", required=True)
+
+
+@event_type("budget.spent", version=1, producer="budget")
+class BudgetSpent(BudgetPosition):
+    """Completed development turned (part of) a reservation into spending."""
+
+    proposal_id = fields.UUID(allow_none=True)
+    enrollment_id = fields.UUID(required=True)
+    amount_rupiah = rupiah("spent", required=True)
+
+
+@event_type("budget.threshold_reached", version=1, producer="budget")
+class BudgetThresholdReached(BudgetPosition):
+    """A unit's committed share of its allocation crossed a threshold (once per year each)."""
+
+    threshold_percent = fields.Integer(required=True, validate=validate.Range(min=1, max=100))
+
+
+# --- notification -------------------------------------------------------------------------
+
+CHANNELS = ("email", "webhook", "inbox")
+
+
+class Delivery(Schema):
+    delivery_id = fields.UUID(required=True)
+    source_event_id = fields.String(required=True)
+    source_event_type = fields.String(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    recipient = fields.String(required=True, metadata={"description": "NIP, address or URL"})
+    attempts = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+@event_type("notification.delivered", version=1, producer="notification")
+class NotificationDelivered(Delivery):
+    """A notification reached its recipient over one channel."""
+
+
+@event_type("notification.failed", version=1, producer="notification")
+class NotificationFailed(Delivery):
+    """A notification could not be delivered; ``parked`` once retries are exhausted."""
+
+    error = fields.String(required=True)
+    parked = fields.Boolean(required=True)
