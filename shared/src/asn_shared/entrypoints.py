@@ -43,6 +43,8 @@ from .web import Problem, json_response, response_for
 
 log = logging.getLogger(__name__)
 
+MAX_RETRY_DELAY = 300.0  # seconds; back-off doubles up to this
+
 REPUBLISHED_PROPERTIES = (
     "content_type",
     "content_encoding",
@@ -134,7 +136,7 @@ class EventSubscriber(Consumer):
             return
         if event.definition.name != self.event_name or event.definition.version != self.version:
             # another version published side by side: this handler follows its own only
-            self._count(event.type, "skipped")
+            self._count(event.name, "skipped")
             self.queue_consumer.ack_message(message)
             return
         context_data = {"correlation_id": event.correlation_id or event.id, "event_id": event.id}
@@ -170,7 +172,7 @@ class EventSubscriber(Consumer):
                 attempts=attempts,
             )
             return
-        delay = self.retry_delay * 2 ** (attempts - 1)
+        delay = min(self.retry_delay * 2 ** (attempts - 1), MAX_RETRY_DELAY)
         headers = {**message.headers, ATTEMPTS: attempts, DEAD_LETTER_REASON: reason}
         self._republish_then_ack(
             message,

@@ -119,28 +119,36 @@ class UnitOfWork:
         version: int | None = None,
     ) -> Event:
         """Write an event to the outbox; raises EventSchemaError if ``data`` does not fit."""
+        return self.publish_many(name, [(subject, data)], version=version)[0]
+
+    def publish_many(
+        self,
+        name: str,
+        items: list[tuple[str | None, dict[str, Any]]],
+        *,
+        version: int | None = None,
+    ) -> list[Event]:
+        """Write one event per ``(subject, data)`` with a single multi-row INSERT.
+
+        Every item is checked against the schema before anything is written.
+        """
         definition = registry.latest(name) if version is None else registry.get(name, version)
         if definition.producer != self.service:
             raise ForeignEventError(f"{self.service} cannot publish {definition.type}")
-        event = new_event(
-            definition,
-            data,
-            subject=subject,
-            correlation_id=self.correlation_id,
-            causation_id=self.causation_id,
-        )
-        self.session.execute(
-            insert(outbox).values(
-                id=event.id,
-                exchange=definition.exchange,
-                routing_key=definition.name,
-                type=event.type,
-                body=event.to_json(),
-                occurred_at=event.time,
+        events = [
+            new_event(
+                definition,
+                data,
+                subject=subject,
+                correlation_id=self.correlation_id,
+                causation_id=self.causation_id,
             )
-        )
-        self.events.append(event)
-        return event
+            for subject, data in items
+        ]
+        if events:
+            self.session.execute(insert(outbox), [_outbox_row(event) for event in events])
+            self.events.extend(events)
+        return events
 
     def first_delivery(self, event: Event, consumer: str) -> bool:
         """Record ``event`` as received by ``consumer``; False if it was already recorded.
@@ -177,6 +185,17 @@ def fetch_page(
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def _outbox_row(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "exchange": event.definition.exchange,
+        "routing_key": event.definition.name,
+        "type": event.type,
+        "body": event.to_json(),
+        "occurred_at": event.time,
+    }
 
 
 def handle_once(

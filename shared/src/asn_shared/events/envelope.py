@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError
+from marshmallow import Schema, ValidationError
 
 from .registry import EventDefinition, EventRegistry, UnknownEventType, registry
 
@@ -67,7 +67,7 @@ class Event:
             "type": self.type,
             "time": self.time.isoformat().replace("+00:00", "Z"),
             "datacontenttype": DATA_CONTENT_TYPE,
-            "data": self.definition.schema().dump(self.data),
+            "data": self.definition.writer.dump(self.data),
         }
         if self.subject is not None:
             body["subject"] = self.subject
@@ -105,7 +105,7 @@ def new_event(
     causation_id: str | None = None,
 ) -> Event:
     """Build an event, refusing data that does not fit the event's schema."""
-    schema = definition.schema()
+    schema = definition.writer
     unknown = sorted(set(data) - set(schema.dump_fields))
     if unknown:
         raise EventSchemaError(definition.type, {name: ["Unknown field."] for name in unknown})
@@ -153,7 +153,7 @@ def parse_event(body: bytes, registry: EventRegistry = registry) -> Event:
     except UnknownEventType as exc:
         raise InvalidEvent(str(exc)) from None
     try:
-        data = definition.schema(unknown=EXCLUDE).load(envelope.get("data") or {})
+        data = definition.reader.load(envelope.get("data") or {})
     except ValidationError as exc:
         raise InvalidEvent(
             f"{definition.type}: data does not match its schema: {exc.messages}"

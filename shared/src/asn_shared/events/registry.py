@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
-from marshmallow import Schema
+from marshmallow import EXCLUDE, Schema
 
 TYPE_PREFIX = "id.kompasasn"
 
@@ -35,6 +36,19 @@ class EventDefinition:
     @property
     def exchange(self) -> str:
         return exchange_name(self.producer)
+
+    @cached_property
+    def writer(self) -> Schema:
+        """The schema instance that checks and serialises data (strict: unknown fields refused).
+
+        Instances are reused: building one per event costs more than the event itself.
+        """
+        return self.schema()
+
+    @cached_property
+    def reader(self) -> Schema:
+        """The schema instance consumers load with: fields added later are ignored."""
+        return self.schema(unknown=EXCLUDE)
 
 
 def exchange_name(service: str) -> str:
