@@ -1,7 +1,411 @@
-"""The competency service's nameko entrypoints."""
+"""The competency service's nameko entrypoints: decode, call a use case, encode."""
+
+from __future__ import annotations
+
+import uuid
+
+from nameko.extensions import DependencyProvider
 
 from asn_shared.base import ServiceBase
+from asn_shared.entrypoints import api, subscribe
+from asn_shared.web import NotFound, Problem, load_json, load_query
+
+from . import assessments, domain, queries, use_cases
+from . import schemas as s
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class AssessmentRules(DependencyProvider):
+    """JPM arithmetic and category scheme from configuration; a bad value stops start-up."""
+
+    def setup(self) -> None:
+        settings = self.container.config
+        self.rules = domain.Rules(
+            jpm_method=str(settings.get("JPM_METHOD") or "capped"),
+            scheme=str(settings.get("JPM_SCHEME") or "memenuhi_syarat"),
+        )
+
+    def get_dependency(self, worker_ctx) -> domain.Rules:
+        return self.rules
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"{value} bukan id yang dikenal.") from None
+
+
+def _upload(request) -> tuple[bytes, str | None]:
+    """The file of a multipart upload (field ``file``) or the raw request body."""
+    if request.content_length and request.content_length > MAX_UPLOAD_BYTES:
+        raise Problem(f"Berkas lebih dari {MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise Problem("Unggahan multipart memerlukan bagian bernama 'file'.")
+        return upload.read(), upload.filename
+    content = request.get_data()
+    if not content:
+        raise Problem("Isi permintaan kosong: kirim berkas CSV atau XLSX.")
+    return content, None
 
 
 class CompetencyService(ServiceBase):
+    """Competency dictionary, job standards (jabatan), units, employees and assessments.
+
+    Computes each competency gap, the JPM (Job Person Match) and its category, and announces
+    employees (`employee.registered`, `employee.updated`) and results (`assessment.recorded`)
+    on the `competency.events` exchange. Keeps each employee's development history from
+    training's `enrollment.completed`. Texts for civil servants are in Bahasa Indonesia.
+    """
+
     name = "competency"
+    rules = AssessmentRules()
+
+    # --- dictionary -----------------------------------------------------------------------
+
+    @api(
+        "GET",
+        "/levels",
+        summary="Level labels 1-5",
+        tags=["dictionary"],
+        response=s.LevelLabelOut,
+        many=True,
+    )
+    def list_levels(self, request):
+        with self.db.unit_of_work() as uow:
+            return queries.level_labels(uow.session)
+
+    @api(
+        "GET",
+        "/competencies",
+        summary="List competencies",
+        tags=["dictionary"],
+        query=s.CompetencyQuery,
+        response=s.page_of(s.CompetencyOut),
+    )
+    def list_competencies(self, request):
+        query = load_query(request, s.CompetencyQuery())
+        with self.db.unit_of_work() as uow:
+            return queries.competencies(uow.session, query)
+
+    @api(
+        "POST",
+        "/competencies",
+        summary="Add a technical competency",
+        tags=["dictionary"],
+        request=s.CompetencyIn,
+        response=s.CompetencyOut,
+        status=201,
+    )
+    def create_competency(self, request):
+        data = load_json(request, s.CompetencyIn())
+        return 201, use_cases.create_competency(self.db.unit_of_work(), data)
+
+    @api(
+        "GET",
+        "/competencies/<code>",
+        summary="A competency with its levels",
+        tags=["dictionary"],
+        response=s.CompetencyOut,
+    )
+    def get_competency(self, request, code):
+        with self.db.unit_of_work() as uow:
+            return queries.competency(uow.session, code)
+
+    @api(
+        "PATCH",
+        "/competencies/<code>",
+        summary="Change a competency or level descriptions",
+        tags=["dictionary"],
+        request=s.CompetencyPatch,
+        response=s.CompetencyOut,
+    )
+    def update_competency(self, request, code):
+        changes = load_json(request, s.CompetencyPatch())
+        return use_cases.update_competency(self.db.unit_of_work(), code, changes)
+
+    @api(
+        "GET",
+        "/grade-defaults",
+        summary="Default required levels per jabatan kind and grade",
+        tags=["dictionary"],
+        response=s.GradeDefault,
+        many=True,
+    )
+    def list_grade_defaults(self, request):
+        with self.db.unit_of_work() as uow:
+            return queries.grade_defaults(uow.session)
+
+    @api(
+        "PUT",
+        "/grade-defaults",
+        summary="Set one default level (for new jabatan)",
+        tags=["dictionary"],
+        request=s.GradeDefault,
+        response=s.GradeDefault,
+    )
+    def set_grade_default(self, request):
+        data = load_json(request, s.GradeDefault())
+        return use_cases.set_grade_default(self.db.unit_of_work(), data)
+
+    # --- units ----------------------------------------------------------------------------
+
+    @api(
+        "GET",
+        "/units",
+        summary="List units",
+        tags=["units"],
+        query=s.UnitQuery,
+        response=s.page_of(s.UnitOut),
+    )
+    def list_units(self, request):
+        query = load_query(request, s.UnitQuery())
+        with self.db.unit_of_work() as uow:
+            return queries.units(uow.session, query)
+
+    @api(
+        "POST",
+        "/units",
+        summary="Create a unit",
+        tags=["units"],
+        request=s.UnitIn,
+        response=s.UnitOut,
+        status=201,
+    )
+    def create_unit(self, request):
+        data = load_json(request, s.UnitIn())
+        return 201, use_cases.create_unit(self.db.unit_of_work(), data)
+
+    @api("GET", "/units/<code>", summary="A unit", tags=["units"], response=s.UnitOut)
+    def get_unit(self, request, code):
+        with self.db.unit_of_work() as uow:
+            return queries.unit(uow.session, code)
+
+    @api(
+        "PATCH",
+        "/units/<code>",
+        summary="Rename or move a unit",
+        tags=["units"],
+        request=s.UnitPatch,
+        response=s.UnitOut,
+    )
+    def update_unit(self, request, code):
+        changes = load_json(request, s.UnitPatch())
+        return use_cases.update_unit(self.db.unit_of_work(), code, changes)
+
+    @api(
+        "GET",
+        "/units/<code>/gap-report",
+        summary="Employees below standard and mean gap per competency; JPM categories",
+        tags=["units"],
+        query=s.GapReportQuery,
+        response=s.GapReportOut,
+    )
+    def unit_gap_report(self, request, code):
+        query = load_query(request, s.GapReportQuery())
+        with self.db.unit_of_work() as uow:
+            return queries.gap_report(uow.session, code, query["include_sub_units"])
+
+    # --- jabatan --------------------------------------------------------------------------
+
+    @api(
+        "GET",
+        "/jabatan",
+        summary="List jabatan with their standards",
+        tags=["jabatan"],
+        query=s.JabatanQuery,
+        response=s.page_of(s.JabatanOut),
+    )
+    def list_jabatan(self, request):
+        query = load_query(request, s.JabatanQuery())
+        with self.db.unit_of_work() as uow:
+            return queries.jabatan_page(uow.session, query)
+
+    @api(
+        "POST",
+        "/jabatan",
+        summary="Create a jabatan; its standard starts at the grade defaults",
+        tags=["jabatan"],
+        request=s.JabatanIn,
+        response=s.JabatanOut,
+        status=201,
+    )
+    def create_jabatan(self, request):
+        data = load_json(request, s.JabatanIn())
+        return 201, use_cases.create_jabatan(self.db.unit_of_work(), data)
+
+    @api(
+        "GET",
+        "/jabatan/<code>",
+        summary="A jabatan with its standard",
+        tags=["jabatan"],
+        response=s.JabatanOut,
+    )
+    def get_jabatan(self, request, code):
+        with self.db.unit_of_work() as uow:
+            return queries.jabatan(uow.session, code)
+
+    @api(
+        "PATCH",
+        "/jabatan/<code>",
+        summary="Rename a jabatan or move it to another unit",
+        tags=["jabatan"],
+        request=s.JabatanPatch,
+        response=s.JabatanOut,
+    )
+    def update_jabatan(self, request, code):
+        changes = load_json(request, s.JabatanPatch())
+        return use_cases.update_jabatan(self.db.unit_of_work(), code, changes)
+
+    @api(
+        "PUT",
+        "/jabatan/<code>/standards/<competency_code>",
+        summary="Set the required level of one competency (adds a technical one)",
+        tags=["jabatan"],
+        request=s.StandardCellIn,
+        response=s.JabatanOut,
+    )
+    def set_standard(self, request, code, competency_code):
+        data = load_json(request, s.StandardCellIn())
+        return use_cases.set_standard(
+            self.db.unit_of_work(), code, competency_code, data["required_level"]
+        )
+
+    @api(
+        "DELETE",
+        "/jabatan/<code>/standards/<competency_code>",
+        summary="Remove a technical competency from a standard",
+        tags=["jabatan"],
+        response=s.JabatanOut,
+    )
+    def remove_standard(self, request, code, competency_code):
+        return use_cases.remove_standard(self.db.unit_of_work(), code, competency_code)
+
+    # --- employees ------------------------------------------------------------------------
+
+    @api(
+        "GET",
+        "/employees",
+        summary="List employees",
+        tags=["employees"],
+        query=s.EmployeeQuery,
+        response=s.page_of(s.EmployeeOut),
+    )
+    def list_employees(self, request):
+        query = load_query(request, s.EmployeeQuery())
+        with self.db.unit_of_work() as uow:
+            return queries.employees(uow.session, query)
+
+    @api(
+        "POST",
+        "/employees",
+        summary="Register an employee (publishes employee.registered)",
+        tags=["employees"],
+        request=s.EmployeeIn,
+        response=s.EmployeeOut,
+        status=201,
+    )
+    def register_employee(self, request):
+        data = load_json(request, s.EmployeeIn())
+        return 201, use_cases.register_employee(self.db.unit_of_work(), data)
+
+    @api(
+        "GET", "/employees/<nip>", summary="An employee", tags=["employees"], response=s.EmployeeOut
+    )
+    def get_employee(self, request, nip):
+        with self.db.unit_of_work() as uow:
+            return queries.employee(uow.session, nip)
+
+    @api(
+        "PATCH",
+        "/employees/<nip>",
+        summary="Change an employee (publishes employee.updated)",
+        tags=["employees"],
+        request=s.EmployeePatch,
+        response=s.EmployeeOut,
+    )
+    def update_employee(self, request, nip):
+        changes = load_json(request, s.EmployeePatch())
+        return use_cases.update_employee(self.db.unit_of_work(), "".join(nip.split()), changes)
+
+    @api(
+        "GET",
+        "/employees/<nip>/profile",
+        summary="Standard, latest assessment with gaps, JPM history, development and JP/year",
+        tags=["employees"],
+        response=s.ProfileOut,
+    )
+    def employee_profile(self, request, nip):
+        with self.db.unit_of_work() as uow:
+            return queries.profile(uow.session, nip)
+
+    # --- assessments ----------------------------------------------------------------------
+
+    @api(
+        "GET",
+        "/assessments",
+        summary="List assessments",
+        tags=["assessments"],
+        query=s.AssessmentQuery,
+        response=s.page_of(s.AssessmentOut),
+    )
+    def list_assessments(self, request):
+        query = load_query(request, s.AssessmentQuery())
+        with self.db.unit_of_work() as uow:
+            return queries.assessments(uow.session, query)
+
+    @api(
+        "POST",
+        "/assessments",
+        summary="Record one assessment (publishes assessment.recorded)",
+        tags=["assessments"],
+        request=s.AssessmentIn,
+        response=s.AssessmentOut,
+        status=201,
+    )
+    def record_assessment(self, request):
+        data = load_json(request, s.AssessmentIn())
+        return 201, assessments.record_assessment(self.db.unit_of_work(), self.rules, data)
+
+    @api(
+        "GET",
+        "/assessments/<assessment_id>",
+        summary="An assessment with its gaps",
+        tags=["assessments"],
+        response=s.AssessmentOut,
+    )
+    def get_assessment(self, request, assessment_id):
+        with self.db.unit_of_work() as uow:
+            return queries.assessment(uow.session, _uuid(assessment_id))
+
+    @api(
+        "POST",
+        "/assessment-imports",
+        summary="Import a CSV or XLSX file of results (body: the file, or multipart 'file'); "
+        "201 with the row report, 200 with the first report when the file was imported before",
+        tags=["assessments"],
+        query=s.ImportQuery,
+        response=s.ImportReport,
+        status=201,
+    )
+    def import_assessments(self, request):
+        query = load_query(request, s.ImportQuery())
+        content, uploaded_name = _upload(request)
+        created, report = assessments.import_assessments(
+            self.db.unit_of_work(),
+            self.rules,
+            content,
+            filename=query.get("filename") or uploaded_name,
+            fmt=query.get("format"),
+            first_row=query["first_row"],
+        )
+        return (201 if created else 200), report
+
+    # --- events in ------------------------------------------------------------------------
+
+    @subscribe("enrollment.completed")
+    def on_enrollment_completed(self, event):
+        self.db.handle_once(event, use_cases.record_development)

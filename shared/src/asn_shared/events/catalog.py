@@ -114,6 +114,14 @@ class AssessmentRecorded(Schema):
     )
     jpm_method = fields.String(required=True, validate=validate.OneOf(("capped", "uncapped")))
     category = fields.Nested(JpmCategory, required=True)
+    current = fields.Boolean(
+        load_default=True,
+        dump_default=True,
+        metadata={
+            "description": "False for an older result recorded after a newer one of the "
+            "same employee and jabatan: history only, the newer one stays current"
+        },
+    )
 
 
 # --- training -----------------------------------------------------------------------------
@@ -190,6 +198,10 @@ class ProposalCreated(ProposalFacts):
 
     assessment_id = fields.UUID(allow_none=True)
     supersedes = fields.UUID(allow_none=True, metadata={"description": "replaced proposal"})
+    alternative_of = fields.UUID(
+        allow_none=True,
+        metadata={"description": "the waitlisted proposal this cheaper one stands in for"},
+    )
     items = fields.List(fields.Nested(ProposalItem), required=True, validate=validate.Length(min=1))
     total_cost_rupiah = rupiah("sum of the items' costs", required=True)
     total_jp = fields.Integer(required=True, validate=validate.Range(min=0))

@@ -1,0 +1,584 @@
+"""Recording assessments, one posted or many imported from a file, and announcing them.
+
+Both paths go through :class:`Recorder`: it locks the employees concerned (so concurrent
+recordings of one employee serialise), scores each submission against the jabatan's
+standard, decides which result is current, writes everything in bulk and publishes one
+``assessment.recorded`` per stored result, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Uuid, column, insert, select, text, update, values
+from sqlalchemy.exc import IntegrityError
+
+from asn_shared.persistence import UnitOfWork
+from asn_shared.web import Conflict, Problem, Unprocessable
+
+from . import domain, queries, tabular, views
+from .models import (
+    Assessment,
+    AssessmentImport,
+    AssessmentResult,
+    Competency,
+    Employee,
+    Jabatan,
+    JpmCategory,
+    Unit,
+)
+
+FIELDS = ("nip", "assessed_on", "method", "jabatan_code")
+COLUMN_ALIASES = {
+    "nip": "nip",
+    "assessed_on": "assessed_on",
+    "tanggal": "assessed_on",
+    "tanggal_penilaian": "assessed_on",
+    "method": "method",
+    "metode": "method",
+    "jabatan_code": "jabatan_code",
+    "jabatan": "jabatan_code",
+    "kode_jabatan": "jabatan_code",
+}
+IGNORED_COLUMNS = {"nama", "name", "catatan", "keterangan", "note", "notes"}
+METHOD_ALIASES = {"assessment_center": "assessment_centre", "ac": "assessment_centre"}
+SCIENTIFIC = re.compile(r"^\d(\.\d+)?e\+?\d+$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Submission:
+    nip: str
+    jabatan_code: str | None
+    assessed_on: date
+    method: str
+    levels: dict[str, Decimal]
+
+
+class Rejected(Exception):
+    """A submission that cannot be recorded; ``problems`` maps a field or column to a reason."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
+        self.problems = problems
+
+
+@dataclass
+class Outcome:
+    status: str  # "stored" or "unchanged"
+    assessment_id: uuid.UUID
+
+
+class Recorder:
+    """Records submissions for a known set of employees within one unit of work."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        rules: domain.Rules,
+        nips: set[str],
+        *,
+        import_id: uuid.UUID | None = None,
+        today: date | None = None,
+    ) -> None:
+        self.uow, self.session, self.rules = uow, uow.session, rules
+        self.import_id = import_id
+        self.today = today or date.today()
+        self.bands = category_bands(self.session, rules.scheme)
+        self.employees = {
+            row.nip: row
+            for row in self.session.scalars(
+                select(Employee)
+                .where(Employee.nip.in_(sorted(nips)))
+                .order_by(Employee.nip)
+                .with_for_update()
+            )
+        }
+        self.known: dict[tuple, uuid.UUID] = {}  # natural key → id, stored or new
+        self.batch: dict[tuple, Any] = {}  # natural key → origin (row number) in this batch
+        self.current: dict[tuple[str, str], tuple[uuid.UUID, date]] = {}
+        self._load_existing()
+        self._jabatan: dict[str, Jabatan | None] = {}
+        self._standards: dict[str, list[domain.StandardCell]] = {}
+        self._units: dict[str, Unit] = {}
+        self.new_assessments: dict[uuid.UUID, dict[str, Any]] = {}
+        self.new_results: list[dict[str, Any]] = []
+        self.superseded: list[dict[str, Any]] = []
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def _load_existing(self) -> None:
+        rows = self.session.execute(
+            select(
+                Assessment.id,
+                Assessment.employee_nip,
+                Assessment.jabatan_code,
+                Assessment.assessed_on,
+                Assessment.method,
+                Assessment.superseded_by,
+            ).where(Assessment.employee_nip.in_(list(self.employees)))
+        )
+        for row in rows:
+            self.known[(row.employee_nip, row.jabatan_code, row.assessed_on, row.method)] = row.id
+            if row.superseded_by is None:
+                self.current[(row.employee_nip, row.jabatan_code)] = (row.id, row.assessed_on)
+
+    def jabatan(self, code: str) -> Jabatan | None:
+        if code not in self._jabatan:
+            self._jabatan[code] = self.session.get(Jabatan, code)
+            self._standards[code] = queries.standard_cells(self.session, [code])[code]
+        return self._jabatan[code]
+
+    def unit(self, code: str) -> Unit:
+        if code not in self._units:
+            self._units[code] = self.session.get(Unit, code)
+        return self._units[code]
+
+    def record(self, submission: Submission, origin: Any = None) -> Outcome:
+        """Score and keep one submission, or raise Rejected naming what is wrong."""
+        employee = self.employees.get(submission.nip)
+        if employee is None:
+            raise Rejected({"nip": "Pegawai dengan NIP ini belum terdaftar."})
+        code = submission.jabatan_code or employee.jabatan_code
+        if code is None:
+            raise Rejected(
+                {"jabatan_code": "Pegawai belum memiliki jabatan; isi kode jabatan yang dinilai."}
+            )
+        if self.jabatan(code) is None:
+            raise Rejected({"jabatan_code": f"Jabatan {code} tidak dikenal."})
+        if not self._standards[code]:
+            raise Rejected({"jabatan_code": f"Jabatan {code} belum memiliki standar kompetensi."})
+        if submission.assessed_on > self.today:
+            raise Rejected({"assessed_on": "Tanggal penilaian tidak boleh di masa depan."})
+        try:
+            lines = domain.score(self._standards[code], submission.levels)
+        except domain.AssessmentRejected as exc:
+            raise Rejected(exc.problems) from None
+        key = (employee.nip, code, submission.assessed_on, submission.method)
+        if key in self.known:
+            return self._repeated(key, lines)
+        outcome = self._store(employee, code, submission, lines, key)
+        self.batch[key] = (origin, {line.competency_code: line.achieved_level for line in lines})
+        return outcome
+
+    def _repeated(self, key: tuple, lines: list[domain.ResultLine]) -> Outcome:
+        """The same assessment again: unchanged if its levels are the same, else refused."""
+        known_id = self.known[key]
+        if key in self.batch:
+            origin, recorded = self.batch[key]
+            where = f"di baris {origin}" if origin is not None else f"({known_id})"
+        else:
+            recorded = dict(
+                self.session.execute(
+                    select(AssessmentResult.competency_code, AssessmentResult.achieved_level).where(
+                        AssessmentResult.assessment_id == known_id
+                    )
+                ).all()
+            )
+            where = f"({known_id})"
+        same = f"Penilaian yang sama (NIP, jabatan, tanggal, metode) sudah tercatat {where}"
+        for line in lines:
+            before = recorded.get(line.competency_code)
+            if before != line.achieved_level:
+                shown = before if before is not None else "kosong"
+                reason = f"{same} dengan level {shown}, bukan {line.achieved_level}."
+                raise Rejected({line.competency_code: reason})
+        if set(recorded) != {line.competency_code for line in lines}:
+            raise Rejected({"assessed_on": f"{same} dengan isi berbeda."})
+        return Outcome("unchanged", known_id)
+
+    def _store(self, employee, code, submission, lines, key) -> Outcome:
+        jpm = domain.jpm(
+            [(line.required_level, line.achieved_level) for line in lines], self.rules.jpm_method
+        )
+        band = domain.categorize(jpm, self.bands)
+        new_id = uuid.uuid4()
+        current = self.current.get((employee.nip, code))
+        supersedes = superseded_by = None
+        if domain.replaces_current(submission.assessed_on, current[1] if current else None):
+            if current is not None:
+                supersedes = current[0]
+                self._mark_superseded(current[0], new_id)
+            self.current[(employee.nip, code)] = (new_id, submission.assessed_on)
+        else:
+            superseded_by = current[0]
+        row = {
+            "id": new_id,
+            "employee_nip": employee.nip,
+            "jabatan_code": code,
+            "unit_code": employee.unit_code,
+            "assessed_on": submission.assessed_on,
+            "method": submission.method,
+            "jpm": jpm,
+            "jpm_method": self.rules.jpm_method,
+            "category_scheme": band.scheme,
+            "category_code": band.code,
+            "category_label": band.label,
+            "superseded_by": superseded_by,
+            "supersedes": supersedes,
+            "import_id": self.import_id,
+        }
+        self.new_assessments[new_id] = row
+        self.new_results.extend(
+            {
+                "assessment_id": new_id,
+                "competency_code": line.competency_code,
+                "competency_name": line.competency_name,
+                "kind": line.kind,
+                "required_level": line.required_level,
+                "achieved_level": line.achieved_level,
+                "gap": line.gap,
+            }
+            for line in lines
+        )
+        self.events.append((employee.nip, self._event(employee, row, lines, band)))
+        self.known[key] = new_id
+        return Outcome("stored", new_id)
+
+    def _mark_superseded(self, old_id: uuid.UUID, new_id: uuid.UUID) -> None:
+        if old_id in self.new_assessments:
+            self.new_assessments[old_id]["superseded_by"] = new_id
+        else:
+            self.superseded.append({"old_id": old_id, "new_id": new_id})
+
+    def _event(self, employee, row, lines, band: domain.CategoryBand) -> dict[str, Any]:
+        jabatan = self.jabatan(row["jabatan_code"])
+        held = self.jabatan(employee.jabatan_code) if employee.jabatan_code else None
+        return {
+            "assessment_id": row["id"],
+            "supersedes": row["supersedes"],
+            "employee": views.employee_state(employee, self.unit(employee.unit_code), held),
+            "jabatan": views.jabatan_state(jabatan),
+            "assessed_on": row["assessed_on"],
+            "method": row["method"],
+            "results": [
+                {
+                    "competency_code": line.competency_code,
+                    "competency_name": line.competency_name,
+                    "kind": line.kind,
+                    "required_level": line.required_level,
+                    "achieved_level": float(line.achieved_level),
+                    "gap": float(line.gap),
+                }
+                for line in lines
+            ],
+            "jpm": float(row["jpm"]),
+            "jpm_method": row["jpm_method"],
+            "category": {"code": band.code, "label": band.label, "scheme": band.scheme},
+            "current": row["superseded_by"] is None,
+        }
+
+    def flush(self) -> None:
+        """Write what was recorded and put its events in the outbox (the caller commits)."""
+        table = Assessment.__table__
+        if self.superseded:  # one UPDATE ... FROM (VALUES ...) rather than one per row
+            pairs = values(column("old_id", Uuid), column("new_id", Uuid), name="pairs").data(
+                [(pair["old_id"], pair["new_id"]) for pair in self.superseded]
+            )
+            self.session.execute(
+                update(table)
+                .where(table.c.id == pairs.c.old_id)
+                .values(superseded_by=pairs.c.new_id)
+            )
+        insert_rows(self.session, table, list(self.new_assessments.values()))
+        insert_rows(self.session, AssessmentResult.__table__, self.new_results)
+        self.uow.publish_many("assessment.recorded", self.events)
+
+
+def insert_rows(session, table, rows: list[dict[str, Any]]) -> None:
+    """One ``INSERT ... SELECT FROM unnest(arrays)`` for many rows.
+
+    An import writes tens of thousands of result rows; this is about twice as fast as
+    batched parameters, and COPY cannot run under psycogreen's asynchronous wait callback.
+    """
+    if not rows:
+        return
+    names = list(rows[0])
+    dialect = session.get_bind().dialect
+    arrays = ", ".join(
+        f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in names
+    )
+    statement = text(
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})"
+    )
+    session.execute(statement, {name: [row[name] for row in rows] for name in names})
+
+
+def category_bands(session, scheme: str) -> list[domain.CategoryBand]:
+    bands = [
+        domain.CategoryBand(row.scheme, row.code, row.label, row.min_percent)
+        for row in session.scalars(select(JpmCategory).where(JpmCategory.scheme == scheme))
+    ]
+    if not bands:
+        raise RuntimeError(f"JPM_SCHEME {scheme!r} has no categories in table jpm_categories")
+    return bands
+
+
+# --- one assessment -----------------------------------------------------------------------
+
+
+def record_assessment(uow: UnitOfWork, rules: domain.Rules, data: dict[str, Any]) -> dict[str, Any]:
+    """Record one posted assessment: 201 with its gaps, JPM and category."""
+    submission = Submission(
+        data["nip"], data.get("jabatan_code"), data["assessed_on"], data["method"], data["levels"]
+    )
+    with uow:
+        recorder = Recorder(uow, rules, {submission.nip})
+        try:
+            outcome = recorder.record(submission)
+        except Rejected as exc:
+            detail = (
+                next(iter(exc.problems.values()))
+                if len(exc.problems) == 1
+                else f"Penilaian tidak dapat dicatat: {len(exc.problems)} masalah (lihat errors)."
+            )
+            raise Unprocessable(detail, errors=_as_fields(exc.problems)) from None
+        if outcome.status == "unchanged":
+            raise Conflict(
+                "Penilaian ini (NIP, jabatan, tanggal, metode) sudah tercatat.",
+                assessment_id=str(outcome.assessment_id),
+            )
+        recorder.flush()
+        try:
+            uow.commit()
+        except IntegrityError:
+            uow.rollback()
+            raise Conflict("Penilaian ini baru saja tercatat oleh permintaan lain.") from None
+        return queries.assessment(uow.session, outcome.assessment_id)
+
+
+def _as_fields(problems: dict[str, str]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name, reason in problems.items():
+        if name in FIELDS:
+            fields[name] = [reason]
+        else:
+            fields.setdefault("levels", {})[name] = [reason]
+    return fields
+
+
+# --- a file of assessments ----------------------------------------------------------------
+
+
+@dataclass
+class Columns:
+    fields: dict[str, int]  # nip, assessed_on, method, jabatan_code → index
+    competencies: dict[int, str]  # index → competency code
+    names: list[str]  # the header as written
+
+    def name_of(self, problem_key: str) -> str:
+        """The column, as its header is written, that a field or competency code is in."""
+        if problem_key in self.fields:
+            return self.names[self.fields[problem_key]]
+        for index, code in self.competencies.items():
+            if code == problem_key:
+                return self.names[index]
+        return problem_key
+
+    def position(self, column: str) -> int:
+        return self.names.index(column) if column in self.names else -1
+
+
+def import_assessments(
+    uow: UnitOfWork,
+    rules: domain.Rules,
+    content: bytes,
+    *,
+    filename: str | None = None,
+    fmt: str | None = None,
+    first_row: int = 2,
+    today: date | None = None,
+) -> tuple[bool, dict[str, Any]]:
+    """Import a CSV or XLSX file; (True, report) when new, (False, report) for a replay.
+
+    Good rows are stored and announced; bad ones are reported by row, column and reason.
+    The same file imported again changes nothing and returns the first report.
+    """
+    digest = hashlib.sha256(content).hexdigest()
+    with uow:
+        earlier = _earlier_import(uow, digest, first_row)
+        if earlier is not None:
+            return False, earlier
+        try:
+            fmt = fmt or tabular.detect_format(content, filename)
+            table = tabular.read_table(content, fmt, first_row=first_row)
+        except tabular.UnreadableFile as exc:
+            raise Problem(str(exc)) from None
+        columns = _columns(uow.session, table.header)
+        import_id = uuid.uuid4()
+        errors: list[dict[str, Any]] = []
+        parsed = []
+        for number, cells in table.rows:
+            try:
+                parsed.append((number, _submission(columns, cells)))
+            except Rejected as exc:
+                errors.extend(_row_errors(number, exc, columns))
+        recorder = Recorder(
+            uow, rules, {s.nip for _, s in parsed}, import_id=import_id, today=today
+        )
+        stored = unchanged = 0
+        for number, submission in parsed:
+            try:
+                outcome = recorder.record(submission, origin=number)
+            except Rejected as exc:
+                errors.extend(_row_errors(number, exc, columns))
+                continue
+            stored += outcome.status == "stored"
+            unchanged += outcome.status == "unchanged"
+        errors.sort(key=lambda error: (error["row"], columns.position(error["column"])))
+        report = {
+            "import_id": str(import_id),
+            "filename": filename,
+            "format": fmt,
+            "sha256": digest,
+            "rows": len(table.rows),
+            "stored": stored,
+            "unchanged": unchanged,
+            "rejected": len({error["row"] for error in errors}),
+            "errors": errors,
+            "replayed": False,
+        }
+        uow.session.execute(
+            insert(AssessmentImport).values(
+                id=import_id,
+                filename=filename,
+                sha256=digest,
+                first_row=first_row,
+                format=fmt,
+                report=report,
+            )
+        )
+        recorder.flush()
+        try:
+            uow.commit()
+        except IntegrityError:  # the same file, imported concurrently, committed first
+            uow.rollback()
+            earlier = _earlier_import(uow, digest, first_row)
+            if earlier is None:
+                raise
+            return False, earlier
+        return True, report
+
+
+def _earlier_import(uow: UnitOfWork, digest: str, first_row: int) -> dict[str, Any] | None:
+    report = uow.session.scalar(
+        select(AssessmentImport.report).where(
+            AssessmentImport.sha256 == digest, AssessmentImport.first_row == first_row
+        )
+    )
+    return None if report is None else {**report, "replayed": True}
+
+
+def _columns(session, header: list[str]) -> Columns:
+    """Map the header to fields and competency codes; a 400 naming unknown columns."""
+    codes = {code.upper(): code for code in session.scalars(select(Competency.code))}
+    fields: dict[str, int] = {}
+    competencies: dict[int, str] = {}
+    unknown = []
+    for index, name in enumerate(header):
+        key = name.strip().lower().replace(" ", "_")
+        if key in COLUMN_ALIASES:
+            fields.setdefault(COLUMN_ALIASES[key], index)
+        elif name.strip().upper() in codes:
+            competencies[index] = codes[name.strip().upper()]
+        elif key and key not in IGNORED_COLUMNS:
+            unknown.append(name)
+    missing = [name for name in ("nip", "assessed_on", "method") if name not in fields]
+    if unknown or missing or not competencies:
+        problems = {}
+        if unknown:
+            problems["unknown_columns"] = unknown
+        if missing:
+            problems["missing_columns"] = missing
+        if not competencies:
+            problems["competency_columns"] = ["Tidak ada kolom kode kompetensi (mis. M.01)."]
+        raise Problem(
+            "Judul kolom tidak sesuai: kolom wajib nip, assessed_on, method; kolom lain "
+            "berupa kode kompetensi (mis. M.01, SK.01); jabatan_code boleh ada.",
+            errors=problems,
+        )
+    return Columns(fields, competencies, [name.strip() for name in header])
+
+
+def _cell(cells: list[Any], index: int | None) -> Any:
+    if index is None or index >= len(cells):
+        return None
+    return cells[index]
+
+
+def _submission(columns: Columns, cells: list[Any]) -> Submission:
+    """One row's values, or Rejected naming every column that cannot be read."""
+    problems: dict[str, str] = {}
+    nip = _nip(_cell(cells, columns.fields["nip"]), problems)
+    assessed_on = _date(_cell(cells, columns.fields["assessed_on"]), problems)
+    method = _method(_cell(cells, columns.fields["method"]), problems)
+    jabatan_code = tabular.cell_text(_cell(cells, columns.fields.get("jabatan_code"))) or None
+    levels: dict[str, Decimal] = {}
+    for index, code in columns.competencies.items():
+        text = tabular.cell_text(_cell(cells, index))
+        if not text:
+            continue
+        try:
+            levels[code] = domain.parse_level(text)
+        except domain.InvalidLevel as exc:
+            problems[code] = str(exc)
+    if problems:
+        raise Rejected(problems)
+    return Submission(nip, jabatan_code, assessed_on, method, levels)
+
+
+def _nip(cell: Any, problems: dict[str, str]) -> str | None:
+    text = tabular.cell_text(cell)
+    if isinstance(cell, float) or SCIENTIFIC.match(text):
+        problems["nip"] = (
+            f"NIP tersimpan sebagai angka ({text}) sehingga digitnya hilang; "
+            "format kolom NIP sebagai Teks."
+        )
+        return None
+    try:
+        return domain.parse_nip(text).value
+    except domain.InvalidNip as exc:
+        problems["nip"] = " ".join(exc.messages)
+        return None
+
+
+def _date(cell: Any, problems: dict[str, str]) -> date | None:
+    if isinstance(cell, datetime):
+        return cell.date()
+    if isinstance(cell, date):
+        return cell
+    text = tabular.cell_text(cell)
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    problems["assessed_on"] = (
+        f"Tanggal '{text}' tidak dikenali; tulis YYYY-MM-DD (mis. 2026-03-15) atau DD/MM/YYYY."
+        if text
+        else "Tanggal penilaian wajib diisi."
+    )
+    return None
+
+
+def _method(cell: Any, problems: dict[str, str]) -> str | None:
+    key = tabular.cell_text(cell).lower().replace(" ", "_").replace("-", "_")
+    key = METHOD_ALIASES.get(key, key)
+    if key in domain.ASSESSMENT_METHODS:
+        return key
+    problems["method"] = (
+        f"Metode '{tabular.cell_text(cell)}' tidak dikenal; pilih salah satu: "
+        f"{', '.join(domain.ASSESSMENT_METHODS)}."
+    )
+    return None
+
+
+def _row_errors(number: int, exc: Rejected, columns: Columns) -> list[dict[str, Any]]:
+    return [
+        {"row": number, "column": columns.name_of(name), "reason": reason}
+        for name, reason in exc.problems.items()
+    ]

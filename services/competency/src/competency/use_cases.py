@@ -1,0 +1,353 @@
+"""Use cases of the dictionary, units, jabatan, employees and development history.
+
+Each takes a UnitOfWork: it loads, asks the domain, writes, publishes, commits. Assessments
+have their own module (:mod:`competency.assessments`); reads are in :mod:`competency.queries`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from asn_shared.events import Event
+from asn_shared.persistence import UnitOfWork
+from asn_shared.web import Conflict, NotFound, Unprocessable
+
+from . import domain, queries, views
+from .models import (
+    Competency,
+    CompetencyLevel,
+    DevelopmentActivity,
+    Employee,
+    GradeDefault,
+    Jabatan,
+    JabatanStandard,
+    Unit,
+)
+
+
+def commit(uow: UnitOfWork, conflict: str) -> None:
+    """Commit; a unique key taken meanwhile by a concurrent request becomes a 409."""
+    try:
+        uow.commit()
+    except IntegrityError:
+        uow.rollback()
+        raise Conflict(conflict) from None
+
+
+def require(session: Session, model: type, key: Any, field: str, what: str) -> Any:
+    """The row a request refers to in ``field``; a 422 naming the field if it is unknown."""
+    if key is None:
+        return None
+    found = session.get(model, key)
+    if found is None:
+        reason = f"{what} {key} tidak dikenal."
+        raise Unprocessable(reason, errors={field: [reason]})
+    return found
+
+
+# --- dictionary ---------------------------------------------------------------------------
+
+
+def create_competency(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
+    with uow:
+        if uow.session.get(Competency, data["code"]) is not None:
+            raise Conflict(f"Kompetensi {data['code']} sudah ada.")
+        uow.session.add(
+            Competency(
+                code=data["code"],
+                name=data["name"],
+                kind=data["kind"],
+                description=data.get("description"),
+            )
+        )
+        uow.session.flush()
+        _set_levels(uow.session, data["code"], data.get("levels", []))
+        commit(uow, f"Kompetensi {data['code']} sudah ada.")
+        return queries.competency(uow.session, data["code"])
+
+
+def update_competency(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> dict[str, Any]:
+    with uow:
+        competency = uow.session.get(Competency, code, with_for_update=True)
+        if competency is None:
+            raise NotFound(f"Kompetensi {code} tidak ditemukan.")
+        for name in ("name", "description"):
+            if name in changes:
+                setattr(competency, name, changes[name])
+        _set_levels(uow.session, code, changes.get("levels", []))
+        competency.updated_at = queries.now()
+        uow.commit()
+        return queries.competency(uow.session, code)
+
+
+def _set_levels(session: Session, code: str, levels: list[dict[str, Any]]) -> None:
+    for level in levels:
+        session.execute(
+            pg_insert(CompetencyLevel)
+            .values(competency_code=code, level=level["level"], description=level["description"])
+            .on_conflict_do_update(
+                index_elements=["competency_code", "level"],
+                set_={"description": level["description"]},
+            )
+        )
+
+
+def set_grade_default(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
+    with uow:
+        try:
+            domain.check_grade(data["kind"], data["grade"] or None)
+        except ValueError as exc:
+            raise Unprocessable(str(exc), errors={"grade": [str(exc)]}) from None
+        require(uow.session, Competency, data["competency_code"], "competency_code", "Kompetensi")
+        uow.session.merge(GradeDefault(**data))
+        uow.commit()
+        return data
+
+
+# --- units --------------------------------------------------------------------------------
+
+
+def create_unit(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
+    with uow:
+        if uow.session.get(Unit, data["code"]) is not None:
+            raise Conflict(f"Unit {data['code']} sudah ada.")
+        require(uow.session, Unit, data.get("parent_code"), "parent_code", "Unit induk")
+        unit = Unit(**{k: data.get(k) for k in ("code", "name", "kind", "parent_code")})
+        uow.session.add(unit)
+        commit(uow, f"Unit {data['code']} sudah ada.")
+        return views.unit_out(unit)
+
+
+def update_unit(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> dict[str, Any]:
+    with uow:
+        unit = uow.session.get(Unit, code, with_for_update=True)
+        if unit is None:
+            raise NotFound(f"Unit {code} tidak ditemukan.")
+        parent = changes.get("parent_code")
+        if parent is not None:
+            require(uow.session, Unit, parent, "parent_code", "Unit induk")
+            if parent in queries.subtree_codes(uow.session, code):
+                reason = "Unit induk tidak boleh unit itu sendiri atau salah satu sub-unitnya."
+                raise Unprocessable(reason, errors={"parent_code": [reason]})
+        for name in ("name", "kind", "parent_code"):
+            if name in changes:
+                setattr(unit, name, changes[name])
+        unit.updated_at = queries.now()
+        uow.commit()
+        return views.unit_out(unit)
+
+
+# --- jabatan ------------------------------------------------------------------------------
+
+
+def create_jabatan(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
+    """A new jabatan takes the grade defaults; ``standards`` overrides or adds cells."""
+    with uow:
+        session = uow.session
+        if session.get(Jabatan, data["code"]) is not None:
+            raise Conflict(f"Jabatan {data['code']} sudah ada.")
+        require(session, Unit, data["unit_code"], "unit_code", "Unit")
+        defaults = {
+            (row.kind, row.grade, row.competency_code): row.level
+            for row in session.scalars(select(GradeDefault))
+        }
+        levels = domain.default_standard(data["kind"], data.get("grade"), defaults)
+        levels.update(data.get("standards", {}))
+        _check_competencies(session, levels, "standards")
+        session.add(
+            Jabatan(
+                code=data["code"],
+                name=data["name"],
+                kind=data["kind"],
+                grade=data.get("grade"),
+                unit_code=data["unit_code"],
+            )
+        )
+        session.flush()
+        session.add_all(
+            JabatanStandard(jabatan_code=data["code"], competency_code=code, required_level=lvl)
+            for code, lvl in levels.items()
+        )
+        commit(uow, f"Jabatan {data['code']} sudah ada.")
+        return queries.jabatan(session, data["code"])
+
+
+def _check_competencies(session: Session, codes: Any, field: str) -> None:
+    known = set(session.scalars(select(Competency.code).where(Competency.code.in_(list(codes)))))
+    unknown = sorted(set(codes) - known)
+    if unknown:
+        raise Unprocessable(
+            f"Kompetensi tidak dikenal: {', '.join(unknown)}.",
+            errors={field: {code: ["Kompetensi tidak dikenal."] for code in unknown}},
+        )
+
+
+def update_jabatan(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> dict[str, Any]:
+    with uow:
+        jabatan = uow.session.get(Jabatan, code, with_for_update=True)
+        if jabatan is None:
+            raise NotFound(f"Jabatan {code} tidak ditemukan.")
+        if "unit_code" in changes:
+            require(uow.session, Unit, changes["unit_code"], "unit_code", "Unit")
+        for name in ("name", "unit_code"):
+            if name in changes:
+                setattr(jabatan, name, changes[name])
+        jabatan.updated_at = queries.now()
+        uow.commit()
+        return queries.jabatan(uow.session, code)
+
+
+def set_standard(uow: UnitOfWork, code: str, competency_code: str, level: int) -> dict[str, Any]:
+    """Change one cell of a job standard, or add a (technical) competency to it."""
+    with uow:
+        if uow.session.get(Jabatan, code, with_for_update=True) is None:
+            raise NotFound(f"Jabatan {code} tidak ditemukan.")
+        if uow.session.get(Competency, competency_code) is None:
+            raise NotFound(f"Kompetensi {competency_code} tidak ditemukan.")
+        uow.session.merge(
+            JabatanStandard(
+                jabatan_code=code, competency_code=competency_code, required_level=level
+            )
+        )
+        uow.commit()
+        return queries.jabatan(uow.session, code)
+
+
+def remove_standard(uow: UnitOfWork, code: str, competency_code: str) -> dict[str, Any]:
+    """Take a technical competency out of a job standard (the others are always required)."""
+    with uow:
+        if uow.session.get(Jabatan, code, with_for_update=True) is None:
+            raise NotFound(f"Jabatan {code} tidak ditemukan.")
+        competency = uow.session.get(Competency, competency_code)
+        if competency is None:
+            raise NotFound(f"Kompetensi {competency_code} tidak ditemukan.")
+        if competency.kind in domain.MANAGERIAL_KINDS:
+            raise Unprocessable(
+                "Kompetensi manajerial dan sosial kultural selalu menjadi bagian standar; "
+                "ubah levelnya saja."
+            )
+        uow.session.execute(
+            delete(JabatanStandard).where(
+                JabatanStandard.jabatan_code == code,
+                JabatanStandard.competency_code == competency_code,
+            )
+        )
+        uow.commit()
+        return queries.jabatan(uow.session, code)
+
+
+# --- employees ----------------------------------------------------------------------------
+
+EMPLOYEE_FIELDS = (
+    "name",
+    "golongan",
+    "unit_code",
+    "jabatan_code",
+    "email",
+    "phone",
+    "supervisor_nip",
+    "language",
+)
+
+
+def register_employee(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
+    """Register an employee (version 1) and announce it with employee.registered."""
+    with uow:
+        session = uow.session
+        nip = domain.parse_nip(data["nip"])
+        if session.get(Employee, nip.value) is not None:
+            raise Conflict(f"Pegawai dengan NIP {nip.formatted()} sudah terdaftar.")
+        values = {name: data.get(name) for name in EMPLOYEE_FIELDS}
+        values["language"] = values["language"] or "id"
+        _check_references(session, nip.value, values)
+        employee = Employee(
+            nip=nip.value,
+            sex=nip.sex,
+            birth_date=nip.birth_date,
+            appointed_on=nip.appointed,
+            version=1,
+            **values,
+        )
+        session.add(employee)
+        session.flush()
+        _announce(uow, "employee.registered", employee)
+        commit(uow, f"Pegawai dengan NIP {nip.formatted()} sudah terdaftar.")
+        return views.employee_out(employee)
+
+
+def update_employee(uow: UnitOfWork, nip: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Apply changes; if anything changed, bump the version and publish employee.updated."""
+    with uow:
+        session = uow.session
+        employee = session.get(Employee, nip, with_for_update=True)
+        if employee is None:
+            raise NotFound(f"Pegawai dengan NIP {nip} tidak ditemukan.")
+        changed = {
+            name: value
+            for name, value in changes.items()
+            if name in EMPLOYEE_FIELDS and getattr(employee, name) != value
+        }
+        if not changed:
+            return views.employee_out(employee)
+        _check_references(session, nip, changed)
+        for name, value in changed.items():
+            setattr(employee, name, value)
+        employee.version += 1
+        employee.updated_at = queries.now()
+        session.flush()
+        _announce(uow, "employee.updated", employee)
+        uow.commit()
+        return views.employee_out(employee)
+
+
+def _check_references(session: Session, nip: str, values: dict[str, Any]) -> None:
+    if "unit_code" in values:
+        require(session, Unit, values["unit_code"], "unit_code", "Unit")
+    if "jabatan_code" in values:
+        require(session, Jabatan, values["jabatan_code"], "jabatan_code", "Jabatan")
+    supervisor = values.get("supervisor_nip")
+    if supervisor == nip:
+        reason = "Atasan tidak boleh pegawai itu sendiri."
+        raise Unprocessable(reason, errors={"supervisor_nip": [reason]})
+    if supervisor is not None and session.get(Employee, supervisor) is None:
+        reason = f"Atasan dengan NIP {supervisor} belum terdaftar; daftarkan atasan lebih dulu."
+        raise Unprocessable(reason, errors={"supervisor_nip": [reason]})
+
+
+def _announce(uow: UnitOfWork, event: str, employee: Employee) -> None:
+    unit = uow.session.get(Unit, employee.unit_code)
+    jabatan = uow.session.get(Jabatan, employee.jabatan_code) if employee.jabatan_code else None
+    uow.publish(event, views.employee_state(employee, unit, jabatan), subject=employee.nip)
+
+
+# --- development history (from training) --------------------------------------------------
+
+
+def record_development(uow: UnitOfWork, event: Event) -> None:
+    """Keep a completed development activity; the enrollment id makes it count once."""
+    data = event.data
+    uow.session.execute(
+        pg_insert(DevelopmentActivity)
+        .values(
+            enrollment_id=data["enrollment_id"],
+            employee_nip=data["employee_nip"],
+            unit_code=data["unit_code"],
+            proposal_id=data.get("proposal_id"),
+            programme_code=data.get("programme_code"),
+            programme_title=data["programme_title"],
+            form=data["form"],
+            activity=data.get("activity"),
+            jp=data["jp"],
+            started_on=data["started_on"],
+            ended_on=data["ended_on"],
+            jp_year=data["jp_year"],
+            competency_codes=list(data["competency_codes"]),
+            cost_rupiah=data["cost_rupiah"],
+        )
+        .on_conflict_do_nothing(index_elements=["enrollment_id"])
+    )
