@@ -1,7 +1,314 @@
-"""The training service's nameko entrypoints."""
+"""The training service's nameko entrypoints: decode, call a use case, encode."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from functools import partial
 
 from asn_shared.base import ServiceBase
+from asn_shared.entrypoints import api, subscribe
+from asn_shared.web import NotFound, load_json, load_query
+
+from . import use_cases
+from .schemas import (
+    ActivityOut,
+    ActivityUpdate,
+    ApprovalIn,
+    BatchIn,
+    BatchOut,
+    CancellationIn,
+    CompletionIn,
+    DevelopmentRecordIn,
+    EnrollmentIn,
+    EnrollmentOut,
+    EnrollmentPage,
+    EnrollmentQuery,
+    JpLedgerOut,
+    LedgerEntryOut,
+    ProgrammeIn,
+    ProgrammeOut,
+    ProgrammePage,
+    ProgrammeQuery,
+    ProposalOut,
+    ProposalPage,
+    ProposalQuery,
+    UnderMinimumOut,
+    UnderMinimumQuery,
+    YearQuery,
+)
+
+
+def _id(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"{what} {value} tidak ada.") from None
 
 
 class TrainingService(ServiceBase):
+    """Programme catalogue, development proposals from competency gaps, enrolment into
+    batches, completion and the 20 JP ledger of every ASN (1 JP = 45 minutes)."""
+
     name = "training"
+
+    # --- events in ---------------------------------------------------------------------
+
+    @subscribe("employee.registered")
+    def on_employee_registered(self, event):
+        self.db.handle_once(event, use_cases.record_employee)
+
+    @subscribe("employee.updated")
+    def on_employee_updated(self, event):
+        self.db.handle_once(event, use_cases.record_employee)
+
+    @subscribe("assessment.recorded")
+    def on_assessment_recorded(self, event):
+        self.db.handle_once(event, partial(use_cases.record_assessment, today=date.today()))
+
+    @subscribe("budget.reserved")
+    def on_budget_reserved(self, event):
+        self.db.handle_once(event, partial(use_cases.budget_reserved, today=date.today()))
+
+    @subscribe("budget.rejected")
+    def on_budget_rejected(self, event):
+        self.db.handle_once(event, partial(use_cases.budget_rejected, today=date.today()))
+
+    # --- catalogue -----------------------------------------------------------------------
+
+    @api(
+        "GET",
+        "/activities",
+        summary="Forms and kinds of development, with their default JP",
+        tags=["catalogue"],
+        response=ActivityOut,
+        many=True,
+    )
+    def list_activities(self, request):
+        return ActivityOut(many=True).dump(use_cases.list_activities(self.db.unit_of_work()))
+
+    @api(
+        "PUT",
+        "/activities/<code>",
+        summary="Change the default JP of a kind of development",
+        tags=["catalogue"],
+        request=ActivityUpdate,
+        response=ActivityOut,
+    )
+    def update_activity(self, request, code):
+        command = load_json(request, ActivityUpdate())
+        view = use_cases.update_activity(self.db.unit_of_work(), code, command["default_jp"])
+        return ActivityOut().dump(view)
+
+    @api(
+        "POST",
+        "/programmes",
+        summary="Add a programme (and its batches) to the catalogue",
+        tags=["catalogue"],
+        request=ProgrammeIn,
+        response=ProgrammeOut,
+        status=201,
+    )
+    def create_programme(self, request):
+        command = load_json(request, ProgrammeIn())
+        return 201, ProgrammeOut().dump(use_cases.create_programme(self.db.unit_of_work(), command))
+
+    @api(
+        "GET",
+        "/programmes",
+        summary="The catalogue, by competency developed and form",
+        tags=["catalogue"],
+        query=ProgrammeQuery,
+        response=ProgrammePage,
+    )
+    def list_programmes(self, request):
+        query = load_query(request, ProgrammeQuery())
+        return ProgrammePage().dump(use_cases.list_programmes(self.db.unit_of_work(), query))
+
+    @api(
+        "GET",
+        "/programmes/<code>",
+        summary="One programme with its batches",
+        tags=["catalogue"],
+        response=ProgrammeOut,
+    )
+    def get_programme(self, request, code):
+        return ProgrammeOut().dump(use_cases.get_programme(self.db.unit_of_work(), code))
+
+    @api(
+        "POST",
+        "/programmes/<code>/batches",
+        summary="Add a batch (angkatan) to a programme",
+        tags=["catalogue"],
+        request=BatchIn,
+        response=BatchOut,
+        status=201,
+    )
+    def add_batch(self, request, code):
+        command = load_json(request, BatchIn())
+        return 201, BatchOut().dump(use_cases.add_batch(self.db.unit_of_work(), code, command))
+
+    # --- proposals -----------------------------------------------------------------------
+
+    @api(
+        "GET",
+        "/proposals",
+        summary="Proposals by employee, unit, status and fiscal year",
+        tags=["proposals"],
+        query=ProposalQuery,
+        response=ProposalPage,
+    )
+    def list_proposals(self, request):
+        query = load_query(request, ProposalQuery())
+        return ProposalPage().dump(use_cases.list_proposals(self.db.unit_of_work(), query))
+
+    @api(
+        "GET",
+        "/proposals/<proposal_id>",
+        summary="One proposal, its items and why each was proposed",
+        tags=["proposals"],
+        response=ProposalOut,
+    )
+    def get_proposal(self, request, proposal_id):
+        view = use_cases.get_proposal(self.db.unit_of_work(), _id(proposal_id, "Usulan"))
+        return ProposalOut().dump(view)
+
+    @api(
+        "POST",
+        "/proposals/<proposal_id>/approve",
+        summary="An operator approves the items the budget left waiting (funded otherwise)",
+        tags=["proposals"],
+        request=ApprovalIn,
+        response=ProposalOut,
+    )
+    def approve_proposal(self, request, proposal_id):
+        command = load_json(request, ApprovalIn())
+        view = use_cases.approve_proposal(
+            self.db.unit_of_work(), _id(proposal_id, "Usulan"), command["note"]
+        )
+        return ProposalOut().dump(view)
+
+    @api(
+        "POST",
+        "/proposals/<proposal_id>/cancel",
+        summary="Cancel a proposal; its reservation is released through proposal.cancelled",
+        tags=["proposals"],
+        request=CancellationIn,
+        response=ProposalOut,
+    )
+    def cancel_proposal(self, request, proposal_id):
+        command = load_json(request, CancellationIn())
+        view = use_cases.cancel_proposal(
+            self.db.unit_of_work(), _id(proposal_id, "Usulan"), command["reason"]
+        )
+        return ProposalOut().dump(view)
+
+    @api(
+        "POST",
+        "/proposals/<proposal_id>/enrollments",
+        summary="Enrol the approved items in their batches (full: the next batch)",
+        tags=["enrolment"],
+        response=EnrollmentOut,
+        many=True,
+        status=201,
+    )
+    def enrol_proposal(self, request, proposal_id):
+        views = use_cases.enrol_proposal(self.db.unit_of_work(), _id(proposal_id, "Usulan"))
+        return 201, EnrollmentOut(many=True).dump(views)
+
+    # --- enrolment and completion ------------------------------------------------------------
+
+    @api(
+        "POST",
+        "/enrollments",
+        summary="Enrol an employee directly in a batch (full: the next batch)",
+        tags=["enrolment"],
+        request=EnrollmentIn,
+        response=EnrollmentOut,
+        status=201,
+    )
+    def enrol_directly(self, request):
+        command = load_json(request, EnrollmentIn())
+        return 201, EnrollmentOut().dump(use_cases.enrol_directly(self.db.unit_of_work(), command))
+
+    @api(
+        "GET",
+        "/enrollments",
+        summary="Enrolments by employee, proposal, batch and status",
+        tags=["enrolment"],
+        query=EnrollmentQuery,
+        response=EnrollmentPage,
+    )
+    def list_enrollments(self, request):
+        query = load_query(request, EnrollmentQuery())
+        return EnrollmentPage().dump(use_cases.list_enrollments(self.db.unit_of_work(), query))
+
+    @api(
+        "POST",
+        "/enrollments/<enrollment_id>/complete",
+        summary="Record completion; the JP count toward the year it ended in",
+        tags=["enrolment"],
+        request=CompletionIn,
+        response=EnrollmentOut,
+    )
+    def complete_enrollment(self, request, enrollment_id):
+        command = load_json(request, CompletionIn())
+        view = use_cases.complete_enrollment(
+            self.db.unit_of_work(), _id(enrollment_id, "Pendaftaran"), command
+        )
+        return EnrollmentOut().dump(view)
+
+    @api(
+        "POST",
+        "/enrollments/<enrollment_id>/cancel",
+        summary="Cancel a direct enrolment and free its seat",
+        tags=["enrolment"],
+        response=EnrollmentOut,
+    )
+    def cancel_enrollment(self, request, enrollment_id):
+        view = use_cases.cancel_enrollment(
+            self.db.unit_of_work(), _id(enrollment_id, "Pendaftaran")
+        )
+        return EnrollmentOut().dump(view)
+
+    # --- the 20 JP ledger --------------------------------------------------------------------
+
+    @api(
+        "POST",
+        "/development-records",
+        summary="Record development done elsewhere (e.g. a seminar), with its evidence",
+        tags=["ledger"],
+        request=DevelopmentRecordIn,
+        response=LedgerEntryOut,
+        status=201,
+    )
+    def record_development(self, request):
+        command = load_json(request, DevelopmentRecordIn())
+        view = use_cases.record_development(self.db.unit_of_work(), command)
+        return 201, LedgerEntryOut().dump(view)
+
+    @api(
+        "GET",
+        "/employees/<nip>/jp",
+        summary="An employee's JP ledger for a year",
+        tags=["ledger"],
+        query=YearQuery,
+        response=JpLedgerOut,
+    )
+    def jp_ledger(self, request, nip):
+        year = load_query(request, YearQuery()).get("year") or date.today().year
+        return JpLedgerOut().dump(use_cases.jp_ledger(self.db.unit_of_work(), nip, year))
+
+    @api(
+        "GET",
+        "/jp/under-minimum",
+        summary="Employees under 20 JP in a year (default: this year), per unit",
+        tags=["ledger"],
+        query=UnderMinimumQuery,
+        response=UnderMinimumOut,
+    )
+    def under_minimum(self, request):
+        query = load_query(request, UnderMinimumQuery())
+        year = query.get("year") or date.today().year
+        view = use_cases.under_minimum(self.db.unit_of_work(), year, query.get("unit_code"))
+        return UnderMinimumOut().dump(view)
