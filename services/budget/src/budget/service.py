@@ -1,7 +1,184 @@
-"""The budget service's nameko entrypoints."""
+"""The budget service's nameko entrypoints: thin, they decode, call a use case, encode."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+
+from nameko.extensions import DependencyProvider
 
 from asn_shared.base import ServiceBase
+from asn_shared.entrypoints import api, subscribe
+from asn_shared.web import Conflict, NotFound, Unprocessable, load_json, load_query, page_response
+
+from . import domain, use_cases
+from .schemas import (
+    AllocationIn,
+    AllocationPage,
+    AllocationQuery,
+    AmendmentIn,
+    LedgerEntryOut,
+    LedgerPage,
+    LedgerQuery,
+    PositionOut,
+    ProposalOut,
+    UtilisationQuery,
+    UtilisationReport,
+)
+
+
+class BudgetRules(DependencyProvider):
+    """The configured rules (``RESERVATION_POLICY``, ``BUDGET_THRESHOLDS``), checked at start."""
+
+    def setup(self) -> None:
+        self.rules = domain.rules_from_settings(self.container.config)
+
+    def get_dependency(self, worker_ctx) -> domain.Rules:
+        return self.rules
+
+
+@contextmanager
+def problems() -> Iterator[None]:
+    """Turn the use cases' refusals into HTTP problems."""
+    try:
+        yield
+    except use_cases.Missing as exc:
+        raise NotFound(str(exc)) from None
+    except use_cases.AlreadyExists as exc:
+        raise Conflict(str(exc)) from None
+    except domain.BudgetRuleError as exc:
+        raise Unprocessable(str(exc)) from None
 
 
 class BudgetService(ServiceBase):
+    """Training budgets of each unit per fiscal year: allocations and amendments, atomic
+    reservations for training proposals, releases, spending, an append-only ledger and
+    threshold alerts. Amounts are whole rupiah."""
+
     name = "budget"
+    rules = BudgetRules()
+
+    # --- events -------------------------------------------------------------------------
+
+    @subscribe("proposal.created")
+    def on_proposal_created(self, event):
+        self.db.handle_once(event, partial(use_cases.reserve_for_proposal, rules=self.rules))
+
+    @subscribe("proposal.cancelled")
+    def on_proposal_cancelled(self, event):
+        self.db.handle_once(event, partial(use_cases.release_for_proposal, rules=self.rules))
+
+    @subscribe("enrollment.completed")
+    def on_enrollment_completed(self, event):
+        self.db.handle_once(event, partial(use_cases.spend_for_enrollment, rules=self.rules))
+
+    # --- allocations --------------------------------------------------------------------
+
+    @api(
+        "POST",
+        "/allocations",
+        summary="Record a unit's initial allocation (pagu) for a fiscal year",
+        tags=["allocations"],
+        request=AllocationIn,
+        response=PositionOut,
+        status=201,
+    )
+    def create_allocation(self, request):
+        command = load_json(request, AllocationIn())
+        with problems(), self.db.unit_of_work() as uow:
+            use_cases.create_allocation(uow, command, self.rules)
+            view = use_cases.allocation_view(
+                uow.session, command["unit_code"], command["fiscal_year"]
+            )
+        return 201, PositionOut().dump(view)
+
+    @api(
+        "GET",
+        "/allocations",
+        summary="Allocations with their positions, newest year first",
+        tags=["allocations"],
+        query=AllocationQuery,
+        response=AllocationPage,
+    )
+    def list_allocations(self, request):
+        query = load_query(request, AllocationQuery())
+        with self.db.unit_of_work() as uow:
+            views, total = use_cases.allocations_page(uow.session, query)
+        return page_response(
+            PositionOut(many=True).dump(views),
+            total=total,
+            page=query["page"],
+            per_page=query["per_page"],
+        )
+
+    @api(
+        "GET",
+        "/allocations/<unit_code>/<int:fiscal_year>",
+        summary="A unit's position for a year: allocated, reserved, spent, available",
+        tags=["allocations"],
+        response=PositionOut,
+    )
+    def get_position(self, request, unit_code: str, fiscal_year: int):
+        with problems(), self.db.unit_of_work() as uow:
+            view = use_cases.allocation_view(uow.session, unit_code, fiscal_year)
+        return PositionOut().dump(view)
+
+    @api(
+        "POST",
+        "/allocations/<unit_code>/<int:fiscal_year>/amendments",
+        summary="Amend an allocation mid-year to a new total (never below what is committed)",
+        tags=["allocations"],
+        request=AmendmentIn,
+        response=PositionOut,
+        status=201,
+    )
+    def amend_allocation(self, request, unit_code: str, fiscal_year: int):
+        command = load_json(request, AmendmentIn())
+        with problems(), self.db.unit_of_work() as uow:
+            use_cases.amend_allocation(uow, unit_code, fiscal_year, command, self.rules)
+            view = use_cases.allocation_view(uow.session, unit_code, fiscal_year)
+        return 201, PositionOut().dump(view)
+
+    # --- ledger and reports -------------------------------------------------------------
+
+    @api(
+        "GET",
+        "/ledger",
+        summary="The append-only ledger, oldest first, filtered by unit, year, kind, proposal",
+        tags=["ledger"],
+        query=LedgerQuery,
+        response=LedgerPage,
+    )
+    def ledger(self, request):
+        query = load_query(request, LedgerQuery())
+        with self.db.unit_of_work() as uow:
+            entries, total = use_cases.ledger_page(uow.session, query)
+            items = LedgerEntryOut(many=True).dump(entries)
+        return page_response(items, total=total, page=query["page"], per_page=query["per_page"])
+
+    @api(
+        "GET",
+        "/reports/utilisation",
+        summary="Utilisation of every unit's allocation for a fiscal year, with totals",
+        tags=["reports"],
+        query=UtilisationQuery,
+        response=UtilisationReport,
+    )
+    def utilisation(self, request):
+        query = load_query(request, UtilisationQuery())
+        with self.db.unit_of_work() as uow:
+            report = use_cases.utilisation_report(uow.session, query["fiscal_year"])
+        return UtilisationReport().dump(report)
+
+    @api(
+        "GET",
+        "/proposals/<uuid:proposal_id>",
+        summary="The budget's decision on a proposal and what became of each item",
+        tags=["proposals"],
+        response=ProposalOut,
+    )
+    def get_proposal(self, request, proposal_id):
+        with problems(), self.db.unit_of_work() as uow:
+            view = use_cases.proposal_view(uow.session, proposal_id)
+            return ProposalOut().dump(view)
