@@ -1,7 +1,366 @@
-"""The notification service's nameko entrypoints."""
+"""The notification service's nameko entrypoints: decode, call a use case, encode."""
+
+from __future__ import annotations
+
+import uuid
+
+import eventlet
+from nameko.extensions import DependencyProvider
+from nameko.timer import Timer
+from prometheus_client import Counter
 
 from asn_shared.base import ServiceBase
+from asn_shared.entrypoints import api, subscribe
+from asn_shared.web import load_json, load_query, page_response
+
+from . import schemas, use_cases
+from .channels import SmtpSender, WebhookSender
+from .domain import EMAIL, WEBHOOK, RetryPolicy
+
+ATTEMPTS = Counter(
+    "asn_notification_attempts_total",
+    "E-mail and webhook delivery attempts, by the delivery's status afterwards",
+    ["channel", "status"],
+)
+
+
+class Channels(DependencyProvider):
+    """The senders and retry policies, from configuration (SMTP_*, WEBHOOK_*, RETRY_*)."""
+
+    def setup(self) -> None:
+        get = self.container.config.get
+        delay, cap = float(get("RETRY_BASE_DELAY", 30)), float(get("RETRY_MAX_DELAY", 3600))
+        self.delivering = use_cases.Delivering(
+            email=SmtpSender(
+                host=str(get("SMTP_HOST") or "localhost"),
+                port=int(get("SMTP_PORT") or 25),
+                sender=str(get("SMTP_SENDER") or "Kompas ASN <kompas-asn@localhost>"),
+                user=str(get("SMTP_USER")) if get("SMTP_USER") else None,
+                password=str(get("SMTP_PASSWORD")) if get("SMTP_PASSWORD") else None,
+                tls=str(get("SMTP_TLS") or "none"),
+                timeout=float(get("SMTP_TIMEOUT", 10)),
+            ),
+            webhook=WebhookSender(timeout=float(get("WEBHOOK_TIMEOUT", 10))),
+            policies={
+                EMAIL: RetryPolicy(int(get("EMAIL_MAX_ATTEMPTS", 5)), delay, cap),
+                WEBHOOK: RetryPolicy(int(get("WEBHOOK_MAX_ATTEMPTS", 8)), delay, cap),
+            },
+        )
+        self.concurrency = int(get("DISPATCH_CONCURRENCY", 4))
+        self.batch = int(get("DISPATCH_BATCH", 50))
+
+    def get_dependency(self, worker_ctx) -> Channels:
+        return self
+
+
+class ConfiguredTimer(Timer):
+    """nameko's timer with its interval read from the configuration at start-up."""
+
+    def __init__(self, setting: str, default: float, **kwargs) -> None:
+        self.setting, self.default = setting, default
+        super().__init__(interval=default, eager=True, **kwargs)
+
+    def setup(self) -> None:
+        self.interval = float(self.container.config.get(self.setting, self.default))
+
+
+configured_timer = ConfiguredTimer.decorator
 
 
 class NotificationService(ServiceBase):
+    """Tells employees, supervisors, unit operators and BKPSDM what happened to them, by
+    e-mail and in an inbox, and forwards events to other agencies as signed webhooks.
+
+    Every delivery is logged with each attempt; an event reaches each recipient at most once
+    per channel. Failed e-mails and webhooks are retried with exponential back-off and parked
+    after a configured number of attempts; a parked one can be resent.
+    """
+
     name = "notification"
+    channels = Channels()
+
+    # --- events in ------------------------------------------------------------------------
+
+    @subscribe("employee.registered")
+    @subscribe("employee.updated")
+    def on_employee(self, event):
+        self.db.handle_once(event, use_cases.record_employee)
+
+    @subscribe("assessment.recorded")
+    @subscribe("proposal.created")
+    @subscribe("proposal.approved")
+    @subscribe("proposal.waitlisted")
+    @subscribe("proposal.cancelled")
+    @subscribe("enrollment.created")
+    @subscribe("enrollment.completed")
+    @subscribe("budget.reserved")
+    @subscribe("budget.rejected")
+    @subscribe("budget.released")
+    @subscribe("budget.spent")
+    @subscribe("budget.threshold_reached")
+    def on_event(self, event):
+        delivering = self.channels.delivering
+        self.db.handle_once(event, lambda uow, event: use_cases.notify(uow, event, delivering))
+
+    # --- dispatching ----------------------------------------------------------------------
+
+    @configured_timer("DISPATCH_INTERVAL", 1.0)
+    def dispatch(self):
+        """Send due e-mails and webhooks, a few at a time; replicas share the work."""
+        pool = eventlet.GreenPool(self.channels.concurrency)
+        for _ in pool.imap(self._dispatch_some, range(self.channels.concurrency)):
+            pass
+
+    def _dispatch_some(self, _lane: int) -> None:
+        for _ in range(self.channels.batch):
+            attempted = use_cases.dispatch_next(self.db.unit_of_work(), self.channels.delivering)
+            if attempted is None:
+                return
+            ATTEMPTS.labels(*attempted).inc()
+
+    # --- subscriptions --------------------------------------------------------------------
+
+    @api(
+        "POST",
+        "/subscriptions",
+        summary="Subscribe a webhook to event-type patterns; the secret is shown only here",
+        tags=["subscriptions"],
+        request=schemas.SubscriptionIn,
+        response=schemas.SubscriptionCreated,
+        status=201,
+    )
+    def create_subscription(self, request):
+        command = load_json(request, schemas.SubscriptionIn())
+        subscription, secret = use_cases.subscribe(self.db.unit_of_work(), **command)
+        payload = schemas.SubscriptionOut().dump(subscription)
+        return 201, {**payload, "secret": secret}
+
+    @api(
+        "GET",
+        "/subscriptions",
+        summary="List webhook subscriptions (without their secrets)",
+        tags=["subscriptions"],
+        query=schemas.SubscriptionQuery,
+        response=schemas.SubscriptionPage,
+    )
+    def list_subscriptions(self, request):
+        query = load_query(request, schemas.SubscriptionQuery())
+        items, total = use_cases.subscription_page(
+            self.db.unit_of_work(), query["active"], query["page"], query["per_page"]
+        )
+        return _page(schemas.SubscriptionOut, items, total, query)
+
+    @api(
+        "GET",
+        "/subscriptions/<uuid:subscription_id>",
+        summary="One webhook subscription",
+        tags=["subscriptions"],
+        response=schemas.SubscriptionOut,
+    )
+    def get_subscription(self, request, subscription_id: uuid.UUID):
+        subscription = use_cases.get_subscription(self.db.unit_of_work(), subscription_id)
+        return schemas.SubscriptionOut().dump(subscription)
+
+    @api(
+        "DELETE",
+        "/subscriptions/<uuid:subscription_id>",
+        summary="Cancel a webhook subscription",
+        tags=["subscriptions"],
+        status=204,
+    )
+    def cancel_subscription(self, request, subscription_id: uuid.UUID):
+        use_cases.cancel_subscription(self.db.unit_of_work(), subscription_id)
+
+    # --- inbox ----------------------------------------------------------------------------
+
+    @api(
+        "GET",
+        "/recipients/<recipient>/inbox",
+        summary="A recipient's inbox (NIP or official id), newest first",
+        tags=["inbox"],
+        query=schemas.InboxQuery,
+        response=schemas.InboxPage,
+    )
+    def inbox(self, request, recipient: str):
+        query = load_query(request, schemas.InboxQuery())
+        items, total, unread = use_cases.inbox_page(
+            self.db.unit_of_work(), recipient, query["unread"], query["page"], query["per_page"]
+        )
+        return {**_page(schemas.InboxMessage, items, total, query), "unread": unread}
+
+    @api(
+        "PATCH",
+        "/recipients/<recipient>/inbox/<uuid:message_id>",
+        summary="Mark an inbox message read or unread",
+        tags=["inbox"],
+        request=schemas.ReadMark,
+        response=schemas.InboxMessage,
+    )
+    def mark_read(self, request, recipient: str, message_id: uuid.UUID):
+        command = load_json(request, schemas.ReadMark())
+        message = use_cases.mark_read(
+            self.db.unit_of_work(), recipient, message_id, command["read"]
+        )
+        return schemas.InboxMessage().dump(message)
+
+    # --- delivery log ---------------------------------------------------------------------
+
+    @api(
+        "GET",
+        "/deliveries",
+        summary="The delivery log, newest first, with filters",
+        tags=["deliveries"],
+        query=schemas.DeliveryQuery,
+        response=schemas.DeliveryPage,
+    )
+    def list_deliveries(self, request):
+        query = load_query(request, schemas.DeliveryQuery())
+        items, total = use_cases.delivery_page(
+            self.db.unit_of_work(), query, query["page"], query["per_page"]
+        )
+        return _page(schemas.DeliveryOut, items, total, query)
+
+    @api(
+        "GET",
+        "/deliveries/<uuid:delivery_id>",
+        summary="One delivery with its message and every attempt",
+        tags=["deliveries"],
+        response=schemas.DeliveryDetail,
+    )
+    def get_delivery(self, request, delivery_id: uuid.UUID):
+        detail = use_cases.delivery_detail(self.db.unit_of_work(), delivery_id)
+        return schemas.DeliveryDetail().dump(detail)
+
+    @api(
+        "POST",
+        "/deliveries/<uuid:delivery_id>/resend",
+        summary="Resend a parked e-mail or webhook: a fresh round of attempts",
+        tags=["deliveries"],
+        response=schemas.DeliveryOut,
+        status=202,
+    )
+    def resend_delivery(self, request, delivery_id: uuid.UUID):
+        delivery = use_cases.resend(self.db.unit_of_work(), delivery_id, self.channels.delivering)
+        return 202, schemas.DeliveryOut().dump(delivery)
+
+    @api(
+        "GET",
+        "/employees/<nip>",
+        summary="An employee as this service knows them (from employee events)",
+        tags=["recipients"],
+        response=schemas.EmployeeOut,
+    )
+    def get_employee(self, request, nip: str):
+        return schemas.EmployeeOut().dump(use_cases.get_employee(self.db.unit_of_work(), nip))
+
+    # --- officials ------------------------------------------------------------------------
+
+    @api(
+        "POST",
+        "/officials",
+        summary="Add a unit operator or a BKPSDM administrator",
+        tags=["recipients"],
+        request=schemas.OfficialIn,
+        response=schemas.OfficialOut,
+        status=201,
+    )
+    def add_official(self, request):
+        command = load_json(request, schemas.OfficialIn())
+        return 201, schemas.OfficialOut().dump(
+            use_cases.add_official(self.db.unit_of_work(), command)
+        )
+
+    @api(
+        "GET",
+        "/officials",
+        summary="List active unit operators and BKPSDM administrators",
+        tags=["recipients"],
+        query=schemas.OfficialQuery,
+        response=schemas.OfficialPage,
+    )
+    def list_officials(self, request):
+        query = load_query(request, schemas.OfficialQuery())
+        items, total = use_cases.official_page(
+            self.db.unit_of_work(), query, query["page"], query["per_page"]
+        )
+        return _page(schemas.OfficialOut, items, total, query)
+
+    @api(
+        "DELETE",
+        "/officials/<uuid:official_id>",
+        summary="Stop notifying an official",
+        tags=["recipients"],
+        status=204,
+    )
+    def remove_official(self, request, official_id: uuid.UUID):
+        use_cases.remove_official(self.db.unit_of_work(), official_id)
+
+    # --- rules and templates --------------------------------------------------------------
+
+    @api(
+        "GET",
+        "/rules",
+        summary="Who hears of which event, over which channels",
+        tags=["rules"],
+        response=schemas.RuleOut,
+        many=True,
+    )
+    def list_rules(self, request):
+        return schemas.RuleOut(many=True).dump(use_cases.list_rules(self.db.unit_of_work()))
+
+    @api(
+        "POST",
+        "/rules",
+        summary="Add a rule: an event type, an audience, channels and a template",
+        tags=["rules"],
+        request=schemas.RuleIn,
+        response=schemas.RuleOut,
+        status=201,
+    )
+    def add_rule(self, request):
+        command = load_json(request, schemas.RuleIn())
+        return 201, schemas.RuleOut().dump(use_cases.add_rule(self.db.unit_of_work(), command))
+
+    @api(
+        "PATCH",
+        "/rules/<int:rule_id>",
+        summary="Switch a rule on or off, or change its channels",
+        tags=["rules"],
+        request=schemas.RuleChange,
+        response=schemas.RuleOut,
+    )
+    def change_rule(self, request, rule_id: int):
+        changes = load_json(request, schemas.RuleChange())
+        rule = use_cases.change_rule(self.db.unit_of_work(), rule_id, changes)
+        return schemas.RuleOut().dump(rule)
+
+    @api(
+        "GET",
+        "/templates",
+        summary="Message templates (Jinja2) by key and language",
+        tags=["rules"],
+        response=schemas.TemplateOut,
+        many=True,
+    )
+    def list_templates(self, request):
+        templates = use_cases.list_templates(self.db.unit_of_work())
+        return schemas.TemplateOut(many=True).dump(templates)
+
+    @api(
+        "PUT",
+        "/templates/<key>/<language>",
+        summary="Create or replace a template in one language (id or en)",
+        tags=["rules"],
+        request=schemas.TemplateIn,
+        response=schemas.TemplateOut,
+    )
+    def put_template(self, request, key: str, language: str):
+        command = load_json(request, schemas.TemplateIn())
+        template = use_cases.put_template(self.db.unit_of_work(), key, language, **command)
+        return schemas.TemplateOut().dump(template)
+
+
+def _page(schema, items, total: int, query: dict) -> dict:
+    return page_response(
+        schema(many=True).dump(items), total=total, page=query["page"], per_page=query["per_page"]
+    )

@@ -1,0 +1,127 @@
+"""The ways out: e-mail over SMTP and signed webhooks over HTTP."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+
+import requests
+
+from .domain import signature
+
+TIMESTAMP_HEADER = "X-Kompas-Timestamp"
+SIGNATURE_HEADER = "X-Kompas-Signature"
+DELIVERY_HEADER = "X-Kompas-Delivery"
+EVENT_HEADER = "X-Kompas-Event-Type"
+
+
+class DeliveryError(Exception):
+    """An attempt failed; ``permanent`` when trying again cannot help."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Email:
+    delivery_id: str
+    to_name: str | None
+    to_address: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class SmtpSender:
+    """Sends plain-text UTF-8 mail; ``tls`` is ``none``, ``starttls`` or ``ssl``."""
+
+    host: str
+    port: int
+    sender: str
+    user: str | None = None
+    password: str | None = None
+    tls: str = "none"
+    timeout: float = 10.0
+
+    def message(self, email: Email) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = formataddr((email.to_name or "", email.to_address))
+        message["Subject"] = email.subject
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(idstring=email.delivery_id, domain="kompas-asn")
+        message[DELIVERY_HEADER] = email.delivery_id
+        message.set_content(email.body, charset="utf-8")
+        return message
+
+    def send(self, email: Email) -> None:
+        try:
+            with self._connect() as smtp:
+                if self.user:
+                    smtp.login(self.user, self.password or "")
+                smtp.send_message(self.message(email))
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise DeliveryError(f"recipient refused: {exc.recipients}", permanent=True) from None
+        except smtplib.SMTPResponseException as exc:
+            text = exc.smtp_error.decode(errors="replace") if exc.smtp_error else ""
+            raise DeliveryError(
+                f"SMTP {exc.smtp_code} {text}".strip(), permanent=exc.smtp_code >= 500
+            ) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.tls == "ssl":
+            return smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        if self.tls == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        return smtp
+
+
+@dataclass(frozen=True)
+class Webhook:
+    delivery_id: str
+    event_type: str
+    url: str
+    body: bytes
+    secret: str
+
+
+@dataclass(frozen=True)
+class WebhookSender:
+    """POSTs the CloudEvent, signed: ``X-Kompas-Signature: sha256=HMAC(secret, ts.body)``."""
+
+    timeout: float = 10.0
+
+    def headers(self, webhook: Webhook, timestamp: str) -> dict[str, str]:
+        return {
+            "Content-Type": "application/cloudevents+json; charset=utf-8",
+            "User-Agent": "kompas-asn-notification/1",
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: signature(webhook.secret, timestamp, webhook.body),
+            DELIVERY_HEADER: webhook.delivery_id,
+            EVENT_HEADER: webhook.event_type,
+        }
+
+    def send(self, webhook: Webhook) -> None:
+        timestamp = str(int(time.time()))
+        try:
+            response = requests.post(
+                webhook.url,
+                data=webhook.body,
+                headers=self.headers(webhook, timestamp),
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
+        if not 200 <= response.status_code < 300:
+            raise DeliveryError(f"HTTP {response.status_code} {response.text[:200]}".strip())

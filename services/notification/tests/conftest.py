@@ -1,0 +1,370 @@
+"""Fixtures of the notification tests: the service as a real process, a real SMTP server, real
+webhook receivers, an event publisher and a watcher of what the service publishes."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kombu import Connection, Exchange, Producer, Queue
+
+import notification
+from asn_shared.events import Event, new_event, registry
+from asn_shared.testing.processes import ServiceProcess
+
+HERE = Path(__file__).parent
+SERVICE_DIR = HERE.parent
+MIGRATIONS = Path(notification.__file__).parent / "migrations"
+
+# Small delays so retries and back-off fit in a test; production defaults are in config.yaml.
+FAST = {
+    "RETRY_BASE_DELAY": "0.2",
+    "RETRY_MAX_DELAY": "1",
+    "DISPATCH_INTERVAL": "0.1",
+    "EVENT_RETRY_DELAY": "0.2",
+    "WEBHOOK_MAX_ATTEMPTS": "4",
+    "WEBHOOK_TIMEOUT": "5",
+    "SMTP_TIMEOUT": "5",
+    "OUTBOX_POLL_INTERVAL": "0.1",
+}
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def _start_peer(script: str, directory: Path) -> subprocess.Popen:
+    directory.mkdir(parents=True)
+    log = open(directory / "log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, str(HERE / script), str(directory)], stdout=log, stderr=log
+    )
+    log.close()
+    port_file = directory / "port"
+    wait_for(lambda: port_file.exists() or process.poll() is not None, 15, f"{script} to listen")
+    if process.poll() is not None:
+        raise RuntimeError(f"{script} exited: {(directory / 'log').read_text()}")
+    return process
+
+
+@dataclass
+class SmtpServer:
+    directory: Path
+    host: str = "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return int((self.directory / "port").read_text())
+
+    def messages(self) -> list[tuple[dict, EmailMessage]]:
+        """(envelope, parsed message) of every message received, in order."""
+        received = []
+        for path in sorted((self.directory / "messages").glob("*.eml")):
+            envelope = json.loads(path.with_suffix(".json").read_text())
+            parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            received.append((envelope, parsed))
+        return received
+
+
+@pytest.fixture
+def smtp_server(tmp_path: Path) -> Iterator[SmtpServer]:
+    process = _start_peer("smtp_sink.py", tmp_path / "smtp")
+    yield SmtpServer(tmp_path / "smtp")
+    process.terminate()
+    process.wait(10)
+
+
+@dataclass
+class WebhookReceiver:
+    directory: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{int((self.directory / 'port').read_text())}/kompas-events"
+
+    def trust(self, secret: str) -> None:
+        (self.directory / "secret").write_text(secret)
+
+    def fail(self, setting: str) -> None:
+        """``always``, or a number N: fail the first N requests."""
+        (self.directory / "fail").write_text(setting)
+
+    def requests(self) -> list[dict]:
+        paths = sorted((self.directory / "requests").glob("*.json"))
+        return [json.loads(path.read_text()) for path in paths]
+
+
+@pytest.fixture
+def webhook_receiver(tmp_path: Path) -> Iterator[Callable[[str], WebhookReceiver]]:
+    processes: list[subprocess.Popen] = []
+
+    def start(fail: str = "0") -> WebhookReceiver:
+        directory = tmp_path / f"webhook-{len(processes)}"
+        processes.append(_start_peer("webhook_receiver.py", directory))
+        receiver = WebhookReceiver(directory)
+        receiver.fail(fail)
+        return receiver
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def notification_db(database) -> str:
+    return database(migrations=MIGRATIONS)
+
+
+@pytest.fixture
+def start_notification(
+    run_service, notification_db: str, smtp_server: SmtpServer
+) -> Callable[..., ServiceProcess]:
+    """Start the service (another replica on each call) against the test's SMTP server."""
+
+    def start(**env: str) -> ServiceProcess:
+        settings = {
+            **FAST,
+            "SMTP_HOST": smtp_server.host,
+            "SMTP_PORT": str(smtp_server.port),
+            "SMTP_SENDER": "Kompas ASN <noreply@kompas-asn.test>",
+            **env,
+        }
+        return run_service(
+            "notification",
+            "notification.service:NotificationService",
+            SERVICE_DIR / "config.yaml",
+            notification_db,
+            env=settings,
+        )
+
+    return start
+
+
+@pytest.fixture
+def publish(amqp_uri: str) -> Callable[..., Event]:
+    """Publish an event as its producer would; ``again=event`` redelivers the same one."""
+
+    def send(name: str = "", data: dict | None = None, *, again: Event | None = None) -> Event:
+        event = again or new_event(registry.get(name, 1), data)
+        exchange = Exchange(event.definition.exchange, "topic", durable=True)
+        with Connection(amqp_uri) as connection:
+            producer = Producer(connection, exchange=exchange)
+            producer.publish(
+                event.to_json(),
+                routing_key=event.name,
+                declare=[exchange],
+                retry=True,
+                **event.amqp_properties(),
+            )
+        return event
+
+    return send
+
+
+class Watcher:
+    """A queue of the test's own, bound to notification.events before anything happens."""
+
+    def __init__(self, amqp_uri: str) -> None:
+        self.amqp_uri = amqp_uri
+        self.queue = Queue(
+            f"test-watch-{uuid.uuid4().hex[:8]}",
+            exchange=Exchange("notification.events", "topic", durable=True),
+            routing_key="#",
+            durable=False,
+        )
+        self.seen: list[dict] = []
+        with Connection(amqp_uri) as connection:
+            self.queue(connection.default_channel).declare()
+
+    def take(self, predicate: Callable[[list[dict]], bool], timeout: float = 30.0) -> list[dict]:
+        """Read events (CloudEvents as dicts) until ``predicate(all seen)`` holds."""
+        deadline = time.monotonic() + timeout
+        with Connection(self.amqp_uri) as connection:
+            simple = connection.SimpleQueue(self.queue)
+            while not predicate(self.seen):
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"events seen so far: {self.seen}")
+                try:
+                    message = simple.get(block=True, timeout=0.2)
+                except simple.Empty:
+                    continue
+                message.ack()
+                self.seen.append(json.loads(message.body))
+            simple.close()
+        return self.seen
+
+
+@pytest.fixture
+def watch(amqp_uri: str) -> Callable[[], Watcher]:
+    return lambda: Watcher(amqp_uri)
+
+
+# --- sample event data --------------------------------------------------------------------
+
+SITI_NIP = "198609262015052001"
+BUDI_NIP = "197803152003121002"
+UNIT = {"code": "PLJ-KEL-PU", "name": "Kelurahan Plaju Ulu", "parent_code": "PLJ"}
+
+
+class Samples:
+    """Event data fitting the catalogue, for an employee Siti whose supervisor is Budi."""
+
+    SITI_NIP, BUDI_NIP, UNIT_CODE = SITI_NIP, BUDI_NIP, UNIT["code"]
+
+    @staticmethod
+    def employee(
+        nip: str = SITI_NIP,
+        name: str = "Siti Rahmawati",
+        email: str | None = "siti@plaju.test",
+        supervisor_nip: str | None = BUDI_NIP,
+        language: str = "id",
+        version: int = 1,
+    ) -> dict[str, Any]:
+        return {
+            "nip": nip,
+            "name": name,
+            "sex": "P",
+            "golongan": "III/b",
+            "unit": dict(UNIT),
+            "jabatan": {
+                "code": "LURAH",
+                "name": "Lurah Plaju Ulu",
+                "kind": "pengawas",
+                "grade": None,
+            },
+            "email": email,
+            "phone": None,
+            "supervisor_nip": supervisor_nip,
+            "language": language,
+            "version": version,
+        }
+
+    def supervisor(self, **changes: Any) -> dict[str, Any]:
+        return self.employee(
+            **{
+                "nip": BUDI_NIP,
+                "name": "Budi Santoso",
+                "email": "budi@plaju.test",
+                "supervisor_nip": None,
+                **changes,
+            }
+        )
+
+    def assessment(self, employee: dict[str, Any] | None = None) -> dict[str, Any]:
+        employee = employee or self.employee()
+        return {
+            "assessment_id": uuid.uuid4(),
+            "supersedes": None,
+            "employee": employee,
+            "jabatan": employee["jabatan"],
+            "assessed_on": date(2026, 11, 26),
+            "method": "assessment_centre",
+            "results": [
+                {
+                    "competency_code": "M.01",
+                    "competency_name": "Integritas",
+                    "kind": "manajerial",
+                    "required_level": 2,
+                    "achieved_level": 2.0,
+                    "gap": 0.0,
+                },
+                {
+                    "competency_code": "M.03",
+                    "competency_name": "Komunikasi",
+                    "kind": "manajerial",
+                    "required_level": 2,
+                    "achieved_level": 1.5,
+                    "gap": -0.5,
+                },
+            ],
+            "jpm": 72.5,
+            "jpm_method": "capped",
+            "category": {
+                "code": "MMS",
+                "label": "Masih Memenuhi Syarat",
+                "scheme": "memenuhi_syarat",
+            },
+        }
+
+    @staticmethod
+    def item(**changes: Any) -> dict[str, Any]:
+        return {
+            "item_id": uuid.uuid4(),
+            "programme_code": "LATSAR-ONLINE",
+            "programme_title": "Pelatihan Dasar CPNS (daring)",
+            "form": "klasikal",
+            "activity": "pelatihan teknis",
+            "jp": 40,
+            "cost_rupiah": 5_260_000,
+            "competency_codes": ["M.03"],
+            "batch": {
+                "batch_id": uuid.uuid4(),
+                "starts_on": date(2026, 11, 26),
+                "ends_on": date(2026, 12, 4),
+                "place": None,
+                "online": True,
+            },
+            "reasons": [{"competency_code": "M.03", "gap": -0.5, "rule": "closes_gap"}],
+            **changes,
+        }
+
+    def proposal(self, nip: str = SITI_NIP) -> dict[str, Any]:
+        return {
+            "proposal_id": uuid.uuid4(),
+            "employee_nip": nip,
+            "employee_name": "Siti Rahmawati",
+            "unit_code": UNIT["code"],
+            "fiscal_year": 2026,
+            "status": "pending_budget",
+            "assessment_id": None,
+            "supersedes": None,
+            "items": [self.item()],
+            "total_cost_rupiah": 5_260_000,
+            "total_jp": 40,
+            "jp_before": 4,
+        }
+
+    @staticmethod
+    def budget_rejected() -> dict[str, Any]:
+        return {
+            "unit_code": UNIT["code"],
+            "fiscal_year": 2026,
+            "allocated_rupiah": 20_000_000,
+            "committed_rupiah": 17_500_000,
+            "available_rupiah": 2_500_000,
+            "proposal_id": uuid.uuid4(),
+            "item_ids": [uuid.uuid4()],
+            "requested_rupiah": 5_260_000,
+            "reason": "insufficient_funds",
+        }
+
+
+@pytest.fixture
+def samples() -> Samples:
+    return Samples()
+
+
+@pytest.fixture(name="wait_for")
+def wait_for_fixture() -> Callable[..., Any]:
+    """``wait_for(predicate, timeout=30, what=...)``: poll until truthy, or fail the test."""
+    return wait_for
