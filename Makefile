@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SERVICES := competency training budget notification
-PACKAGES := -e 'shared[test]' $(foreach s,$(SERVICES),-e services/$(s))
+PACKAGES := -e 'shared[test]' $(foreach s,$(SERVICES),-e 'services/$(s)[test]')
 
 .PHONY: install test lint format asyncapi check-asyncapi migrate topology run
 
