@@ -3,17 +3,11 @@ webhook receivers, an event publisher and a watcher of what the service publishe
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +16,7 @@ from kombu import Connection, Exchange, Producer, Queue
 
 import notification
 from asn_shared.events import Event, new_event, registry
+from asn_shared.testing.peers import SmtpServer
 from asn_shared.testing.processes import ServiceProcess
 
 HERE = Path(__file__).parent
@@ -50,84 +45,6 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "c
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.05)
-
-
-def _start_peer(script: str, directory: Path) -> subprocess.Popen:
-    directory.mkdir(parents=True)
-    log = open(directory / "log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, str(HERE / script), str(directory)], stdout=log, stderr=log
-    )
-    log.close()
-    port_file = directory / "port"
-    wait_for(lambda: port_file.exists() or process.poll() is not None, 15, f"{script} to listen")
-    if process.poll() is not None:
-        raise RuntimeError(f"{script} exited: {(directory / 'log').read_text()}")
-    return process
-
-
-@dataclass
-class SmtpServer:
-    directory: Path
-    host: str = "127.0.0.1"
-
-    @property
-    def port(self) -> int:
-        return int((self.directory / "port").read_text())
-
-    def messages(self) -> list[tuple[dict, EmailMessage]]:
-        """(envelope, parsed message) of every message received, in order."""
-        received = []
-        for path in sorted((self.directory / "messages").glob("*.eml")):
-            envelope = json.loads(path.with_suffix(".json").read_text())
-            parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            received.append((envelope, parsed))
-        return received
-
-
-@pytest.fixture
-def smtp_server(tmp_path: Path) -> Iterator[SmtpServer]:
-    process = _start_peer("smtp_sink.py", tmp_path / "smtp")
-    yield SmtpServer(tmp_path / "smtp")
-    process.terminate()
-    process.wait(10)
-
-
-@dataclass
-class WebhookReceiver:
-    directory: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{int((self.directory / 'port').read_text())}/kompas-events"
-
-    def trust(self, secret: str) -> None:
-        (self.directory / "secret").write_text(secret)
-
-    def fail(self, setting: str) -> None:
-        """``always``, or a number N: fail the first N requests."""
-        (self.directory / "fail").write_text(setting)
-
-    def requests(self) -> list[dict]:
-        paths = sorted((self.directory / "requests").glob("*.json"))
-        return [json.loads(path.read_text()) for path in paths]
-
-
-@pytest.fixture
-def webhook_receiver(tmp_path: Path) -> Iterator[Callable[[str], WebhookReceiver]]:
-    processes: list[subprocess.Popen] = []
-
-    def start(fail: str = "0") -> WebhookReceiver:
-        directory = tmp_path / f"webhook-{len(processes)}"
-        processes.append(_start_peer("webhook_receiver.py", directory))
-        receiver = WebhookReceiver(directory)
-        receiver.fail(fail)
-        return receiver
-
-    yield start
-    for process in processes:
-        process.terminate()
-        process.wait(10)
 
 
 @pytest.fixture

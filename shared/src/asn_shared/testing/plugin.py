@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from .events import EventTap, publish
 from .infrastructure import Broker, DatabaseServer
+from .peers import SmtpServer, WebhookReceiver
 from .processes import ServiceProcess
+from .suite import Suite
 
 
 @pytest.fixture(scope="session")
@@ -96,3 +99,69 @@ def run_service(amqp_uri: str, database, tmp_path: Path) -> Iterator:
     yield start
     for process in processes:
         process.stop()
+
+
+@pytest.fixture
+def publish_event(amqp_uri: str):
+    """``publish_event(name, data)`` (or ``event=...``, ``times=2``) as the producer would."""
+    return lambda *args, **kwargs: publish(amqp_uri, *args, **kwargs)
+
+
+@pytest.fixture
+def tap(amqp_uri: str) -> Iterator:
+    """``tap("budget", "training")``: an EventTap on those services' exchanges."""
+    taps: list[EventTap] = []
+
+    def open_tap(*producers: str, routing_key: str = "#") -> EventTap:
+        taps.append(EventTap(amqp_uri, *producers, routing_key=routing_key))
+        return taps[-1]
+
+    yield open_tap
+    for opened in taps:
+        opened.close()
+
+
+@pytest.fixture
+def smtp_server(tmp_path: Path) -> Iterator[SmtpServer]:
+    server = SmtpServer(tmp_path / "smtp")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def webhook_receiver(tmp_path: Path) -> Iterator:
+    """``webhook_receiver(fail="2")``: a new receiver failing its first 2 requests."""
+    receivers: list[WebhookReceiver] = []
+
+    def start(fail: str = "0") -> WebhookReceiver:
+        receivers.append(WebhookReceiver(tmp_path / f"webhook-{len(receivers)}"))
+        receivers[-1].fail(fail)
+        return receivers[-1]
+
+    yield start
+    for receiver in receivers:
+        receiver.stop()
+
+
+@pytest.fixture
+def suite(amqp_uri: str, database, tmp_path: Path, request) -> Iterator:
+    """``suite(env={...}, replicas={"budget": 2})``: every installed service as processes."""
+    started: list[Suite] = []
+
+    def start(env: dict[str, str] | None = None, replicas: dict[str, int] | None = None) -> Suite:
+        databases = {name: database(migrations=path) for name, path in Suite.migrations().items()}
+        started.append(
+            Suite(
+                amqp_uri,
+                databases,
+                services_dir=request.config.rootpath / "services",
+                log_dir=tmp_path,
+                env=env,
+                replicas=replicas,
+            )
+        )
+        return started[-1].start()
+
+    yield start
+    for running in started:
+        running.stop()

@@ -51,7 +51,8 @@ class ServiceProcess:
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
-    def start(self, *, wait_healthy: bool = True, timeout: float = 30.0) -> ServiceProcess:
+    def spawn(self) -> ServiceProcess:
+        """Start the process without waiting for it (start several, then wait for each)."""
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "nameko", "run", "--config", str(self.config), self.target],
@@ -60,6 +61,10 @@ class ServiceProcess:
             stderr=subprocess.STDOUT,
         )
         log.close()
+        return self
+
+    def start(self, *, wait_healthy: bool = True, timeout: float = 30.0) -> ServiceProcess:
+        self.spawn()
         if wait_healthy:
             self.wait_healthy(timeout)
         else:

@@ -1,7 +1,7 @@
 """A real SMTP server for the tests (aiosmtpd), run as its own process: the test process is
 eventlet-patched, where asyncio is unreliable.
 
-    python smtp_sink.py DIRECTORY
+    python -m asn_shared.testing.smtp_sink DIRECTORY
 
 Writes its port to DIRECTORY/port, then each message received to DIRECTORY/messages/ as
 ``<n>.eml`` (the bytes as received) beside ``<n>.json`` (the envelope: MAIL FROM, RCPT TO).
