@@ -3,13 +3,13 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SERVICES := competency training budget notification
-PACKAGES := -e 'shared[test]' $(foreach s,$(SERVICES),-e 'services/$(s)[test]')
+PACKAGES := -e 'shared[test]' $(foreach s,$(SERVICES),-e 'services/$(s)[test]') -e 'demo[test]'
 
-.PHONY: install test lint format asyncapi check-asyncapi migrate topology run
+.PHONY: install test lint format asyncapi check-asyncapi migrate topology run demo
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
+$(VENV)/.installed: shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) demo/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet $(PACKAGES) ruff==0.17.6 honcho==2.0.0
 	touch $@
@@ -39,3 +39,6 @@ topology: install
 
 run: migrate topology  ## the four services on this machine, against local RabbitMQ and PostgreSQL
 	$(VENV)/bin/honcho start
+
+demo: install  ## the Plaju demo against the services of `make run` (in another terminal)
+	$(VENV)/bin/kompas-demo run

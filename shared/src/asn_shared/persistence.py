@@ -70,7 +70,8 @@ def driver_url(url: str) -> str:
 
 def make_engine(url: str, *, pool_size: int = 10, **options: Any) -> Engine:
     if "poolclass" not in options:
-        options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        # a suite of services shares one PostgreSQL: keep each process's share bounded
+        options.update(pool_size=pool_size, max_overflow=2, pool_pre_ping=True)
     return create_engine(driver_url(url), **options)
 
 

@@ -1,0 +1,1 @@
+"""Kompas ASN demo: the Plaju reference deployment seeded through the services' HTTP APIs."""

@@ -1,0 +1,55 @@
+"""Fixtures of the demo's end-to-end test: the four services as real ``nameko run`` processes
+(each with a fresh database, all on the test's own RabbitMQ virtual host), an SMTP server
+for their e-mail, and the ``kompas-demo`` command run as a subprocess against them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+# Short polls and retries so the chain settles quickly; production defaults are in config.yaml.
+FAST = {
+    "OUTBOX_POLL_INTERVAL": "0.1",
+    "EVENT_RETRY_DELAY": "0.2",
+    "DISPATCH_INTERVAL": "0.2",
+    "RETRY_BASE_DELAY": "1",
+    "RETRY_MAX_DELAY": "2",
+    "MAX_WORKERS": "4",  # the test database server is shared: fewer connections
+}
+
+
+@pytest.fixture
+def suite_urls(suite, smtp_server) -> dict[str, str]:
+    """The four services running, each on its own database: name → base URL."""
+    mail = {"SMTP_HOST": smtp_server.host, "SMTP_PORT": str(smtp_server.port)}
+    running = suite(env={**FAST, **mail})
+    return {name: running.url(name) for name in running.processes}
+
+
+@pytest.fixture
+def kompas_demo(
+    suite_urls: dict[str, str], tmp_path: Path
+) -> Callable[..., subprocess.CompletedProcess]:
+    """``kompas_demo("seed", "--employees", "40")``: the command line, run as an operator would."""
+    env = {
+        **os.environ,
+        **{f"{name.upper()}_URL": url for name, url in suite_urls.items()},
+        "PYTHONWARNINGS": "ignore",
+    }
+
+    def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "kompas_demo", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    return run
