@@ -7,15 +7,17 @@ import time
 import uuid
 
 import pytest
-from kombu import Connection, Exchange, Producer, Queue
+from kombu import Connection, Exchange, Producer
 from sqlalchemy import func, insert, select
 
 from asn_shared.events import EventSchemaError
 from asn_shared.messaging import ATTEMPTS, DEAD_LETTER_REASON, ORIGINAL_QUEUE
 from asn_shared.persistence import UnitOfWork, make_engine, outbox, session_factory
+from asn_shared.testing.events import drain_queue
+from asn_shared.testing.waiting import wait_for
 from asn_shared.topology import declare_service_topology
 
-from support import drain_queue, ping_counts, scalar, unpublished, wait_for, write_pings
+from support import ping_counts, scalar, unpublished, write_pings
 
 SINK_QUEUE = "evt-pinger-ping.sent--sink.on_ping"
 SINK_DEAD_LETTERS = "sink.dead-letter"
@@ -119,19 +121,12 @@ def test_malformed_and_unknown_version_messages_are_dead_lettered_and_logged(
     sink.wait_healthy(timeout=5)
 
 
-def test_two_relay_replicas_publish_each_row_exactly_once(amqp_uri, database):
+def test_two_relay_replicas_publish_each_row_exactly_once(database, amqp_uri, tap):
     import sample_services
 
     pinger_db = database(metadata=sample_services.metadata)
     write_pings(pinger_db, first=0, count=1000)
-    with Connection(amqp_uri) as connection:
-        listener = Queue(
-            "test-listener",
-            Exchange("pinger.events", "topic", durable=True),
-            routing_key="#",
-            durable=True,
-        )
-        listener(connection.channel()).declare()
+    listener = tap("pinger")
 
     env = {"AMQP_URI": amqp_uri, "PINGER_DATABASE_URL": pinger_db, "PYTHONWARNINGS": "ignore"}
     relays = [
@@ -141,15 +136,14 @@ def test_two_relay_replicas_publish_each_row_exactly_once(amqp_uri, database):
         for _ in range(2)
     ]
     try:
-        received = drain_queue(amqp_uri, "test-listener", expect=1000, timeout=60)
-        time.sleep(1.0)
-        received += drain_queue(amqp_uri, "test-listener", expect=1, timeout=0.5)
+        listener.wait("ping.sent", 1000, timeout=60)
+        listener.settle(quiet=1.5)  # a row published twice would arrive here
     finally:
         for relay in relays:
             relay.terminate()
             relay.wait(10)
 
-    ids = [message.properties["message_id"] for message in received]
+    ids = [message.properties["message_id"] for message in listener.messages]
     assert len(ids) == 1000
     assert len(set(ids)) == 1000
     assert unpublished(pinger_db) == 0

@@ -4,12 +4,12 @@ metrics, logs and duplicate suppression, against real RabbitMQ and PostgreSQL.""
 import json
 
 import requests
-from kombu import Connection, Exchange, Producer
 from openapi_spec_validator import validate as validate_spec
 
-from asn_shared.events import new_event, registry
+from asn_shared.testing.metrics import metric, scrape
+from asn_shared.testing.waiting import wait_for
 
-from support import metric, ping_counts, unpublished, wait_for
+from support import ping_counts, unpublished
 
 
 def test_invalid_requests_get_problem_details_naming_the_fields(start_sample):
@@ -69,14 +69,11 @@ def test_health_answers_503_naming_what_is_down(start_sample, database):
 
 
 def test_a_redelivered_event_has_its_effect_once_and_shows_in_metrics_and_logs(
-    start_sample, amqp_uri
+    start_sample, publish_event
 ):
     sink = start_sample("sink")
-    event = new_event(registry.get("ping.sent", 1), {"seq": 42})
-    with Connection(amqp_uri) as connection:
-        producer = Producer(connection, exchange=Exchange("pinger.events", "topic", durable=True))
-        for _ in range(3):  # at-least-once delivery: the same event, three times
-            producer.publish(event.to_json(), routing_key="ping.sent", **event.amqp_properties())
+    # at-least-once delivery: the same event, three times
+    event = publish_event("ping.sent", {"seq": 42}, times=3)
 
     sink_db = sink.env["SINK_DATABASE_URL"]
     wait_for(
@@ -88,7 +85,7 @@ def test_a_redelivered_event_has_its_effect_once_and_shows_in_metrics_and_logs(
     )
     assert ping_counts(sink_db) == (1, 1)
 
-    metrics = requests.get(f"{sink.url}/metrics").text
+    metrics = scrape(sink.url)
     labels = {"service": "sink", "event": "ping.sent", "handler": "on_ping"}
     assert metric(metrics, "asn_events_handled_total", outcome="handled", **labels) == 3
     assert metric(metrics, "asn_events_handled_total", outcome="duplicate", **labels) == 2

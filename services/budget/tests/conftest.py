@@ -1,11 +1,9 @@
 """Fixtures of the budget service's tests: the service as real ``nameko run`` processes on a
-fresh database and virtual host, a training-side publisher, an observer of budget events,
-and builders of the training events the service consumes."""
+fresh database and virtual host, a tap on budget events, and builders of the training events
+the service consumes (published with the toolkit's ``publish_event``)."""
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -15,13 +13,11 @@ from typing import Any
 import eventlet
 import pytest
 import requests
-from kombu import Connection, Exchange, Producer, Queue
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 import budget
-from asn_shared.events import Event, new_event, registry
 from asn_shared.persistence import make_engine
+from asn_shared.testing.events import EventTap
 from budget.models import Allocation, LedgerEntry
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
@@ -67,72 +63,9 @@ def start_budget(run_service, budget_db) -> Iterator[Callable[..., list]]:
 
 
 @pytest.fixture
-def training_bus(amqp_uri: str) -> Iterator[Callable[..., Event]]:
-    """``publish(name, data)`` (or ``publish(event=...)``): publish as the training service."""
-    connection = Connection(amqp_uri)
-    producer = Producer(
-        connection.channel(), exchange=Exchange("training.events", "topic", durable=True)
-    )
-
-    def publish(name: str | None = None, data: dict | None = None, *, event: Event | None = None):
-        event = event or new_event(registry.get(name, 1), data)
-        producer.publish(event.to_json(), routing_key=event.name, **event.amqp_properties())
-        return event
-
-    yield publish
-    connection.release()
-
-
-class Observer:
-    """Our own queue bound to ``budget.events``, declared before anything is triggered."""
-
-    def __init__(self, amqp_uri: str) -> None:
-        self.connection = Connection(amqp_uri)
-        exchange = Exchange("budget.events", "topic", durable=True)
-        queue = Queue("test-budget-observer", exchange, routing_key="#", durable=True)
-        queue(self.connection.channel()).declare()
-        self.queue = self.connection.SimpleQueue(queue)
-        self.seen: list[dict[str, Any]] = []
-
-    def _take_one(self, timeout: float) -> bool:
-        try:
-            message = self.queue.get(block=True, timeout=timeout)
-        except self.queue.Empty:
-            return False
-        message.ack()
-        self.seen.append({"name": message.delivery_info["routing_key"], **json.loads(message.body)})
-        return True
-
-    def wait(self, name: str, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
-        """The data of the events named ``name``, once ``count`` of them arrived."""
-        deadline = time.monotonic() + timeout
-        while len(self.named(name)) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"timed out after {timeout}s: {len(self.named(name))} of {count} {name}"
-                )
-            self._take_one(0.5)
-        return self.named(name)
-
-    def settle(self, quiet: float = 1.0) -> list[dict[str, Any]]:
-        """Take whatever else arrives until ``quiet`` seconds pass without a message."""
-        while self._take_one(quiet):
-            pass
-        return self.seen
-
-    def named(self, name: str) -> list[dict[str, Any]]:
-        return [event["data"] for event in self.seen if event["name"] == name]
-
-    def close(self) -> None:
-        self.queue.close()
-        self.connection.release()
-
-
-@pytest.fixture
-def budget_events(amqp_uri: str) -> Iterator[Observer]:
-    observer = Observer(amqp_uri)
-    yield observer
-    observer.close()
+def budget_events(tap) -> EventTap:
+    """What the service publishes, seen from a queue bound before the test acts."""
+    return tap("budget")
 
 
 class TrainingEvents:
@@ -262,36 +195,3 @@ def ledger_sums(budget_db: str) -> Callable[[str, int], dict[str, int]]:
         return ledger
 
     return read
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
-    return value
-
-
-@pytest.fixture
-def eventually() -> Callable[..., Any]:
-    """``eventually(predicate, timeout=30, what=...)``: poll until true, with a long timeout."""
-    return wait_for
-
-
-@pytest.fixture
-def handled() -> Callable[[str, str], float]:
-    """``handled(url, handler)``: messages a replica's handler completed, from its /metrics."""
-
-    def count(url: str, handler: str) -> float:
-        exposition = requests.get(f"{url}/metrics", timeout=10).text
-        return sum(
-            sample.value
-            for family in text_string_to_metric_families(exposition)
-            for sample in family.samples
-            if sample.name == "asn_events_handled_total"
-            and sample.labels.get("handler") == handler
-            and sample.labels.get("outcome") == "handled"  # duplicates included
-        )
-
-    return count

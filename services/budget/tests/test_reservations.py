@@ -6,9 +6,11 @@ import time
 from collections import Counter
 
 import requests
-from kombu import Connection, Exchange, Producer
 
 from asn_shared.events import new_event, registry
+from asn_shared.testing.events import publish_many
+from asn_shared.testing.metrics import events_handled
+from asn_shared.testing.waiting import wait_for
 
 YEAR = 2026
 JUTA = 1_000_000
@@ -22,7 +24,7 @@ def position(url: str, unit: str) -> dict:
 
 
 def test_500_proposals_on_3_replicas_reserve_exactly_what_the_allocation_covers(
-    start_budget, allocate, training, budget_events, ledger_sums, amqp_uri, handled
+    start_budget, allocate, training, budget_events, ledger_sums, amqp_uri
 ):
     replicas = start_budget(replicas=3)
     allocated = 200 * LATSAR_ONLINE
@@ -31,10 +33,7 @@ def test_500_proposals_on_3_replicas_reserve_exactly_what_the_allocation_covers(
     events = [new_event(registry.get("proposal.created", 1), p) for p in proposals]
 
     started = time.monotonic()
-    with Connection(amqp_uri) as connection:
-        producer = Producer(connection, exchange=Exchange("training.events", "topic", durable=True))
-        for event in events:
-            producer.publish(event.to_json(), routing_key=event.name, **event.amqp_properties())
+    publish_many(amqp_uri, events)
     published = time.monotonic() - started
     budget_events.wait("budget.reserved", 200, timeout=90)
     budget_events.wait("budget.rejected", 300, timeout=90)
@@ -46,8 +45,8 @@ def test_500_proposals_on_3_replicas_reserve_exactly_what_the_allocation_covers(
     budget_events.settle(quiet=1.5)  # a duplicate answer would show up here
 
     reserved, rejected = (
-        budget_events.named("budget.reserved"),
-        budget_events.named("budget.rejected"),
+        budget_events.data("budget.reserved"),
+        budget_events.data("budget.rejected"),
     )
     assert (len(reserved), len(rejected)) == (200, 300)
     decided = [e["proposal_id"] for e in reserved + rejected]
@@ -62,7 +61,7 @@ def test_500_proposals_on_3_replicas_reserve_exactly_what_the_allocation_covers(
     ]
     assert max(e["committed_rupiah"] for e in reserved + rejected) == allocated
 
-    thresholds = budget_events.named("budget.threshold_reached")
+    thresholds = budget_events.data("budget.threshold_reached")
     assert sorted(e["threshold_percent"] for e in thresholds) == [80, 100]
     assert {e["threshold_percent"]: e["committed_rupiah"] for e in thresholds} == {
         80: 160 * LATSAR_ONLINE,
@@ -79,25 +78,25 @@ def test_500_proposals_on_3_replicas_reserve_exactly_what_the_allocation_covers(
     ).json()
     assert entries["total"] == 200
 
-    counts = [handled(replica.url, "on_proposal_created") for replica in replicas]
+    counts = [events_handled(replica.url, "on_proposal_created") for replica in replicas]
     assert sum(counts) == 500 and all(counts), f"events handled by each replica: {counts}"
 
 
 def test_the_same_event_delivered_twice_reserves_once(
-    start_budget, allocate, training, training_bus, budget_events, ledger_sums, eventually
+    start_budget, allocate, training, publish_event, budget_events, ledger_sums
 ):
     (service,) = start_budget()
     allocate(service.url, "KEC-PLAJU", 10 * JUTA)
     proposal = training.proposal("KEC-PLAJU", [3 * JUTA])
     event = new_event(registry.get("proposal.created", 1), proposal)
 
-    training_bus(event=event)
-    training_bus(event=event)  # at-least-once delivery: the very same event again
-    training_bus("proposal.created", proposal)  # and the same proposal under a new event id
+    publish_event(event=event)
+    publish_event(event=event)  # at-least-once delivery: the very same event again
+    publish_event("proposal.created", proposal)  # and the same proposal under a new event id
 
     budget_events.wait("budget.reserved", 1)
-    eventually(lambda: service.log().count("duplicate event ignored") == 1, what="the duplicate")
-    eventually(lambda: "proposal already decided" in service.log(), what="the re-announcement")
+    wait_for(lambda: service.log().count("duplicate event ignored") == 1, what="the duplicate")
+    wait_for(lambda: "proposal already decided" in service.log(), what="the re-announcement")
     budget_events.settle(quiet=1.0)
     assert len(budget_events.seen) == 1
     assert ledger_sums("KEC-PLAJU") == {"allocated": 10 * JUTA, "reserved": 3 * JUTA, "spent": 0}
@@ -106,13 +105,14 @@ def test_the_same_event_delivered_twice_reserves_once(
 
 
 def test_per_item_policy_reserves_what_fits_and_a_unit_without_allocation_is_rejected(
-    start_budget, allocate, training, training_bus, budget_events, ledger_sums
+    start_budget, allocate, training, publish_event, budget_events, ledger_sums
 ):
     (service,) = start_budget()
     allocate(service.url, "PUSKESMAS-PLAJU", 10 * JUTA)
     proposal = training.proposal("PUSKESMAS-PLAJU", [6 * JUTA, 5 * JUTA, 3 * JUTA])
-    training_bus("proposal.created", proposal)
-    (reserved,) = budget_events.wait("budget.reserved", 1)
+    publish_event("proposal.created", proposal)
+    budget_events.wait("budget.reserved", 1)
+    (reserved,) = budget_events.data("budget.reserved")
     first, second, third = (str(item["item_id"]) for item in proposal["items"])
     assert reserved["partial"] is True
     assert reserved["item_ids"] == [first, third]
@@ -120,8 +120,9 @@ def test_per_item_policy_reserves_what_fits_and_a_unit_without_allocation_is_rej
     assert (reserved["amount_rupiah"], reserved["available_rupiah"]) == (9 * JUTA, JUTA)
 
     orphan = training.proposal("DISHUB", [2 * JUTA, 4 * JUTA])
-    training_bus("proposal.created", orphan)
-    (rejected,) = budget_events.wait("budget.rejected", 1)
+    publish_event("proposal.created", orphan)
+    budget_events.wait("budget.rejected", 1)
+    (rejected,) = budget_events.data("budget.rejected")
     assert rejected["reason"] == "no_allocation"
     assert rejected["requested_rupiah"] == 6 * JUTA
     assert (rejected["allocated_rupiah"], rejected["available_rupiah"]) == (0, 0)
@@ -130,56 +131,59 @@ def test_per_item_policy_reserves_what_fits_and_a_unit_without_allocation_is_rej
 
 
 def test_all_or_nothing_policy_by_configuration(
-    start_budget, allocate, training, training_bus, budget_events
+    start_budget, allocate, training, publish_event, budget_events
 ):
     (service,) = start_budget(env={"BUDGET_RESERVATION_POLICY": "all_or_nothing"})
     allocate(service.url, "KEL-PLAJU-ULU", 10 * JUTA)
-    training_bus("proposal.created", training.proposal("KEL-PLAJU-ULU", [6 * JUTA, 5 * JUTA]))
-    training_bus("proposal.created", training.proposal("KEL-PLAJU-ULU", [6 * JUTA, 4 * JUTA]))
+    publish_event("proposal.created", training.proposal("KEL-PLAJU-ULU", [6 * JUTA, 5 * JUTA]))
+    publish_event("proposal.created", training.proposal("KEL-PLAJU-ULU", [6 * JUTA, 4 * JUTA]))
     budget_events.wait("budget.rejected", 1)
     budget_events.wait("budget.reserved", 1)
-    (rejected,) = budget_events.named("budget.rejected")
-    (reserved,) = budget_events.named("budget.reserved")
+    (rejected,) = budget_events.data("budget.rejected")
+    (reserved,) = budget_events.data("budget.reserved")
     assert (rejected["reason"], rejected["requested_rupiah"]) == ("insufficient_funds", 11 * JUTA)
     assert (reserved["amount_rupiah"], reserved["partial"]) == (10 * JUTA, False)
 
 
 def test_release_on_cancellation_and_spending_on_completion(
-    start_budget, allocate, training, training_bus, budget_events, ledger_sums, eventually, handled
+    start_budget, allocate, training, publish_event, budget_events, ledger_sums
 ):
     (service,) = start_budget()
     url = service.url
     allocate(url, "DISPAR", 20 * JUTA)
     two_items = training.proposal("DISPAR", [6 * JUTA, 4 * JUTA])
     one_item = training.proposal("DISPAR", [7 * JUTA])
-    training_bus("proposal.created", two_items)
-    training_bus("proposal.created", one_item)
+    publish_event("proposal.created", two_items)
+    publish_event("proposal.created", one_item)
     budget_events.wait("budget.reserved", 2)
     # 17 of 20 million committed: the 80 % alert, once
-    (alert,) = budget_events.wait("budget.threshold_reached", 1)
+    budget_events.wait("budget.threshold_reached", 1)
+    (alert,) = budget_events.data("budget.threshold_reached")
     assert (alert["threshold_percent"], alert["committed_rupiah"]) == (80, 17 * JUTA)
 
     cancel = training.cancelled(one_item)
-    training_bus("proposal.cancelled", cancel)
-    training_bus("proposal.cancelled", {**cancel, "reason": "digantikan usulan baru"})
-    (released,) = budget_events.wait("budget.released", 1)
+    publish_event("proposal.cancelled", cancel)
+    publish_event("proposal.cancelled", {**cancel, "reason": "digantikan usulan baru"})
+    budget_events.wait("budget.released", 1)
+    (released,) = budget_events.data("budget.released")
     assert (released["amount_rupiah"], released["available_rupiah"]) == (7 * JUTA, 10 * JUTA)
 
     first, second = two_items["items"]
     exact = training.completed("DISPAR", 6 * JUTA, proposal=two_items, item=first)
     cheaper = training.completed("DISPAR", 3 * JUTA, proposal=two_items, item=second)
-    training_bus("enrollment.completed", exact)
-    training_bus("enrollment.completed", cheaper)
+    publish_event("enrollment.completed", exact)
+    publish_event("enrollment.completed", cheaper)
     budget_events.wait("budget.spent", 2)
-    training_bus("enrollment.completed", {**cheaper, "cost_rupiah": 9 * JUTA})  # same enrollment
-    training_bus("enrollment.completed", training.completed("DISPAR", 2 * JUTA))  # no proposal
-    training_bus("enrollment.completed", training.completed("DISPAR", 0))  # free: nothing moves
-    spent = budget_events.wait("budget.spent", 3)
-    eventually(lambda: handled(url, "on_enrollment_completed") == 5, what="five completions")
-    eventually(lambda: handled(url, "on_proposal_cancelled") == 2, what="two cancellations")
+    publish_event("enrollment.completed", {**cheaper, "cost_rupiah": 9 * JUTA})  # same enrollment
+    publish_event("enrollment.completed", training.completed("DISPAR", 2 * JUTA))  # no proposal
+    publish_event("enrollment.completed", training.completed("DISPAR", 0))  # free: nothing moves
+    budget_events.wait("budget.spent", 3)
+    spent = budget_events.data("budget.spent")
+    wait_for(lambda: events_handled(url, "on_enrollment_completed") == 5, what="five completions")
+    wait_for(lambda: events_handled(url, "on_proposal_cancelled") == 2, what="two cancellations")
     budget_events.settle(quiet=0.5)
-    assert len(budget_events.named("budget.spent")) == 3
-    assert len(budget_events.named("budget.released")) == 1
+    assert len(budget_events.data("budget.spent")) == 3
+    assert len(budget_events.data("budget.released")) == 1
     assert "enrollment already charged" in service.log()
     assert sorted(e["amount_rupiah"] for e in spent) == [2 * JUTA, 3 * JUTA, 6 * JUTA]
     assert {e["proposal_id"] for e in spent} == {str(two_items["proposal_id"]), None}
@@ -202,15 +206,15 @@ def test_release_on_cancellation_and_spending_on_completion(
 
 
 def test_a_cancellation_that_overtakes_its_proposal_prevents_the_reservation(
-    start_budget, allocate, training, training_bus, budget_events, ledger_sums, eventually
+    start_budget, allocate, training, publish_event, budget_events, ledger_sums
 ):
     (service,) = start_budget()
     allocate(service.url, "DLH", 10 * JUTA)
     proposal = training.proposal("DLH", [2 * JUTA])
-    training_bus("proposal.cancelled", training.cancelled(proposal))
-    eventually(lambda: "cancelled before its creation" in service.log(), what="the tombstone")
-    training_bus("proposal.created", proposal)
-    eventually(lambda: "proposal already decided" in service.log(), what="the late proposal")
+    publish_event("proposal.cancelled", training.cancelled(proposal))
+    wait_for(lambda: "cancelled before its creation" in service.log(), what="the tombstone")
+    publish_event("proposal.created", proposal)
+    wait_for(lambda: "proposal already decided" in service.log(), what="the late proposal")
     budget_events.settle(quiet=1.0)
     assert budget_events.seen == []
     assert ledger_sums("DLH")["reserved"] == 0

@@ -4,8 +4,6 @@ events from a queue of our own, and helpers that build units, jabatan and employ
 from __future__ import annotations
 
 import itertools
-import json
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -14,9 +12,9 @@ from types import SimpleNamespace
 
 import pytest
 import requests
-from kombu import Connection, Exchange, Queue
 
 import competency
+from asn_shared.testing.events import EventTap
 from asn_shared.testing.processes import ServiceProcess
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
@@ -24,17 +22,6 @@ MIGRATIONS = Path(competency.__file__).parent / "migrations"
 TARGET = "competency.service:CompetencyService"
 MANAGERIAL = ["M.01", "M.02", "M.03", "M.04", "M.05", "M.06", "M.07", "M.08", "SK.01"]
 _serial = itertools.count(1)
-
-
-def wait_for(predicate: Callable, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
 
 
 def new_nip(sex: int = 1) -> str:
@@ -111,49 +98,6 @@ class Api:
         return self.post("/assessments", expect, json=body)
 
 
-class Listener:
-    """A queue of the test's own bound to ``competency.events``, as an outside subscriber."""
-
-    def __init__(self, amqp_uri: str, routing_keys: tuple[str, ...]) -> None:
-        self.amqp_uri = amqp_uri
-        self.queue = Queue(
-            f"test-listener-{uuid.uuid4().hex[:8]}",
-            durable=True,
-            bindings=[],
-        )
-        exchange = Exchange("competency.events", "topic", durable=True)
-        with Connection(amqp_uri) as connection:
-            channel = connection.default_channel
-            exchange(channel).declare()
-            self.queue(channel).declare()
-            for key in routing_keys:
-                self.queue(channel).bind_to(exchange, routing_key=key)
-
-    def take(
-        self, expect: int, timeout: float = 30.0, where: Callable[[dict], bool] | None = None
-    ) -> list[tuple[dict, object]]:
-        """Ack and return (body, message) pairs until ``expect`` matching ones arrived."""
-        taken = []
-        deadline = time.monotonic() + timeout
-        with Connection(self.amqp_uri) as connection:
-            simple = connection.SimpleQueue(self.queue.name)
-            while len(taken) < expect and time.monotonic() < deadline:
-                try:
-                    message = simple.get(block=True, timeout=0.5)
-                except simple.Empty:
-                    continue
-                message.ack()
-                body = json.loads(message.body)
-                if where is None or where(body):
-                    taken.append((body, message))
-            simple.close()
-        return taken
-
-    def quiet(self, seconds: float = 1.0, where: Callable[[dict], bool] | None = None) -> list:
-        """What else arrives within ``seconds`` (expected: nothing)."""
-        return self.take(10**9, timeout=seconds, where=where)
-
-
 def start_service(broker, database_server, log_dir: Path, **env: str):
     vhost = broker.create_vhost()
     database_url = database_server.create(MIGRATIONS, None)
@@ -196,11 +140,17 @@ def api(service) -> Api:
 
 
 @pytest.fixture
-def listen(service) -> Callable[..., Listener]:
-    def bind(*routing_keys: str) -> Listener:
-        return Listener(service.amqp_uri, routing_keys or ("#",))
+def listen(service) -> Iterator[Callable[[str], EventTap]]:
+    """``listen("employee.*")``: an EventTap on the module's service, bound with that key."""
+    taps: list[EventTap] = []
 
-    return bind
+    def bind(routing_key: str = "#") -> EventTap:
+        taps.append(EventTap(service.amqp_uri, "competency", routing_key=routing_key))
+        return taps[-1]
+
+    yield bind
+    for tap in taps:
+        tap.close()
 
 
 @pytest.fixture
@@ -225,7 +175,6 @@ def h() -> SimpleNamespace:
         levels=levels,
         new_nip=new_nip,
         unique=unique,
-        wait_for=wait_for,
         managerial=MANAGERIAL,
         start_service=start_service,
         Api=Api,

@@ -1,5 +1,6 @@
 """The HTTP API and the events it causes, against a running service, PostgreSQL and RabbitMQ."""
 
+import json
 from uuid import UUID
 
 from cloudevents.core.formats.json import JSONFormat
@@ -87,13 +88,17 @@ def test_employees_are_announced_with_a_version_that_grows_with_each_change(api,
     assert unchanged["version"] == 2  # nothing changed: no new version, no event
     api.patch(f"/employees/{nip}", json={"language": "en", "golongan": "III/d"})
 
-    taken = events.take(3, where=lambda body: body["subject"] == nip)
-    assert [body["type"].rsplit(".", 2)[-2] for body, _ in taken] == [
+    def about_her(body: dict) -> bool:
+        return body["subject"] == nip
+
+    events.until(lambda: len(events.matching(about_her)) >= 3)
+    taken = events.matching(about_her)
+    assert [body["type"].rsplit(".", 2)[-2] for body in taken] == [
         "registered",
         "updated",
         "updated",
     ]
-    first, second, third = (body["data"] for body, _ in taken)
+    first, second, third = (body["data"] for body in taken)
     assert first == {
         "nip": nip,
         "name": "Siti Aminah",
@@ -118,7 +123,8 @@ def test_employees_are_announced_with_a_version_that_grows_with_each_change(api,
     }
     assert (second["version"], second["phone"]) == (2, "0711 654321")
     assert (third["version"], third["language"], third["golongan"]) == (3, "en", "III/d")
-    assert events.quiet(1.0, where=lambda body: body["subject"] == nip) == []
+    events.settle(1.0)
+    assert len(events.matching(about_her)) == 3  # nothing more about her
     assert api.get(f"/employees/{nip}").json()["version"] == 3
 
 
@@ -164,9 +170,11 @@ def test_an_assessment_posted_over_http_is_announced_once_with_all_a_consumer_ne
         "label": "Memenuhi Syarat",
     }
 
-    taken = events.take(1, where=lambda body: body["data"]["assessment_id"] == recorded["id"])
-    assert len(taken) == 1
-    _, message = taken[0]
+    def this_one(body: dict) -> bool:
+        return body["data"]["assessment_id"] == recorded["id"]
+
+    events.until(lambda: events.matching(this_one))
+    [message] = [m for m in events.messages if this_one(json.loads(m.body))]
     event = JSONFormat().read(None, message.body)  # the CloudEvents SDK accepts it
     assert event.get_type() == "id.kompasasn.competency.assessment.recorded.v1"
     assert event.get_source() == "urn:kompasasn:competency"
@@ -200,7 +208,13 @@ def test_an_assessment_posted_over_http_is_announced_once_with_all_a_consumer_ne
     assert results["SK.01"]["gap"] == 1.5 and results["SK.01"]["kind"] == "sosial_kultural"
     assert (data["jpm"], data["jpm_method"], data["current"]) == (91.67, "capped", True)
     assert data["category"]["code"] == "MS"
-    assert events.quiet(1.0, where=lambda b: b["data"]["assessment_id"] == recorded["id"]) == []
+    events.settle(1.0)
+    assert len(events.matching(this_one)) == 1  # announced once
+
+    def hers(body: dict) -> bool:
+        return body["data"]["employee"]["nip"] == nip
+
+    announced_before = len(events.matching(hers))
 
     again = api.assess(nip, achieved, expect=409, assessed_on="2026-02-10").json()
     assert again["assessment_id"] == recorded["id"]
@@ -211,8 +225,9 @@ def test_an_assessment_posted_over_http_is_announced_once_with_all_a_consumer_ne
     assert newer["supersedes"] == recorded["id"] and newer["category"]["code"] == "KMS"
     assert older["current"] is False and older["superseded_by"] == newer["id"]
     assert api.get(f"/assessments/{recorded['id']}").json()["superseded_by"] == newer["id"]
-    late = events.take(2, where=lambda b: b["data"]["employee"]["nip"] == nip)
-    by_id = {b["data"]["assessment_id"]: b["data"] for b, _ in late}
+    events.until(lambda: len(events.matching(hers)) >= announced_before + 2)
+    late = events.matching(hers)[announced_before:]
+    by_id = {b["data"]["assessment_id"]: b["data"] for b in late}
     assert by_id[newer["id"]]["supersedes"] == recorded["id"]
     assert by_id[older["id"]]["current"] is False
 

@@ -3,10 +3,12 @@
 import uuid
 from datetime import date
 
-from kombu import Connection, Exchange, Producer
-from prometheus_client.parser import text_string_to_metric_families
-
 from asn_shared.events import new_event, registry
+from asn_shared.testing.events import publish, publish_many
+from asn_shared.testing.metrics import events_handled
+from asn_shared.testing.waiting import wait_for
+
+HANDLER = "on_enrollment_completed"
 
 
 def completion(nip: str, unit: str, jp: int, year: int, title: str) -> dict:
@@ -28,32 +30,7 @@ def completion(nip: str, unit: str, jp: int, year: int, title: str) -> dict:
     }
 
 
-def handled(api, outcome: str) -> float:
-    labels = {
-        "service": "competency",
-        "event": "enrollment.completed",
-        "handler": "on_enrollment_completed",
-        "outcome": outcome,
-    }
-    for family in text_string_to_metric_families(api.get("/metrics").text):
-        for sample in family.samples:
-            if sample.name == "asn_events_handled_total" and sample.labels == labels:
-                return sample.value
-    return 0.0
-
-
-def publish(amqp_uri: str, events, times: int = 1) -> None:
-    exchange = Exchange("training.events", "topic", durable=True)
-    with Connection(amqp_uri) as connection:
-        producer = Producer(connection, exchange=exchange)
-        for event in events:
-            for _ in range(times):
-                producer.publish(event.to_json(), routing_key=event.name, **event.amqp_properties())
-
-
-def test_a_completion_delivered_twice_shows_in_the_profile_once_with_jp_per_year(
-    api, org, service, h
-):
+def test_a_completion_delivered_twice_shows_in_the_profile_once_with_jp_per_year(api, org, service):
     person = api.employee(org["kelurahan"], org["lurah"]["code"])
     nip = person["nip"]
     definition = registry.get("enrollment.completed", 1)
@@ -62,15 +39,15 @@ def test_a_completion_delivered_twice_shows_in_the_profile_once_with_jp_per_year
     )
     course = new_event(definition, completion(nip, org["kelurahan"], 16, 2026, "E-learning TIK"))
     degree = new_event(definition, completion(nip, org["kelurahan"], 40, 2025, "Tugas Belajar"))
-    publish(service.amqp_uri, [workshop, course, degree], times=2)  # at least once: twice
+    publish_many(service.amqp_uri, [workshop, course, degree], times=2)  # at least once: twice
 
     def development():
         found = api.get(f"/employees/{nip}/profile").json()["development"]
         return found if len(found["activities"]) >= 3 else None
 
-    h.wait_for(development, what="three activities in the profile")
-    h.wait_for(lambda: handled(api, "handled") == 6, what="six deliveries handled")
-    assert handled(api, "duplicate") == 3
+    wait_for(development, what="three activities in the profile")
+    wait_for(lambda: events_handled(service.url, HANDLER) == 6, what="six deliveries handled")
+    assert events_handled(service.url, HANDLER, "duplicate") == 3
     history = api.get(f"/employees/{nip}/profile").json()["development"]
     assert len(history["activities"]) == 3
     assert history["jp_per_year"] == [{"year": 2025, "jp": 40}, {"year": 2026, "jp": 40}]
@@ -90,8 +67,11 @@ def test_a_completion_delivered_twice_shows_in_the_profile_once_with_jp_per_year
 
     # the same enrollment under a new event id (a producer's retry) still counts once
     replay = new_event(definition, dict(workshop.data))
-    publish(service.amqp_uri, [replay])
-    h.wait_for(lambda: handled(api, "handled") == 7, what="the replayed completion handled")
-    assert handled(api, "duplicate") == 3  # a new event id: only the enrollment id dedupes
+    publish(service.amqp_uri, event=replay)
+    wait_for(
+        lambda: events_handled(service.url, HANDLER) == 7, what="the replayed completion handled"
+    )
+    # a new event id: only the enrollment id dedupes
+    assert events_handled(service.url, HANDLER, "duplicate") == 3
     again = api.get(f"/employees/{nip}/profile").json()["development"]
     assert again["jp_per_year"] == history["jp_per_year"]

@@ -78,9 +78,14 @@ def test_csv_import_stores_good_rows_reports_bad_ones_and_a_repeat_changes_nothi
     assert_errors(report["errors"])
 
     ours = set(staff["nips"])
-    announced = events.take(3, where=lambda b: b["data"]["employee"]["nip"] in ours)
+
+    def of_ours(body: dict) -> bool:
+        return body["data"]["employee"]["nip"] in ours
+
+    events.until(lambda: len(events.matching(of_ours)) >= 3)
+    announced = events.matching(of_ours)
     assert sorted(
-        (b["data"]["employee"]["nip"], b["data"]["jabatan"]["code"]) for b, _ in announced
+        (b["data"]["employee"]["nip"], b["data"]["jabatan"]["code"]) for b in announced
     ) == sorted(
         [
             (staff["nips"][0], staff["lurah"]),
@@ -88,7 +93,7 @@ def test_csv_import_stores_good_rows_reports_bad_ones_and_a_repeat_changes_nothi
             (staff["nips"][2], staff["sekcam"]),
         ]
     )
-    budi = next(b["data"] for b, _ in announced if b["data"]["employee"]["nip"] == staff["nips"][1])
+    budi = next(b["data"] for b in announced if b["data"]["employee"]["nip"] == staff["nips"][1])
     assert {r["competency_code"]: r["achieved_level"] for r in budi["results"]}["M.03"] == 1.5
     total = api.get("/assessments", params={"unit": staff_unit(api, staff)}).json()["total"]
     assert total == 3
@@ -97,7 +102,8 @@ def test_csv_import_stores_good_rows_reports_bad_ones_and_a_repeat_changes_nothi
     assert again["replayed"] is True and again["import_id"] == report["import_id"]
     assert again["stored"] == 3 and again["errors"] == report["errors"]
     assert api.get("/assessments", params={"unit": staff_unit(api, staff)}).json()["total"] == 3
-    assert events.quiet(1.5, where=lambda b: b["data"]["employee"]["nip"] in ours) == []
+    events.settle(1.5)
+    assert len(events.matching(of_ours)) == 3  # the replay announced nothing
 
     corrected = content.replace(b"2;2;2;6;2", b"2;2;2;3;2")  # row 6 fixed, the rest as before
     third = api.post(url, 201, params=params, data=corrected).json()
@@ -221,10 +227,19 @@ def test_5000_rows_with_50_bad_store_4950_report_50_and_announce_4950(api, org, 
     assert [(e["row"], e["column"]) for e in report["errors"]] == expected
 
     ours = set(nips)
-    announced = events.take(4950, timeout=120, where=lambda b: b["data"]["employee"]["nip"] in ours)
+
+    def of_ours(body: dict) -> bool:
+        return body["data"]["employee"]["nip"] in ours
+
+    # (counting all first keeps the wait linear: of_ours runs only near the end)
+    events.until(
+        lambda: len(events.seen) >= 4950 and len(events.matching(of_ours)) >= 4950, timeout=120
+    )
     delivered = time.monotonic() - began
-    assert len({b["data"]["assessment_id"] for b, _ in announced}) == 4950
-    assert events.quiet(1.0) == []
+    announced = events.matching(of_ours)
+    assert len({b["data"]["assessment_id"] for b in announced}) == 4950
+    taken = len(events.seen)
+    assert events.settle(1.0)[taken:] == []  # nothing else arrives
     current = api.get("/assessments", params={"jabatan": post, "current_only": True}).json()
     assert current["total"] == len(assessed)  # the latest date superseded the others
 

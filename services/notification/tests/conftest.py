@@ -1,10 +1,9 @@
-"""Fixtures of the notification tests: the service as a real process, a real SMTP server, real
-webhook receivers, an event publisher and a watcher of what the service publishes."""
+"""Fixtures of the notification tests: the service as a real process against the toolkit's
+real SMTP server (``smtp_server``), and sample event data; events are published with the
+toolkit's ``publish_event`` and what the service publishes is read with its ``tap``."""
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -12,10 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kombu import Connection, Exchange, Producer, Queue
 
 import notification
-from asn_shared.events import Event, new_event, registry
 from asn_shared.testing.peers import SmtpServer
 from asn_shared.testing.processes import ServiceProcess
 
@@ -34,17 +31,6 @@ FAST = {
     "SMTP_TIMEOUT": "5",
     "OUTBOX_POLL_INTERVAL": "0.1",
 }
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -75,65 +61,6 @@ def start_notification(
         )
 
     return start
-
-
-@pytest.fixture
-def publish(amqp_uri: str) -> Callable[..., Event]:
-    """Publish an event as its producer would; ``again=event`` redelivers the same one."""
-
-    def send(name: str = "", data: dict | None = None, *, again: Event | None = None) -> Event:
-        event = again or new_event(registry.get(name, 1), data)
-        exchange = Exchange(event.definition.exchange, "topic", durable=True)
-        with Connection(amqp_uri) as connection:
-            producer = Producer(connection, exchange=exchange)
-            producer.publish(
-                event.to_json(),
-                routing_key=event.name,
-                declare=[exchange],
-                retry=True,
-                **event.amqp_properties(),
-            )
-        return event
-
-    return send
-
-
-class Watcher:
-    """A queue of the test's own, bound to notification.events before anything happens."""
-
-    def __init__(self, amqp_uri: str) -> None:
-        self.amqp_uri = amqp_uri
-        self.queue = Queue(
-            f"test-watch-{uuid.uuid4().hex[:8]}",
-            exchange=Exchange("notification.events", "topic", durable=True),
-            routing_key="#",
-            durable=False,
-        )
-        self.seen: list[dict] = []
-        with Connection(amqp_uri) as connection:
-            self.queue(connection.default_channel).declare()
-
-    def take(self, predicate: Callable[[list[dict]], bool], timeout: float = 30.0) -> list[dict]:
-        """Read events (CloudEvents as dicts) until ``predicate(all seen)`` holds."""
-        deadline = time.monotonic() + timeout
-        with Connection(self.amqp_uri) as connection:
-            simple = connection.SimpleQueue(self.queue)
-            while not predicate(self.seen):
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"events seen so far: {self.seen}")
-                try:
-                    message = simple.get(block=True, timeout=0.2)
-                except simple.Empty:
-                    continue
-                message.ack()
-                self.seen.append(json.loads(message.body))
-            simple.close()
-        return self.seen
-
-
-@pytest.fixture
-def watch(amqp_uri: str) -> Callable[[], Watcher]:
-    return lambda: Watcher(amqp_uri)
 
 
 # --- sample event data --------------------------------------------------------------------
@@ -279,9 +206,3 @@ class Samples:
 @pytest.fixture
 def samples() -> Samples:
     return Samples()
-
-
-@pytest.fixture(name="wait_for")
-def wait_for_fixture() -> Callable[..., Any]:
-    """``wait_for(predicate, timeout=30, what=...)``: poll until truthy, or fail the test."""
-    return wait_for

@@ -5,6 +5,8 @@ import uuid
 import requests
 from openapi_spec_validator import validate as validate_spec
 
+from asn_shared.testing.waiting import wait_for
+
 
 def test_the_http_api_documents_itself_and_names_every_bad_field(start_notification):
     url = start_notification().url
@@ -78,25 +80,16 @@ def test_the_http_api_documents_itself_and_names_every_bad_field(start_notificat
         f"{url}/rules/{rule['id']}", json={"channels": ["inbox"], "active": False}, timeout=5
     )
     assert changed.json()["channels"] == ["inbox"] and changed.json()["active"] is False
+    for_employee = {"audience": "employee", "channels": ["email"]}
     unknown_event = requests.post(
         f"{url}/rules",
-        json={
-            "event_type": "payroll.paid",
-            "audience": "employee",
-            "channels": ["email"],
-            "template": "x",
-        },
+        json={**for_employee, "event_type": "payroll.paid", "template": "x"},
         timeout=5,
     )
     assert unknown_event.status_code == 400 and "event_type" in unknown_event.json()["errors"]
     twice = requests.post(
         f"{url}/rules",
-        json={
-            "event_type": "assessment.recorded",
-            "audience": "employee",
-            "channels": ["email"],
-            "template": "assessment_result",
-        },
+        json={**for_employee, "event_type": "assessment.recorded", "template": "assessment_result"},
         timeout=5,
     )
     assert twice.status_code == 409
@@ -138,12 +131,12 @@ def test_the_http_api_documents_itself_and_names_every_bad_field(start_notificat
 
 
 def test_events_about_not_yet_known_employees_are_delivered_once_they_are_known(
-    start_notification, publish, smtp_server, samples, wait_for
+    start_notification, publish_event, smtp_server, samples
 ):
     start_notification()
-    publish("proposal.created", samples.proposal())  # before anyone was registered
-    publish("employee.registered", samples.employee())
-    publish("employee.registered", samples.supervisor())
+    publish_event("proposal.created", samples.proposal())  # before anyone was registered
+    publish_event("employee.registered", samples.employee())
+    publish_event("employee.registered", samples.supervisor())
 
     messages = wait_for(lambda: len(smtp_server.messages()) == 2 and smtp_server.messages())
     subjects = {envelope["rcpt_tos"][0]: message["Subject"] for envelope, message in messages}

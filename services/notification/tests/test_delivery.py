@@ -7,7 +7,16 @@ import requests
 from sqlalchemy import func, select
 
 from asn_shared.persistence import make_engine
+from asn_shared.testing.metrics import metric, scrape
+from asn_shared.testing.waiting import wait_for
 from notification.models import Delivery
+
+
+def official(service, role: str, name: str, email: str, **fields: str) -> dict:
+    body = {"role": role, "name": name, "email": email, **fields}
+    response = requests.post(f"{service.url}/officials", json=body, timeout=5)
+    assert response.status_code == 201, response.text
+    return response.json()
 
 
 def deliveries(service, **filters) -> list[dict]:
@@ -17,13 +26,15 @@ def deliveries(service, **filters) -> list[dict]:
 
 
 def test_assessment_reaches_the_employee_by_email_in_bahasa_indonesia(
-    start_notification, publish, smtp_server, samples, watch, wait_for
+    start_notification, publish_event, smtp_server, samples, tap
 ):
     service = start_notification()
-    events = watch()
-    publish("employee.registered", samples.employee(email="old-address@plaju.test"))
+    events = tap("notification")
+    publish_event("employee.registered", samples.employee(email="old-address@plaju.test"))
     # the assessment carries a newer version of her record: its address is the one used
-    assessment = publish("assessment.recorded", samples.assessment(samples.employee(version=2)))
+    assessment = publish_event(
+        "assessment.recorded", samples.assessment(samples.employee(version=2))
+    )
 
     [(envelope, message)] = wait_for(smtp_server.messages, what="the e-mail")
     assert envelope["rcpt_tos"] == ["siti@plaju.test"]
@@ -64,7 +75,8 @@ def test_assessment_reaches_the_employee_by_email_in_bahasa_indonesia(
         ("email", "delivered", 1),
         ("inbox", "delivered", 1),
     ]
-    seen = events.take(lambda seen: len(seen) >= 2)
+    events.until(lambda: len(events.seen) >= 2)
+    seen = [event for _, event in events.seen]
     assert {e["type"] for e in seen} == {"id.kompasasn.notification.notification.delivered.v1"}
     assert {e["data"]["channel"] for e in seen} == {"email", "inbox"}
     assert {e["data"]["source_event_id"] for e in seen} == {assessment.id}
@@ -72,13 +84,13 @@ def test_assessment_reaches_the_employee_by_email_in_bahasa_indonesia(
 
 
 def test_the_same_event_delivered_twice_to_two_replicas_is_sent_once(
-    start_notification, publish, smtp_server, samples, notification_db, wait_for
+    start_notification, publish_event, smtp_server, samples, notification_db
 ):
     first, second = start_notification(), start_notification()
-    publish("employee.registered", samples.employee())
-    assessment = publish("assessment.recorded", samples.assessment())
-    for _ in range(3):  # at-least-once delivery: the same event again, to competing replicas
-        publish(again=assessment)
+    publish_event("employee.registered", samples.employee())
+    assessment = publish_event("assessment.recorded", samples.assessment())
+    # at-least-once delivery: the same event again, to competing replicas
+    publish_event(event=assessment, times=3)
 
     wait_for(smtp_server.messages, what="the e-mail")
     wait_for(
@@ -98,7 +110,7 @@ def test_the_same_event_delivered_twice_to_two_replicas_is_sent_once(
 
 
 def test_a_signed_webhook_that_fails_twice_is_retried_and_logged(
-    start_notification, publish, webhook_receiver, watch, samples, wait_for
+    start_notification, publish_event, webhook_receiver, tap, samples
 ):
     service = start_notification()
     receiver = webhook_receiver(fail="2")
@@ -109,11 +121,11 @@ def test_a_signed_webhook_that_fails_twice_is_retried_and_logged(
     )
     assert created.status_code == 201, created.text
     receiver.trust(created.json()["secret"])
-    events = watch()
+    events = tap("notification")
 
-    publish("employee.registered", samples.employee())
-    publish("proposal.cancelled", _cancelled(samples))  # matches no pattern: not forwarded
-    rejected = publish("budget.rejected", samples.budget_rejected())
+    publish_event("employee.registered", samples.employee())
+    publish_event("proposal.cancelled", _cancelled(samples))  # matches no pattern: not forwarded
+    rejected = publish_event("budget.rejected", samples.budget_rejected())
 
     received = wait_for(lambda: len(receiver.requests()) == 3 and receiver.requests())
     assert [r["status"] for r in received] == [503, 503, 200]
@@ -131,19 +143,21 @@ def test_a_signed_webhook_that_fails_twice_is_retried_and_logged(
     assert [a["succeeded"] for a in detail["attempt_log"]] == [False, False, True]
     assert detail["attempt_log"][0]["error"].startswith("HTTP 503")
     assert len(deliveries(service, channel="webhook")) == 1
-    metrics = requests.get(f"{service.url}/metrics", timeout=5).text
-    assert 'asn_notification_attempts_total{channel="webhook",status="pending"} 2.0' in metrics
-    assert 'asn_notification_attempts_total{channel="webhook",status="delivered"} 1.0' in metrics
+    metrics = scrape(service.url)
+    attempts = "asn_notification_attempts_total"
+    assert metric(metrics, attempts, channel="webhook", status="pending") == 2
+    assert metric(metrics, attempts, channel="webhook", status="delivered") == 1
 
-    seen = events.take(lambda seen: len(_webhooks(seen)) >= 3)
-    outcomes = [(e["type"].split(".")[-2], e["data"]["attempts"]) for e in _webhooks(seen)]
+    events.until(lambda: len(events.matching(_webhook)) >= 3)
+    webhooks = events.matching(_webhook)
+    outcomes = [(e["type"].split(".")[-2], e["data"]["attempts"]) for e in webhooks]
     assert outcomes == [("failed", 1), ("failed", 2), ("delivered", 3)]
-    assert all(e["data"]["recipient"] == receiver.url for e in _webhooks(seen))
-    assert [e["data"].get("parked") for e in _webhooks(seen)] == [False, False, None]
+    assert all(e["data"]["recipient"] == receiver.url for e in webhooks)
+    assert [e["data"].get("parked") for e in webhooks] == [False, False, None]
 
 
 def test_a_receiver_that_always_fails_ends_parked_and_can_be_resent(
-    start_notification, publish, webhook_receiver, watch, samples, wait_for
+    start_notification, publish_event, webhook_receiver, tap, samples
 ):
     service = start_notification(WEBHOOK_MAX_ATTEMPTS="3")
     receiver = webhook_receiver(fail="always")
@@ -153,15 +167,15 @@ def test_a_receiver_that_always_fails_ends_parked_and_can_be_resent(
         timeout=5,
     ).json()
     receiver.trust(created["secret"])
-    events = watch()
-    publish("budget.rejected", samples.budget_rejected())
+    events = tap("notification")
+    publish_event("budget.rejected", samples.budget_rejected())
 
     [parked] = wait_for(lambda: deliveries(service, status="parked"), what="a parked delivery")
     assert parked["attempts"] == 3 and parked["channel"] == "webhook"
     assert parked["last_error"].startswith("HTTP 503")
     assert len(receiver.requests()) == 3
-    seen = events.take(lambda seen: len(_webhooks(seen)) >= 3)
-    assert [e["data"]["parked"] for e in _webhooks(seen)] == [False, False, True]
+    events.until(lambda: len(events.matching(_webhook)) >= 3)
+    assert [e["data"]["parked"] for e in events.matching(_webhook)] == [False, False, True]
 
     receiver.fail("0")
     resent = requests.post(f"{service.url}/deliveries/{parked['id']}/resend", timeout=5)
@@ -175,46 +189,16 @@ def test_a_receiver_that_always_fails_ends_parked_and_can_be_resent(
 
 
 def test_budget_rejection_reaches_unit_operator_and_bkpsdm_in_their_languages(
-    start_notification, publish, smtp_server, samples, wait_for
+    start_notification, publish_event, smtp_server, samples
 ):
     service = start_notification()
-    publish("employee.registered", samples.employee())  # makes the unit's name known
-    operator = requests.post(
-        f"{service.url}/officials",
-        json={
-            "role": "unit_operator",
-            "name": "Rina Operator",
-            "email": "rina@plaju.test",
-            "unit_code": "PLJ-KEL-PU",
-        },
-        timeout=5,
-    )
-    assert operator.status_code == 201, operator.text
-    admin = requests.post(
-        f"{service.url}/officials",
-        json={
-            "role": "bkpsdm_admin",
-            "name": "Andi Admin",
-            "email": "andi@bkpsdm.test",
-            "language": "en",
-        },
-        timeout=5,
-    )
-    assert admin.status_code == 201
-    other_unit = requests.post(
-        f"{service.url}/officials",
-        json={
-            "role": "unit_operator",
-            "name": "Operator Lain",
-            "email": "lain@plaju.test",
-            "unit_code": "PLJ-KEL-TB",
-        },
-        timeout=5,
-    )
-    assert other_unit.status_code == 201
+    publish_event("employee.registered", samples.employee())  # makes the unit's name known
+    official(service, "unit_operator", "Rina Operator", "rina@plaju.test", unit_code="PLJ-KEL-PU")
+    admin = official(service, "bkpsdm_admin", "Andi Admin", "andi@bkpsdm.test", language="en")
+    official(service, "unit_operator", "Operator Lain", "lain@plaju.test", unit_code="PLJ-KEL-TB")
     employee = f"{service.url}/employees/{samples.SITI_NIP}"
     wait_for(lambda: requests.get(employee, timeout=5).status_code == 200, what="the employee")
-    publish("budget.rejected", samples.budget_rejected())
+    publish_event("budget.rejected", samples.budget_rejected())
 
     messages = wait_for(lambda: len(smtp_server.messages()) == 2 and smtp_server.messages())
     by_address = {envelope["rcpt_tos"][0]: message for envelope, message in messages}
@@ -227,12 +211,12 @@ def test_budget_rejection_reaches_unit_operator_and_bkpsdm_in_their_languages(
     assert "Tersedia: Rp 2.500.000" in indonesian.get_content()
     assert english["Subject"] == ("Training budget of Kelurahan Plaju Ulu for 2026 is insufficient")
     assert "Available: Rp 2.500.000" in english.get_content()
-    inbox = requests.get(f"{service.url}/recipients/{admin.json()['id']}/inbox", timeout=5)
+    inbox = requests.get(f"{service.url}/recipients/{admin['id']}/inbox", timeout=5)
     assert inbox.json()["unread"] == 1
 
 
-def _webhooks(events: list[dict]) -> list[dict]:
-    return [e for e in events if e["data"]["channel"] == "webhook"]
+def _webhook(event: dict) -> bool:
+    return event["data"]["channel"] == "webhook"
 
 
 def _cancelled(samples) -> dict:

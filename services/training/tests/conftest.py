@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
@@ -11,10 +9,9 @@ from typing import Any
 
 import pytest
 import requests
-from kombu import Connection, Exchange, Producer, Queue
 
 import training
-from asn_shared.events import new_event, registry
+from asn_shared.testing.events import EventTap
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 MIGRATIONS = Path(training.__file__).parent / "migrations"
@@ -24,17 +21,6 @@ def day(offset: int) -> date:
     """``offset`` days from today, kept inside this year (proposals plan the current year)."""
     today = date.today()
     return min(today + timedelta(days=offset), date(today.year, 12, 31))
-
-
-def wait_for(predicate, *, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
 
 
 class Api:
@@ -55,54 +41,6 @@ class Api:
         return self.call("POST", path, expect, json=body if body is not None else {})
 
 
-class Observer:
-    """A queue of the test's own, bound to ``training.events`` before anything happens."""
-
-    def __init__(self, amqp_uri: str) -> None:
-        self.amqp_uri = amqp_uri
-        self.queue = Queue(
-            f"observer-{uuid.uuid4().hex[:8]}",
-            exchange=Exchange("training.events", "topic", durable=True),
-            routing_key="#",
-            durable=True,
-        )
-        with Connection(amqp_uri) as connection:
-            self.queue(connection.channel()).declare()
-        self.seen: list[dict[str, Any]] = []
-
-    def _drain(self, connection, wait: float) -> None:
-        simple = connection.SimpleQueue(self.queue)
-        try:
-            while True:
-                try:
-                    message = simple.get(block=True, timeout=wait)
-                except simple.Empty:
-                    return
-                message.ack()
-                self.seen.append(json.loads(message.body))
-        finally:
-            simple.close()
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        suffix = f".training.{name}.v1"
-        return [e for e in self.seen if e["type"].endswith(suffix)]
-
-    def wait(self, name: str, count: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:
-        """The data of the first ``count`` ``name`` events, waiting for them to arrive."""
-        deadline = time.monotonic() + timeout
-        with Connection(self.amqp_uri) as connection:
-            while len(self.events(name)) < count:
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"{count} {name} expected, got {self.events(name)}")
-                self._drain(connection, 0.3)
-        return [e["data"] for e in self.events(name)[:count]]
-
-    def settle(self, quiet: float = 1.0) -> None:
-        """Take whatever is still arriving, until the queue stays empty for ``quiet`` s."""
-        with Connection(self.amqp_uri) as connection:
-            self._drain(connection, quiet)
-
-
 @pytest.fixture
 def training_service(database, run_service):
     url = database(migrations=MIGRATIONS)
@@ -117,26 +55,9 @@ def api(training_service) -> Api:
 
 
 @pytest.fixture
-def observer(amqp_uri) -> Observer:
-    return Observer(amqp_uri)
-
-
-@pytest.fixture
-def publish(amqp_uri):
-    """Publish an event of another service as a plain kombu client would; returns it."""
-
-    def send(name: str, data: dict[str, Any], *, event=None, times: int = 1):
-        definition = registry.get(name, 1)
-        event = event or new_event(definition, data)
-        with Connection(amqp_uri) as connection:
-            producer = Producer(
-                connection, exchange=Exchange(definition.exchange, "topic", durable=True)
-            )
-            for _ in range(times):
-                producer.publish(event.to_json(), routing_key=name, **event.amqp_properties())
-        return event
-
-    return send
+def training_events(tap) -> EventTap:
+    """What the service publishes, seen from a queue bound before the test acts."""
+    return tap("training")
 
 
 NIP = "198609262015051001"
@@ -218,7 +139,6 @@ class Builders:
 
     NIP = NIP
     day = staticmethod(day)
-    wait_for = staticmethod(wait_for)
     employee = staticmethod(employee)
     result = staticmethod(result)
     assessment = staticmethod(assessment)

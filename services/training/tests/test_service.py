@@ -5,21 +5,9 @@ from datetime import date, timedelta
 
 import requests
 from openapi_spec_validator import validate as validate_spec
-from prometheus_client.parser import text_string_to_metric_families
 
-
-def handled(service, handler: str, outcome: str) -> float:
-    text = requests.get(f"{service.url}/metrics", timeout=5).text
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = sample.labels
-            if (
-                sample.name == "asn_events_handled_total"
-                and labels.get("handler") == handler
-                and labels.get("outcome") == outcome
-            ):
-                return sample.value
-    return 0
+from asn_shared.testing.metrics import events_handled
+from asn_shared.testing.waiting import wait_for
 
 
 def by_code(items):
@@ -27,7 +15,7 @@ def by_code(items):
 
 
 def test_an_assessment_yields_one_proposal_even_delivered_twice_and_a_newer_one_supersedes_it(
-    training_service, api, observer, publish, build
+    training_service, api, training_events, publish_event, build
 ):
     api.post("/programmes", build.programme("KOM-3", 2_400_000, {"M.03": 3}), expect=201)
     api.post(
@@ -42,15 +30,15 @@ def test_an_assessment_yields_one_proposal_even_delivered_twice_and_a_newer_one_
         build.result("M.05", 3, 3),
     ]
     first = build.assessment(results)
-    publish("assessment.recorded", first, times=2)  # at-least-once: the same event twice
+    publish_event("assessment.recorded", first, times=2)  # at-least-once: the same event twice
 
-    created = observer.wait("proposal.created")[0]
-    build.wait_for(
-        lambda: handled(training_service, "on_assessment_recorded", "duplicate") == 1,
+    created = training_events.wait("proposal.created")[0]["data"]
+    wait_for(
+        lambda: events_handled(training_service.url, "on_assessment_recorded", "duplicate") == 1,
         what="the second delivery",
     )
-    observer.settle()
-    assert len(observer.events("proposal.created")) == 1
+    training_events.settle()
+    assert len(training_events.named("proposal.created")) == 1
     assert api.get("/proposals", employee_nip=build.NIP)["total"] == 1
 
     assert created["status"] == "pending_budget"
@@ -75,31 +63,31 @@ def test_an_assessment_yields_one_proposal_even_delivered_twice_and_a_newer_one_
     assert stored["items"][0]["reasons"][0]["explanation"].startswith("Menutup kesenjangan")
 
     newer = build.assessment([build.result("M.03", 3, 2)], supersedes=first["assessment_id"])
-    publish("assessment.recorded", newer)
-    cancelled = observer.wait("proposal.cancelled")[0]
+    publish_event("assessment.recorded", newer)
+    cancelled = training_events.wait("proposal.cancelled")[0]["data"]
     assert cancelled["proposal_id"] == created["proposal_id"]
     assert cancelled["reason"] == "superseded" and cancelled["status"] == "cancelled"
-    replacement = observer.wait("proposal.created", 2)[1]
+    replacement = training_events.wait("proposal.created", 2)[1]["data"]
     assert replacement["supersedes"] == created["proposal_id"]
     assert [i["programme_code"] for i in replacement["items"]] == ["KOM-3"]
 
     older = build.assessment(results, assessed_on=date.today() - timedelta(days=60))
-    publish("assessment.recorded", older)  # an older result arriving late: no effect
-    publish("assessment.recorded", first)  # the superseded one, re-announced: no effect
+    publish_event("assessment.recorded", older)  # an older result arriving late: no effect
+    publish_event("assessment.recorded", first)  # the superseded one, re-announced: no effect
     history = build.assessment([build.result("M.03", 3, 1)], current=False)
-    publish("assessment.recorded", history)  # recorded as history only: no effect
-    build.wait_for(
-        lambda: handled(training_service, "on_assessment_recorded", "handled") == 6,
+    publish_event("assessment.recorded", history)  # recorded as history only: no effect
+    wait_for(
+        lambda: events_handled(training_service.url, "on_assessment_recorded", "handled") == 6,
         what="the late assessments",
     )
-    observer.settle()
-    assert len(observer.events("proposal.created")) == 2
+    training_events.settle()
+    assert len(training_events.named("proposal.created")) == 2
     assert training_service.log().count("older assessment ignored") == 2
     assert api.get(f"/proposals/{replacement['proposal_id']}")["status"] == "pending_budget"
 
 
 def test_budget_rejected_waitlists_the_proposal_and_proposes_a_free_alternative(
-    api, observer, publish, build
+    api, training_events, publish_event, build
 ):
     api.post("/programmes", build.programme("KOM-ADV", 4_800_000, {"M.03": 4}), expect=201)
     elearning = build.programme(
@@ -115,8 +103,8 @@ def test_budget_rejected_waitlists_the_proposal_and_proposes_a_free_alternative(
         }
     ]
     assert api.post("/programmes", elearning, expect=201)["jp"] == 10
-    publish("assessment.recorded", build.assessment([build.result("M.03", 4, 2)]))
-    original = observer.wait("proposal.created")[0]
+    publish_event("assessment.recorded", build.assessment([build.result("M.03", 4, 2)]))
+    original = training_events.wait("proposal.created")[0]["data"]
     assert [i["programme_code"] for i in original["items"]] == ["KOM-ADV"]
 
     rejection = {
@@ -126,13 +114,13 @@ def test_budget_rejected_waitlists_the_proposal_and_proposes_a_free_alternative(
         "requested_rupiah": 4_800_000,
         "reason": "insufficient_funds",
     }
-    publish("budget.rejected", rejection)
+    publish_event("budget.rejected", rejection)
 
-    waitlisted = observer.wait("proposal.waitlisted")[0]
+    waitlisted = training_events.wait("proposal.waitlisted")[0]["data"]
     assert waitlisted["proposal_id"] == original["proposal_id"]
     assert waitlisted["status"] == "waitlisted" and waitlisted["reason"] == "insufficient_funds"
     assert [i["programme_code"] for i in waitlisted["waitlisted_items"]] == ["KOM-ADV"]
-    alternative = observer.wait("proposal.created", 2)[1]
+    alternative = training_events.wait("proposal.created", 2)[1]["data"]
     assert waitlisted["alternative_proposal_id"] == alternative["proposal_id"]
     assert alternative["alternative_of"] == original["proposal_id"]
     assert alternative["total_cost_rupiah"] == 0
@@ -145,7 +133,7 @@ def test_budget_rejected_waitlists_the_proposal_and_proposes_a_free_alternative(
 
 
 def test_a_partial_reservation_approves_what_it_paid_then_completion_fills_the_jp_ledger(
-    training_service, api, observer, publish, build
+    training_service, api, training_events, publish_event, build
 ):
     body = build.programme("KOM-3", 2_400_000, {"M.03": 3})
     body["batches"].append(
@@ -159,8 +147,8 @@ def test_a_partial_reservation_approves_what_it_paid_then_completion_fills_the_j
     body["batches"][0]["capacity"] = 1
     first_batch, second_batch = api.post("/programmes", body, expect=201)["batches"]
     colleague = "199001012015032002"
-    publish("employee.registered", build.employee(nip=colleague, unit="KEC-PLAJU"))
-    build.wait_for(
+    publish_event("employee.registered", build.employee(nip=colleague, unit="KEC-PLAJU"))
+    wait_for(
         lambda: requests.get(f"{api.url}/employees/{colleague}/jp", timeout=5).ok,
         what="the colleague to be known",
     )
@@ -174,8 +162,8 @@ def test_a_partial_reservation_approves_what_it_paid_then_completion_fills_the_j
 
     api.post("/programmes", build.programme("PK-8", 1_500_000, {"M.08": 3}), expect=201)
     results = [build.result("M.03", 3, 2), build.result("M.08", 3, 2)]
-    publish("assessment.recorded", build.assessment(results))
-    proposal = observer.wait("proposal.created")[0]
+    publish_event("assessment.recorded", build.assessment(results))
+    proposal = training_events.wait("proposal.created")[0]["data"]
     items = by_code(proposal["items"])
     reservation = {  # the budget pays for KOM-3 only
         **build.budget_position(),
@@ -186,17 +174,17 @@ def test_a_partial_reservation_approves_what_it_paid_then_completion_fills_the_j
         "partial": True,
         "amount_rupiah": 2_400_000,
     }
-    publish("budget.reserved", reservation)
-    approved = observer.wait("proposal.approved")[0]
+    publish_event("budget.reserved", reservation)
+    approved = training_events.wait("proposal.approved")[0]["data"]
     assert approved["status"] == "partially_approved" and approved["reserved_rupiah"] == 2_400_000
     assert [i["programme_code"] for i in approved["approved_items"]] == ["KOM-3"]
-    waitlisted = observer.wait("proposal.waitlisted")[0]
+    waitlisted = training_events.wait("proposal.waitlisted")[0]["data"]
     assert [i["programme_code"] for i in waitlisted["waitlisted_items"]] == ["PK-8"]
     assert waitlisted["alternative_proposal_id"] is None  # nothing cheaper develops M.08
 
     (enrolment,) = api.post(f"/proposals/{proposal['proposal_id']}/enrollments", expect=201)
     assert enrolment["batch"]["batch_id"] == second_batch["batch_id"]  # the first was full
-    observer.wait("enrollment.created", 2)
+    training_events.wait("enrollment.created", 2)
     cancelled = api.post(f"/enrollments/{direct['enrollment_id']}/cancel")
     assert cancelled["status"] == "cancelled" and cancelled["batch"]["seats_left"] == 1
     listed = api.get("/enrollments", employee_nip=colleague)
@@ -206,7 +194,7 @@ def test_a_partial_reservation_approves_what_it_paid_then_completion_fills_the_j
 
     done = api.post(f"/enrollments/{enrolment['enrollment_id']}/complete", {})
     assert done["status"] == "completed"
-    completed = observer.wait("enrollment.completed")[0]
+    completed = training_events.wait("enrollment.completed")[0]["data"]
     assert completed["proposal_id"] == proposal["proposal_id"]
     assert completed["jp"] == 24 and completed["cost_rupiah"] == 2_400_000
     assert completed["ended_on"] == second_batch["ends_on"]
@@ -222,7 +210,7 @@ def test_a_partial_reservation_approves_what_it_paid_then_completion_fills_the_j
 
 
 def test_the_http_api_refuses_bad_input_and_illegal_transitions_clearly(
-    training_service, api, observer, publish, build
+    training_service, api, training_events, publish_event, build
 ):
     bad = api.post(
         "/programmes",
@@ -261,30 +249,30 @@ def test_the_http_api_refuses_bad_input_and_illegal_transitions_clearly(
         "competency_codes": ["M.05"],
     }
     api.post("/development-records", record, expect=422)  # not known yet
-    publish("employee.registered", build.employee(version=2))
-    publish("employee.updated", {**build.employee(version=1), "name": "Nama Lama"})
-    build.wait_for(
-        lambda: handled(training_service, "on_employee_updated", "handled") == 1,
+    publish_event("employee.registered", build.employee(version=2))
+    publish_event("employee.updated", {**build.employee(version=1), "name": "Nama Lama"})
+    wait_for(
+        lambda: events_handled(training_service.url, "on_employee_updated", "handled") == 1,
         what="both employee events",
     )
     entry = api.post("/development-records", record, expect=201)
     assert (entry["jp"], entry["source"]) == (3, "direct")  # 135 minutes = 3 JP
-    completed = observer.wait("enrollment.completed")[0]
+    completed = training_events.wait("enrollment.completed")[0]["data"]
     assert completed["proposal_id"] is None and completed["programme_code"] is None
     assert completed["enrollment_id"] == entry["entry_id"]
     ledger = api.get(f"/employees/{build.NIP}/jp")
     assert ledger["employee_name"] == "Rina Marlina"  # version 2 kept over the late version 1
     assert ledger["jp"] == 3 and ledger["shortfall_jp"] == 17
 
-    publish("assessment.recorded", build.assessment([build.result("M.03", 2, 1)]))
-    proposal_id = observer.wait("proposal.created")[0]["proposal_id"]
+    publish_event("assessment.recorded", build.assessment([build.result("M.03", 2, 1)]))
+    proposal_id = training_events.wait("proposal.created")[0]["data"]["proposal_id"]
     early = api.post(f"/proposals/{proposal_id}/approve", {}, expect=409)
     assert early["current_status"] == "pending_budget"
     assert "waitlisted atau partially_approved" in early["detail"]
     api.post(f"/proposals/{proposal_id}/enrollments", expect=409)
     cancelled = api.post(f"/proposals/{proposal_id}/cancel", {"reason": "pindah tugas"})
     assert cancelled["status"] == "cancelled"
-    assert observer.wait("proposal.cancelled")[0]["reason"] == "pindah tugas"
+    assert training_events.wait("proposal.cancelled")[0]["data"]["reason"] == "pindah tugas"
     again = api.post(f"/proposals/{proposal_id}/cancel", {"reason": "lagi"}, expect=409)
     assert again["detail"] == "Usulan berstatus cancelled tidak dapat menjadi cancelled."
     api.post(f"/proposals/{proposal_id}/cancel", {}, expect=400)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from kombu import Connection, Exchange, Producer, Queue
+from kombu.message import Message
 
 from ..events import Event, new_event, registry
 from ..messaging import event_exchange
@@ -25,24 +26,53 @@ def publish(
 ) -> Event:
     """Publish an event (``times`` deliveries of the same one); ``event=`` redelivers it."""
     event = event or new_event(registry.get(name, version), data)
-    exchange = event_exchange(event.definition.producer)
+    return publish_many(amqp_uri, [event], times=times)[0]
+
+
+def publish_many(amqp_uri: str, events: Iterable[Event], *, times: int = 1) -> list[Event]:
+    """Publish ``events`` in order over one connection, each ``times`` times in a row."""
+    events = list(events)
     with Connection(amqp_uri) as connection:
-        producer = Producer(connection, exchange=exchange)
-        for _ in range(times):
-            producer.publish(
-                event.to_json(),
-                routing_key=event.name,
-                declare=[exchange],
-                retry=True,
-                **event.amqp_properties(),
-            )
-    return event
+        producer = Producer(connection)
+        for event in events:
+            exchange = event_exchange(event.definition.producer)
+            for _ in range(times):
+                producer.publish(
+                    event.to_json(),
+                    exchange=exchange,
+                    routing_key=event.name,
+                    declare=[exchange],
+                    retry=True,
+                    **event.amqp_properties(),
+                )
+    return events
+
+
+def drain_queue(amqp_uri: str, queue: str, *, expect: int, timeout: float = 30.0) -> list[Message]:
+    """Take messages off an existing ``queue`` (a dead-letter queue, say), acking them, until
+    ``expect`` arrived or ``timeout`` passed; the caller asserts how many it got."""
+    taken: list[Message] = []
+    deadline = time.monotonic() + timeout
+    with Connection(amqp_uri) as connection:
+        simple = connection.SimpleQueue(Queue(queue, durable=True, no_declare=True))
+        while len(taken) < expect and time.monotonic() < deadline:
+            try:
+                message = simple.get(block=True, timeout=0.5)
+            except simple.Empty:
+                continue
+            message.ack()
+            taken.append(message)
+        simple.close()
+    return taken
 
 
 class EventTap:
     """A queue of the test's own, bound to producers' exchanges before anything happens.
 
-    Everything published there from then on is kept, as CloudEvent dicts, by event name.
+    Everything published there from then on is kept in arrival order: ``seen`` holds
+    (event name, CloudEvent dict) pairs and ``messages`` the kombu messages themselves (for
+    AMQP properties). ``until`` takes one message at a time and returns as soon as its
+    predicate holds; ``settle`` takes the stragglers (a duplicate would show there).
     """
 
     def __init__(self, amqp_uri: str, *producers: str, routing_key: str = "#") -> None:
@@ -58,6 +88,7 @@ class EventTap:
             )(channel).declare()
         self.queue = self.connection.SimpleQueue(Queue(name, no_declare=True))
         self.seen: list[tuple[str, dict[str, Any]]] = []
+        self.messages: list[Message] = []
 
     def _take(self, timeout: float) -> bool:
         try:
@@ -66,10 +97,19 @@ class EventTap:
             return False
         message.ack()
         self.seen.append((message.delivery_info["routing_key"], json.loads(message.body)))
+        self.messages.append(message)
         return True
 
     def named(self, name: str) -> list[dict[str, Any]]:
         return [body for key, body in self.seen if key == name]
+
+    def data(self, name: str) -> list[dict[str, Any]]:
+        """The ``data`` of every ``name`` event seen so far."""
+        return [body["data"] for body in self.named(name)]
+
+    def matching(self, predicate: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        """Every CloudEvent dict seen so far for which ``predicate`` holds."""
+        return [body for _, body in self.seen if predicate(body)]
 
     def until(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
