@@ -60,20 +60,18 @@ class SmtpSender:
         return message
 
     def send(self, email: Email) -> None:
+        """Send one message over a connection of its own."""
+        connection = SmtpConnection(self)
         try:
-            with self._connect() as smtp:
-                if self.user:
-                    smtp.login(self.user, self.password or "")
-                smtp.send_message(self.message(email))
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise DeliveryError(f"recipient refused: {exc.recipients}", permanent=True) from None
-        except smtplib.SMTPResponseException as exc:
-            text = exc.smtp_error.decode(errors="replace") if exc.smtp_error else ""
-            raise DeliveryError(
-                f"SMTP {exc.smtp_code} {text}".strip(), permanent=exc.smtp_code >= 500
-            ) from None
-        except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
+            connection.send(email)
+        finally:
+            connection.close()
+
+    def open(self) -> smtplib.SMTP:
+        smtp = self._connect()
+        if self.user:
+            smtp.login(self.user, self.password or "")
+        return smtp
 
     def _connect(self) -> smtplib.SMTP:
         if self.tls == "ssl":
@@ -84,6 +82,56 @@ class SmtpSender:
         if self.tls == "starttls":
             smtp.starttls(context=ssl.create_default_context())
         return smtp
+
+
+class SmtpConnection:
+    """One SMTP connection kept open over several messages (a dispatcher's batch): opening
+    one per message costs more than sending it. It is opened on the first message, dropped
+    after any failure, and opened anew once if the server had closed it meanwhile."""
+
+    def __init__(self, sender: SmtpSender) -> None:
+        self.sender = sender
+        self.smtp: smtplib.SMTP | None = None
+
+    def send(self, email: Email) -> None:
+        message = self.sender.message(email)
+        reused = self.smtp is not None
+        try:
+            try:
+                self._send(message)
+            except smtplib.SMTPServerDisconnected:
+                if not reused:
+                    raise
+                self._send(message)  # an idle connection the server closed: once more
+        except smtplib.SMTPRecipientsRefused as exc:
+            self.close()
+            raise DeliveryError(f"recipient refused: {exc.recipients}", permanent=True) from None
+        except smtplib.SMTPResponseException as exc:
+            self.close()
+            text = exc.smtp_error.decode(errors="replace") if exc.smtp_error else ""
+            raise DeliveryError(
+                f"SMTP {exc.smtp_code} {text}".strip(), permanent=exc.smtp_code >= 500
+            ) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            self.close()
+            raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
+
+    def _send(self, message: EmailMessage) -> None:
+        if self.smtp is None:
+            self.smtp = self.sender.open()
+        try:
+            self.smtp.send_message(message)
+        except smtplib.SMTPServerDisconnected:
+            self.smtp = None
+            raise
+
+    def close(self) -> None:
+        smtp, self.smtp = self.smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,7 @@ class Delivery(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     event_id: Mapped[str] = mapped_column(Text, nullable=False)
     event_type: Mapped[str] = mapped_column(Text, nullable=False)
+    correlation_id: Mapped[str | None] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(Text, nullable=False)
     recipient: Mapped[str] = mapped_column(Text, nullable=False)
     address: Mapped[str] = mapped_column(Text, nullable=False)

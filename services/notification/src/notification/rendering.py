@@ -6,10 +6,10 @@ Templates are data an administrator may edit, so they run in Jinja2's sandbox.
 from __future__ import annotations
 
 import re
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from typing import Any
 
-from jinja2 import TemplateSyntaxError
+from jinja2 import Template, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
 from .domain import (
@@ -55,12 +55,19 @@ def check(source: str, language: str = "id") -> None:
         raise TemplateError(f"line {exc.lineno}: {exc.message}") from None
 
 
+@lru_cache(maxsize=256)
+def compiled(source: str, language: str) -> Template:
+    """A template compiled once per source text (compiling costs far more than rendering);
+    keyed by the text itself, so an edited template is simply compiled anew."""
+    return environment(language).from_string(source)
+
+
 def render(subject: str, body: str, context: dict[str, Any], language: str) -> tuple[str, str]:
     """The subject (one line) and the body, rendered for a recipient."""
-    env = environment(language_of(language))
+    language = language_of(language)
     try:
-        rendered_subject = env.from_string(subject).render(context)
-        rendered_body = env.from_string(body).render(context)
+        rendered_subject = compiled(subject, language).render(context)
+        rendered_body = compiled(body, language).render(context)
     except Exception as exc:
         raise TemplateError(f"{type(exc).__name__}: {exc}") from exc
     return re.sub(r"\s+", " ", rendered_subject).strip(), _tidy(rendered_body)

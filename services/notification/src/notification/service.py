@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import eventlet
 from nameko.extensions import DependencyProvider
@@ -14,7 +15,7 @@ from asn_shared.entrypoints import api, subscribe
 from asn_shared.web import load_json, load_query, page_response
 
 from . import schemas, use_cases
-from .channels import SmtpSender, WebhookSender
+from .channels import SmtpConnection, SmtpSender, WebhookSender
 from .domain import EMAIL, WEBHOOK, RetryPolicy
 
 ATTEMPTS = Counter(
@@ -112,11 +113,16 @@ class NotificationService(ServiceBase):
             pass
 
     def _dispatch_some(self, _lane: int) -> None:
-        for _ in range(self.channels.batch):
-            attempted = use_cases.dispatch_next(self.db.unit_of_work(), self.channels.delivering)
-            if attempted is None:
-                return
-            ATTEMPTS.labels(*attempted).inc()
+        connection = SmtpConnection(self.channels.delivering.email)
+        delivering = replace(self.channels.delivering, email=connection)
+        try:
+            for _ in range(self.channels.batch):
+                attempted = use_cases.dispatch_next(self.db.unit_of_work(), delivering)
+                if attempted is None:
+                    return
+                ATTEMPTS.labels(*attempted).inc()
+        finally:
+            connection.close()
 
     # --- subscriptions --------------------------------------------------------------------
 

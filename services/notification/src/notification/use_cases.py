@@ -19,7 +19,7 @@ from asn_shared.persistence import UnitOfWork, fetch_page
 from asn_shared.web import Conflict, NotFound
 
 from . import rendering
-from .channels import DeliveryError, Email, SmtpSender, Webhook, WebhookSender
+from .channels import DeliveryError, Email, SmtpConnection, SmtpSender, Webhook, WebhookSender
 from .domain import (
     BKPSDM_ADMIN,
     DEFAULT_LANGUAGE,
@@ -58,7 +58,7 @@ class RecipientUnknown(LookupError):
 class Delivering:
     """What the dispatcher needs: the senders and each channel's retry policy."""
 
-    email: SmtpSender
+    email: SmtpSender | SmtpConnection  # a connection: several e-mails over one
     webhook: WebhookSender
     policies: dict[str, RetryPolicy]
 
@@ -270,6 +270,7 @@ def _plan(
             id=uuid.uuid4(),
             event_id=event.id,
             event_type=event.name,
+            correlation_id=event.correlation_id,
             channel=channel,
             recipient=recipient,
             address=address,
@@ -336,6 +337,8 @@ def dispatch_next(uow: UnitOfWork, delivering: Delivering) -> tuple[str, str] | 
         ).first()
         if delivery is None:
             return None
+        # what the attempt announces belongs to the story of the event that caused it
+        uow.correlation_id, uow.causation_id = delivery.correlation_id, delivery.event_id
         attempted_at, started = utcnow(), time.monotonic()
         try:
             _send(session, delivering, delivery)

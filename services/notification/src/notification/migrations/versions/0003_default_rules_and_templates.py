@@ -56,6 +56,23 @@ ITEMS_EN = (
     "{% endif +%}\n"
     "{% endfor %}"
 )
+# Reasons arrive as codes (from budget.rejected, or "superseded"); an operator's free text is
+# shown as it is.
+REASON_ID = (
+    "{% set reasons = {"
+    "'insufficient_funds': 'anggaran pelatihan unit Anda tidak mencukupi', "
+    "'no_allocation': 'unit Anda belum memiliki alokasi anggaran pelatihan', "
+    "'superseded': 'digantikan oleh usulan dari hasil penilaian yang lebih baru'} %}"
+    "Alasan: {{ reasons.get(data.reason, data.reason) }}.\n"
+)
+REASON_EN = (
+    "{% set reasons = {"
+    "'insufficient_funds': \"your unit's training budget is insufficient\", "
+    "'no_allocation': 'your unit has no training budget allocated', "
+    "'superseded': 'replaced by a proposal from a newer assessment'} %}"
+    "Reason: {{ reasons.get(data.reason, data.reason) }}.\n"
+)
+
 SIGN_ID = "\nPesan ini dikirim otomatis oleh Kompas ASN.\n"
 SIGN_EN = "\nThis message was sent automatically by Kompas ASN.\n"
 
@@ -184,8 +201,9 @@ TEMPLATES = {
         + FORMS_ID
         + " %}\n"
         + ITEMS_ID
-        + "\nAlasan: {{ data.reason }}.\n"
-        "{% if data.alternative_proposal_id %}\n"
+        + "\n"
+        + REASON_ID
+        + "{% if data.alternative_proposal_id %}\n"
         "Alternatif yang lebih hemat atau tanpa biaya telah diusulkan untuk Anda.\n"
         "{% endif %}\n" + SIGN_ID,
     ),
@@ -198,8 +216,9 @@ TEMPLATES = {
         + FORMS_EN
         + " %}\n"
         + ITEMS_EN
-        + "\nReason: {{ data.reason }}.\n"
-        "{% if data.alternative_proposal_id %}\n"
+        + "\n"
+        + REASON_EN
+        + "{% if data.alternative_proposal_id %}\n"
         "A cheaper or free alternative has been proposed for you.\n"
         "{% endif %}\n" + SIGN_EN,
     ),
@@ -207,13 +226,15 @@ TEMPLATES = {
         "Usulan pengembangan kompetensi Anda dibatalkan",
         "Yth. {{ recipient.name }},\n\n"
         "Usulan pengembangan kompetensi Anda tahun anggaran {{ data.fiscal_year }} dibatalkan.\n"
-        "Alasan: {{ data.reason }}.\n" + SIGN_ID,
+        + REASON_ID
+        + SIGN_ID,
     ),
     ("proposal_cancelled", "en"): (
         "Your development proposal was cancelled",
         "Dear {{ recipient.name }},\n\n"
         "Your development proposal for the fiscal year {{ data.fiscal_year }} was cancelled.\n"
-        "Reason: {{ data.reason }}.\n" + SIGN_EN,
+        + REASON_EN
+        + SIGN_EN,
     ),
     ("enrollment_created", "id"): (
         "Anda terdaftar sebagai peserta {{ data.programme_title }}",
