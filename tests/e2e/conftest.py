@@ -1,0 +1,388 @@
+"""The whole chain for the end-to-end tests: every service a real ``nameko run`` process on a
+fresh RabbitMQ virtual host with fresh databases, a real SMTP server, a real webhook
+receiver, an event tap, and helpers that seed what a city's staff would enter by hand."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+import requests
+
+from asn_shared.testing.events import EventTap
+from asn_shared.testing.peers import SmtpServer, WebhookReceiver
+from asn_shared.testing.suite import Suite
+from asn_shared.testing.waiting import wait_for
+
+# Short delays so retries and back-off fit in a test; production defaults are in config.yaml.
+FAST = {
+    "EVENT_RETRY_DELAY": "0.2",
+    "OUTBOX_POLL_INTERVAL": "0.1",
+    "RETRY_BASE_DELAY": "0.2",
+    "RETRY_MAX_DELAY": "1",
+    "DISPATCH_INTERVAL": "0.1",
+    "WEBHOOK_MAX_ATTEMPTS": "4",
+    "WEBHOOK_TIMEOUT": "5",
+    "SMTP_TIMEOUT": "5",
+    "SMTP_SENDER": "Kompas ASN <noreply@kompas-asn.test>",
+}
+TIMEOUT = 60.0  # generous: a 2-core machine shared with other test runs
+PRODUCERS = ("competency", "training", "budget", "notification")
+MONTHS = (
+    "Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember"
+).split()
+SITI_NIP = "198609262015052001"  # born 26-09-1986, appointed 05-2015, female, serial 001
+SITI_ON_PAPER = "19860926 201505 2 001"  # as written on paper; competency normalises it
+BUDI_NIP = "197803152003121002"  # born 15-03-1978, appointed 12-2003, male, serial 002
+SUB_ACTIVITY = "x.xx.01.2.05.0009"
+SUB_ACTIVITY_NAME = "Pendidikan dan Pelatihan Pegawai Berdasarkan Tugas dan Fungsi"
+ACCOUNT = "5.1.02.02.12.0001"  # Belanja Kursus Singkat/Pelatihan
+
+
+def day(offset: int) -> date:
+    """``offset`` days from today, kept inside this year (proposals plan the current year)."""
+    today = date.today()
+    return min(today + timedelta(days=offset), date(today.year, 12, 31))
+
+
+def tanggal(value: date | str) -> str:
+    """A date as the Indonesian e-mails write it: ``26 November 2026``."""
+    value = date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+class Api:
+    """A thin HTTP client of one running service that asserts the status it expects."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = requests.Session()
+
+    def call(self, method: str, path: str, expect: int | None, **kwargs: Any) -> Any:
+        response = self.http.request(method, self.url + path, timeout=30, **kwargs)
+        if expect is not None:
+            assert response.status_code == expect, (method, path, response.text)
+        return response.json() if response.content else None
+
+    def get(self, path: str, expect: int | None = 200, **params: Any) -> Any:
+        return self.call("GET", path, expect, params=params)
+
+    def post(self, path: str, body: Any = None, expect: int | None = 201, **kwargs: Any) -> Any:
+        return self.call("POST", path, expect, json={} if body is None else body, **kwargs)
+
+
+@dataclass
+class Mail:
+    """One e-mail as the SMTP server received it."""
+
+    to: list[str]
+    subject: str
+    body: str
+    message: EmailMessage
+
+
+@dataclass
+class Chain:
+    """The running suite, a client per service, and what its peers received."""
+
+    suite: Suite
+    smtp: SmtpServer
+    tap: EventTap
+    competency: Api
+    training: Api
+    budget: Api
+    notification: Api
+    year: int = field(default_factory=lambda: date.today().year)
+    day = staticmethod(day)  # not fields: helpers for the tests, which cannot import this
+    tanggal = staticmethod(tanggal)
+
+    def mails(self, to: str | None = None) -> list[Mail]:
+        found = []
+        for envelope, message in self.smtp.messages():
+            if to is None or to in envelope["rcpt_tos"]:
+                found.append(
+                    Mail(envelope["rcpt_tos"], message["Subject"], message.get_content(), message)
+                )
+        return found
+
+    def mail(self, to: str, subject: str, count: int = 1, timeout: float = TIMEOUT) -> Any:
+        """Wait for ``count`` e-mails to ``to`` whose subject starts with ``subject``: the
+        one e-mail if ``count`` is 1, else the list of them."""
+
+        def arrived() -> list[Mail] | None:
+            matching = [m for m in self.mails(to) if m.subject.startswith(subject)]
+            assert len(matching) <= count, f"{to} got {subject!r} {len(matching)} times"
+            return matching if len(matching) == count else None
+
+        found = wait_for(arrived, timeout, f"{count} e-mail(s) {subject!r} to {to}", interval=0.2)
+        return found[0] if count == 1 else found
+
+    def wait(self, name: str, count: int = 1, timeout: float = TIMEOUT) -> list[dict]:
+        """The events ``name`` seen on the tap, once ``count`` of them arrived."""
+        return self.tap.wait(name, count, timeout)
+
+    def named(self, name: str) -> list[dict]:
+        """The events ``name`` the tap has seen so far (CloudEvents as dicts)."""
+        return self.tap.named(name)
+
+    def webhooks(self, receiver: WebhookReceiver, count: int) -> list[dict]:
+        """The receiver's requests once ``count`` arrived, each with its CloudEvent."""
+        received = wait_for(
+            lambda: len(receiver.requests()) >= count and receiver.requests(),
+            TIMEOUT,
+            f"{count} webhook request(s)",
+            interval=0.2,
+        )
+        return [{**request, "event": json.loads(request["body"])} for request in received]
+
+    def inbox(self, recipient: str) -> dict:
+        return self.notification.get(f"/recipients/{recipient}/inbox", per_page=100)
+
+    def settled(self, quiet: float = 2.0) -> None:
+        """Nothing left to do: no event for ``quiet`` seconds and no delivery pending."""
+        wait_for(
+            lambda: (
+                self.tap.settle(quiet)
+                and self.notification.get("/deliveries", status="pending")["total"] == 0
+            ),
+            TIMEOUT,
+            "the chain to settle",
+        )
+
+
+@pytest.fixture
+def chain(suite, smtp_server: SmtpServer, tap) -> Iterator[Chain]:
+    """Every service running, the SMTP server wired to notification, a tap on every exchange."""
+    events = tap(*PRODUCERS)  # bound before anything is published
+    env = {**FAST, "SMTP_HOST": smtp_server.host, "SMTP_PORT": str(smtp_server.port)}
+    running = suite(env=env)
+    yield Chain(
+        running,
+        smtp_server,
+        events,
+        *(Api(running.url(name)) for name in ("competency", "training", "budget", "notification")),
+    )
+    stop_together(running)
+
+
+def stop_together(running: Suite) -> None:
+    """SIGTERM every process first, then wait: Suite.stop waits for each in turn, and a
+    graceful nameko shutdown takes seconds. The suite fixture's own stop then finds them
+    gone (and still kills any that hangs)."""
+    processes = [p.process for p in running.all() if p.process and p.process.poll() is None]
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(max(deadline - time.monotonic(), 0.1))
+
+
+@dataclass
+class Organisation:
+    """A kelurahan with a pengawas post, Siti holding it and Budi, her supervisor."""
+
+    unit: str
+    unit_name: str
+    jabatan: dict
+    employee: dict
+    supervisor: dict
+
+
+class Seeder:
+    """What BKPSDM and the unit's staff enter by hand before an assessment round."""
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+
+    def organisation(self, standards: dict[str, int] | None = None) -> Organisation:
+        competency = self.chain.competency
+        suffix = uuid.uuid4().hex[:4].upper()
+        kecamatan, kelurahan = f"KEC-PLAJU-{suffix}", f"KEL-PLAJU-ULU-{suffix}"
+        competency.post(
+            "/units", {"code": kecamatan, "name": "Kecamatan Plaju", "kind": "kecamatan"}
+        )
+        competency.post(
+            "/units",
+            {
+                "code": kelurahan,
+                "name": "Kelurahan Plaju Ulu",
+                "kind": "kelurahan",
+                "parent_code": kecamatan,
+            },
+        )
+        jabatan = competency.post(
+            "/jabatan",
+            {
+                "code": f"KASI-PEL-{suffix}",
+                "name": "Kepala Seksi Pelayanan Umum",
+                "kind": "pengawas",
+                "unit_code": kelurahan,
+                "standards": standards or {},
+            },
+        )
+        supervisor = competency.post(
+            "/employees",
+            {
+                "nip": BUDI_NIP,
+                "name": "Budi Santoso",
+                "golongan": "III/d",
+                "unit_code": kelurahan,
+                "jabatan_code": None,
+                "email": "budi.santoso@plaju.test",
+            },
+        )
+        employee = competency.post(
+            "/employees",
+            {
+                "nip": SITI_ON_PAPER,
+                "name": "Siti Rahmawati",
+                "golongan": "III/b",
+                "unit_code": kelurahan,
+                "jabatan_code": jabatan["code"],
+                "email": "siti.rahmawati@plaju.test",
+                "supervisor_nip": BUDI_NIP,
+            },
+        )
+        assert employee["nip"] == SITI_NIP and employee["sex"] == "P"
+        return Organisation(kelurahan, "Kelurahan Plaju Ulu", jabatan, employee, supervisor)
+
+    def programme(
+        self,
+        code: str,
+        title: str,
+        cost: int,
+        levels: dict[str, int],
+        *,
+        jp: int | None = 24,
+        form: str = "klasikal",
+        activity: str = "pelatihan_manajerial",
+        online: bool = False,
+        days: tuple[int, int] = (1, 3),
+        capacity: int = 30,
+    ) -> dict:
+        """A programme of the catalogue with one batch in this year."""
+        batch = {
+            "starts_on": str(day(days[0])),
+            "ends_on": str(day(days[1])),
+            "capacity": capacity,
+            "online": online,
+            "place": None if online else "Aula Kantor Camat Plaju",
+        }
+        body = {
+            "code": code,
+            "title": title,
+            "form": form,
+            "activity": activity,
+            "cost_rupiah": cost,
+            "provider": "BKPSDM Kota Palembang",
+            "competencies": [{"competency_code": c, "level": lv} for c, lv in levels.items()],
+            "batches": [batch],
+        }
+        if jp is not None:
+            body["jp"] = jp
+        return self.chain.training.post("/programmes", body)
+
+    def allocation(self, organisation: Organisation, amount: int) -> dict:
+        """The unit's training budget (pagu) for this year."""
+        self.chain.budget.post(
+            "/allocations",
+            {
+                "unit_code": organisation.unit,
+                "unit_name": organisation.unit_name,
+                "fiscal_year": self.chain.year,
+                "amount_rupiah": amount,
+                "sub_activity_code": SUB_ACTIVITY,
+                "sub_activity_name": SUB_ACTIVITY_NAME,
+                "account_code": ACCOUNT,
+                "account_name": "Belanja Kursus Singkat/Pelatihan",
+                "reference": f"DPA Kecamatan Plaju {self.chain.year}",
+            },
+        )
+        return self.position(organisation)
+
+    def position(self, organisation: Organisation) -> dict:
+        return self.chain.budget.get(f"/allocations/{organisation.unit}/{self.chain.year}")
+
+    def officials(self, organisation: Organisation) -> dict[str, dict]:
+        """The unit's HR operator, a BKPSDM administrator and another unit's operator."""
+        notification = self.chain.notification
+        return {
+            "operator": notification.post(
+                "/officials",
+                {
+                    "role": "unit_operator",
+                    "name": "Rina Operator Plaju Ulu",
+                    "email": "operator.plajuulu@plaju.test",
+                    "unit_code": organisation.unit,
+                },
+            ),
+            "admin": notification.post(
+                "/officials",
+                {
+                    "role": "bkpsdm_admin",
+                    "name": "Admin BKPSDM Palembang",
+                    "email": "admin@bkpsdm.palembang.test",
+                },
+            ),
+            "elsewhere": notification.post(
+                "/officials",
+                {
+                    "role": "unit_operator",
+                    "name": "Operator Bagus Kuning",
+                    "email": "operator.baguskuning@plaju.test",
+                    "unit_code": "KEL-BAGUS-KUNING",
+                },
+            ),
+        }
+
+    def subscription(self, receiver: WebhookReceiver, patterns: list[str]) -> dict:
+        """Another agency subscribes; its receiver is told the signing secret."""
+        created = self.chain.notification.post(
+            "/subscriptions",
+            {"name": "Inspektorat Kota Palembang", "url": receiver.url, "patterns": patterns},
+        )
+        receiver.trust(created["secret"])
+        return created
+
+    def assess(
+        self, organisation: Organisation, levels: dict[str, float], correlation_id: str
+    ) -> dict:
+        """An assessment centre's result for Siti, posted with a correlation id to follow."""
+        return self.chain.competency.post(
+            "/assessments",
+            {
+                "nip": organisation.employee["nip"],
+                "assessed_on": str(date.today()),
+                "method": "assessment_centre",
+                "levels": levels,
+            },
+            headers={"X-Correlation-ID": correlation_id},
+        )
+
+
+@pytest.fixture
+def seed(chain: Chain) -> Seeder:
+    return Seeder(chain)
+
+
+@pytest.fixture
+def levels() -> Callable[..., dict[str, float]]:
+    """``levels(2, {"M.03": 1.5})``: achieved levels of the 8 managerial and 1 socio-cultural
+    competencies, all ``value`` but the overrides."""
+    codes = [f"M.0{i}" for i in range(1, 9)] + ["SK.01"]
+
+    def build(value: float = 2, overrides: dict[str, float] | None = None) -> dict[str, float]:
+        return {**dict.fromkeys(codes, value), **(overrides or {})}
+
+    return build
