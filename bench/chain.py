@@ -1,0 +1,896 @@
+"""The whole chain under load: assessments in, decided proposals and delivered notifications out.
+
+    .venv/bin/python bench/chain.py [--assessments 10000] [--rate 50] [--duration 30]
+                                    [--replicas 1 2] [--chunk 500]
+
+For each replica count it starts the four services as ``nameko run`` processes (fresh
+databases, a fresh RabbitMQ virtual host, a real SMTP server as a separate process), seeds
+them through their HTTP APIs (units, jabatan, employees, programmes with batches, budget
+allocations; not measured), then measures
+
+* throughput: N assessments imported through ``POST /assessment-imports`` in chunks as fast
+  as competency accepts them; assessments *settled* per second, from the first import sent to
+  the last assessment settled;
+* latency: assessments posted one by one (``POST /assessments``) at a steady rate; the time
+  from the 201 answer (accepted) to the assessment's settlement, p50 / p95 / p99.
+
+An assessment is *settled* when a queue of the benchmark's own, bound with ``#`` to the four
+exchanges, has seen: its ``assessment.recorded``; for every proposal created for it, the
+budget's answer (``budget.reserved`` / ``budget.rejected``) and training's decision
+(``proposal.approved`` / ``proposal.waitlisted``); and for every event that tells the
+employee something (recorded, created, approved, waitlisted, cancelled) a
+``notification.delivered`` per channel of the rule (e-mail accepted by the SMTP server,
+inbox message written). The seeded employees have no supervisor and no officials exist, so
+each such event is exactly two deliveries.
+
+The baseline, in the same run: kombu publishing the same number of messages as the chain
+published per settled assessment times N (persistent, publisher confirms awaited per message,
+a durable topic exchange and a durable queue) while another process consumes and acks them.
+Results go to bench/results/chain.json and chain.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import multiprocessing
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from pathlib import Path
+
+import requests
+from kombu import Connection, Consumer, Exchange, Producer, Queue
+from sqlalchemy import create_engine, text
+
+from asn_shared.testing.infrastructure import Broker, DatabaseServer
+from asn_shared.testing.peers import SmtpServer
+from asn_shared.testing.suite import Suite
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).parent / "results"
+PRODUCERS = ("competency", "training", "budget", "notification")
+PEOPLE_EVENTS = {
+    "assessment.recorded",
+    "proposal.created",
+    "proposal.approved",
+    "proposal.waitlisted",
+    "proposal.cancelled",
+}
+CHANNELS_PER_EVENT = 2  # the default rules: e-mail and inbox, to the employee alone
+DECISIONS = {"proposal.approved", "proposal.waitlisted"}
+BUDGET_ANSWERS = {"budget.reserved", "budget.rejected"}
+UNITS = 20
+GAPS_PER_ASSESSMENT = 2
+PROGRAMME_COST = 1_500_000
+PROGRAMME_JP = 20
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- observing the chain ---------------------------------------------------------------------
+
+
+class Tracker:
+    """Consumes every event of the four exchanges and decides when each assessment settled."""
+
+    def __init__(self, amqp_uri: str) -> None:
+        self.connection = Connection(amqp_uri)
+        channel = self.connection.channel()
+        self.queue_name = f"bench-tap-{int(time.time())}"
+        for producer in PRODUCERS:
+            Queue(
+                self.queue_name,
+                Exchange(f"{producer}.events", "topic", durable=True),
+                routing_key="#",
+                durable=False,
+                auto_delete=False,
+            )(channel).declare()
+        self.lock = threading.Lock()
+        self.counts: dict[str, int] = defaultdict(int)
+        self.watched: dict[str, float] = {}  # nip → accepted at (None until known)
+        self.settled: dict[str, float] = {}
+        self.nip_of_event: dict[str, str] = {}
+        self.nip_of_proposal: dict[str, str] = {}
+        self.people_events: dict[str, set[str]] = defaultdict(set)
+        self.proposals: dict[str, set[str]] = defaultdict(set)
+        self.decided: set[str] = set()
+        self.answered: set[str] = set()
+        self.delivered: dict[str, int] = defaultdict(int)
+        self.recorded: set[str] = set()
+        self.outcomes: dict[str, int] = defaultdict(int)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def watch(self, nips: list[str], accepted_at: float | None = None) -> None:
+        with self.lock:
+            for nip in nips:
+                self.watched[nip] = accepted_at
+
+    def accepted(self, nip: str, at: float) -> None:
+        with self.lock:
+            self.watched[nip] = at
+
+    def reset_counts(self) -> dict[str, int]:
+        with self.lock:
+            counts, self.counts = dict(self.counts), defaultdict(int)
+        return counts
+
+    def _run(self) -> None:
+        channel = self.connection.channel()
+        channel.basic_qos(0, 2000, False)
+        queue = Queue(self.queue_name, no_declare=True)
+        with Consumer(channel, [queue], callbacks=[self._on_message], no_ack=True):
+            while not self.stopping.is_set():
+                try:
+                    self.connection.drain_events(timeout=0.2)
+                except TimeoutError:
+                    pass
+                except OSError:
+                    if not self.stopping.is_set():
+                        raise
+
+    def _on_message(self, body, message) -> None:
+        now = time.time()
+        event = json.loads(message.body)
+        name = message.delivery_info["routing_key"]
+        with self.lock:
+            self.counts[name] += 1
+            nip = self._apply(name, event)
+            if nip is not None and nip in self.watched and nip not in self.settled:
+                if self._is_settled(nip):
+                    self.settled[nip] = now
+
+    def _apply(self, name: str, event: dict) -> str | None:
+        data = event.get("data") or {}
+        if name == "assessment.recorded":
+            nip = data["employee"]["nip"]
+            self.recorded.add(nip)
+        elif name.startswith("proposal."):
+            nip = data["employee_nip"]
+            proposal = str(data["proposal_id"])
+            self.nip_of_proposal[proposal] = nip
+            if name == "proposal.created":
+                self.proposals[nip].add(proposal)
+            elif name in DECISIONS:
+                self.decided.add(proposal)
+                self.outcomes[name] += 1
+        elif name in BUDGET_ANSWERS:
+            proposal = str(data["proposal_id"])
+            self.answered.add(proposal)
+            self.outcomes[name] += 1
+            nip = self.nip_of_proposal.get(proposal)
+        elif name == "notification.delivered":
+            source = str(data["source_event_id"])
+            self.delivered[source] += 1
+            nip = self.nip_of_event.get(source)
+        else:
+            return None
+        if name in PEOPLE_EVENTS:
+            self.nip_of_event[event["id"]] = nip
+            self.people_events[nip].add(event["id"])
+        return nip
+
+    def _is_settled(self, nip: str) -> bool:
+        proposals = self.proposals.get(nip)
+        if nip not in self.recorded or not proposals:
+            return False
+        if any(p not in self.decided or p not in self.answered for p in proposals):
+            return False
+        return all(self.delivered[e] >= CHANNELS_PER_EVENT for e in self.people_events[nip])
+
+    def settled_count(self, nips: list[str]) -> int:
+        with self.lock:
+            return sum(1 for nip in nips if nip in self.settled)
+
+    def wait(self, nips: list[str], timeout: float, label: str) -> None:
+        deadline = time.monotonic() + timeout
+        last = -1
+        while time.monotonic() < deadline:
+            done = self.settled_count(nips)
+            if done == len(nips):
+                return
+            if done != last:
+                say(f"  {label}: {done:,}/{len(nips):,} settled")
+                last = done
+            time.sleep(2)
+        say(f"  {label}: timed out with {self.settled_count(nips):,}/{len(nips):,} settled")
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.thread.join(5)
+        self.connection.release()
+
+
+# --- seeding through the HTTP APIs -----------------------------------------------------------
+
+
+def nip_of(i: int) -> str:
+    birth = date(1970, 1, 1) + timedelta(days=i)
+    return f"{birth:%Y%m%d}201901{1 + i % 2}{i % 1000:03d}"
+
+
+def post(session: requests.Session, url: str, body: dict) -> dict:
+    response = session.post(url, json=body, timeout=60)
+    if response.status_code >= 300:
+        raise RuntimeError(f"POST {url}: {response.status_code} {response.text[:500]}")
+    return response.json()
+
+
+class World:
+    """What the benchmark seeded: employees, their unit and the standard they are held to."""
+
+    def __init__(self, suite: Suite, employees: int) -> None:
+        self.suite = suite
+        self.count = employees
+        self.http = requests.Session()
+        self.nips = [nip_of(i) for i in range(employees)]
+        self.units = [f"BENCH-U{u:02d}" for u in range(UNITS)]
+        self.standard: list[tuple[str, int]] = []
+
+    def url(self, service: str, path: str) -> str:
+        return self.suite.url(service) + path
+
+    def seed(self, today: date) -> None:
+        competency = self.url("competency", "")
+        post(self.http, competency + "/units", {"code": "BENCH", "name": "Pemerintah Kota Bench"})
+        for unit in self.units:
+            post(
+                self.http,
+                competency + "/units",
+                {"code": unit, "name": f"Unit {unit}", "kind": "opd", "parent_code": "BENCH"},
+            )
+        listed = self.http.get(competency + "/competencies?per_page=100", timeout=30).json()
+        standards = {
+            c["code"]: 3 for c in listed["items"] if c["kind"] in ("manajerial", "sosial_kultural")
+        }
+        for unit in self.units:
+            jabatan = post(
+                self.http,
+                competency + "/jabatan",
+                {
+                    "code": f"J-{unit}",
+                    "name": "Pengelola Data",
+                    "kind": "pelaksana",
+                    "unit_code": unit,
+                    "standards": standards,
+                },
+            )
+        self.standard = [(c["competency_code"], c["required_level"]) for c in jabatan["standards"]]
+        say(f"  units and jabatan: {len(self.units)} units, standard of {len(self.standard)}")
+        self._programmes(today)
+        self._allocations(today)
+        self._employees()
+
+    def _programmes(self, today: date) -> None:
+        starts = max(today + timedelta(days=1), date(today.year, 12, 1))
+        starts = min(starts, date(today.year, 12, 30))
+        for code, _ in self.standard:
+            post(
+                self.http,
+                self.url("training", "/programmes"),
+                {
+                    "code": f"P-{code}",
+                    "title": f"Pelatihan {code}",
+                    "form": "klasikal",
+                    "jp": PROGRAMME_JP,
+                    "cost_rupiah": PROGRAMME_COST,
+                    "provider": "BPSDM Provinsi",
+                    "competencies": [{"competency_code": code, "level": 5}],
+                    "batches": [
+                        {
+                            "starts_on": starts.isoformat(),
+                            "ends_on": starts.isoformat(),
+                            "online": True,
+                            "capacity": 1_000_000,
+                        }
+                    ],
+                },
+            )
+        say(f"  programmes: {len(self.standard)}, each with one batch")
+
+    def _allocations(self, today: date) -> None:
+        per_unit = -(-self.count // UNITS)
+        need = per_unit * GAPS_PER_ASSESSMENT * PROGRAMME_COST
+        for index, unit in enumerate(self.units):
+            # one unit in ten is funded for only half its proposals: the waitlist path runs too
+            amount = need // 2 if index % 10 == 9 else need + need // 10
+            post(
+                self.http,
+                self.url("budget", "/allocations"),
+                {
+                    "unit_code": unit,
+                    "unit_name": f"Unit {unit}",
+                    "fiscal_year": today.year,
+                    "amount_rupiah": amount,
+                    "sub_activity_code": "x.xx.01.2.05.0009",
+                    "account_code": "5.1.02.02.12.0001",
+                },
+            )
+        say(f"  allocations: {len(self.units)} units for {today.year}")
+
+    def _employees(self) -> None:
+        url = self.url("competency", "/employees")
+        started = time.monotonic()
+
+        def register(i: int) -> None:
+            session = requests.Session()
+            unit = self.units[i % UNITS]
+            post(
+                session,
+                url,
+                {
+                    "nip": self.nips[i],
+                    "name": f"Pegawai {i}",
+                    "unit_code": unit,
+                    "jabatan_code": f"J-{unit}",
+                    "golongan": "III/a",
+                    "email": f"pegawai{i}@bench.example.go.id",
+                },
+            )
+
+        with ThreadPoolExecutor(8) as pool:
+            for done, _ in enumerate(pool.map(register, range(self.count)), 1):
+                if done % 2000 == 0:
+                    say(f"  employees: {done:,}/{self.count:,}")
+        say(f"  employees: {self.count:,} in {time.monotonic() - started:.0f}s")
+
+    def levels(self, i: int) -> dict[str, float]:
+        """Every competency at its standard but two, a level short (they rotate)."""
+        gappable = [n for n, (_, required) in enumerate(self.standard) if required > 1]
+        short = {gappable[(i + k) % len(gappable)] for k in range(GAPS_PER_ASSESSMENT)}
+        return {
+            code: (required - 1 if n in short else required)
+            for n, (code, required) in enumerate(self.standard)
+        }
+
+    def csv_chunk(self, indexes: range, assessed_on: date) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["nip", "assessed_on", "method", *[c for c, _ in self.standard]])
+        for i in indexes:
+            levels = self.levels(i)
+            writer.writerow(
+                [
+                    self.nips[i],
+                    assessed_on.isoformat(),
+                    "assessment_centre",
+                    *[levels[c] for c, _ in self.standard],
+                ]
+            )
+        return out.getvalue().encode()
+
+
+# --- the measures ----------------------------------------------------------------------------
+
+
+def wait_quiet(broker: Broker, vhost: str, tracker_queue: str, timeout: float = 600) -> None:
+    """Until every service queue is empty twice in a row (seeding events consumed)."""
+    deadline, quiet = time.monotonic() + timeout, 0
+    while time.monotonic() < deadline and quiet < 3:
+        queues = broker._api("GET", f"queues/{requests.utils.quote(vhost, safe='')}").json()
+        busy = sum(
+            q.get("messages", 0) + q.get("messages_unacknowledged", 0)
+            for q in queues
+            if q["name"] != tracker_queue and not q["name"].endswith(".dead-letter")
+        )
+        quiet = quiet + 1 if busy == 0 else 0
+        time.sleep(1)
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """User + system CPU time of each process so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for name, pid in pids.items():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        used[name] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def throughput(
+    world: World, tracker: Tracker, indexes: range, chunk: int, today: date, pids: dict[str, int]
+) -> dict:
+    nips = [world.nips[i] for i in indexes]
+    tracker.watch(nips)
+    tracker.reset_counts()
+    cpu_before = cpu_seconds(pids)
+    url = world.url("competency", "/assessment-imports?format=csv")
+    started = time.time()
+    accepted = 0
+    for first in range(indexes.start, indexes.stop, chunk):
+        part = range(first, min(first + chunk, indexes.stop))
+        response = world.http.post(url, data=world.csv_chunk(part, today), timeout=300)
+        if response.status_code != 201:
+            raise RuntimeError(f"import: {response.status_code} {response.text[:500]}")
+        report = response.json()
+        accepted += len(part)
+        if report.get("errors"):
+            raise RuntimeError(f"import rows refused: {report['errors'][:3]}")
+        if (accepted // chunk) % 4 == 0:
+            say(f"  imported {accepted:,}/{len(nips):,}; settled {tracker.settled_count(nips):,}")
+    import_seconds = time.time() - started
+    tracker.wait(nips, timeout=max(600, len(nips) / 10), label="throughput")
+    with tracker.lock:
+        times = [tracker.settled[n] for n in nips if n in tracker.settled]
+    counts = tracker.reset_counts()
+    cpu_after = cpu_seconds(pids)
+    cpu = {name: cpu_after[name] - cpu_before[name] for name in pids}
+    per_service: dict[str, float] = defaultdict(float)
+    for name, seconds in cpu.items():
+        per_service[name.rsplit("-", 1)[0]] += seconds
+    elapsed = (max(times) - started) if times else float("nan")
+    events = sum(v for k, v in counts.items() if not k.startswith("employee."))
+    return {
+        "assessments": len(nips),
+        "settled": len(times),
+        "import_seconds": round(import_seconds, 2),
+        "imported_per_second": round(len(nips) / import_seconds, 1),
+        "seconds": round(elapsed, 2),
+        "settled_per_second": round(len(times) / elapsed, 1) if times else 0,
+        "events_published": events,
+        "events_per_assessment": round(events / max(len(times), 1), 2),
+        "chain_messages_per_second": round(events / elapsed, 1) if times else 0,
+        "events_by_type": dict(sorted(counts.items())),
+        # CPU the service processes spent per settled assessment: what the chain costs,
+        # whatever else the machine is doing at the time
+        "service_cpu_ms_per_assessment": {
+            name: round(seconds * 1000 / max(len(times), 1), 1)
+            for name, seconds in sorted(per_service.items())
+        },
+        "service_cpu_ms_per_assessment_total": round(
+            sum(per_service.values()) * 1000 / max(len(times), 1), 1
+        ),
+        "load_average_after": os.getloadavg()[0],
+    }
+
+
+def latency(world: World, tracker: Tracker, indexes: range, rate: float, today: date) -> dict:
+    nips = [world.nips[i] for i in indexes]
+    tracker.watch(nips)
+    url = world.url("competency", "/assessments")
+    local = threading.local()
+    accepted_at: dict[str, float] = {}
+
+    def submit(i: int) -> None:
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        body = {
+            "nip": world.nips[i],
+            "assessed_on": today.isoformat(),
+            "method": "assessment_centre",
+            "levels": world.levels(i),
+        }
+        response = session.post(url, json=body, timeout=60)
+        if response.status_code != 201:
+            raise RuntimeError(f"assessment: {response.status_code} {response.text[:300]}")
+        accepted_at[world.nips[i]] = time.time()
+
+    started = time.monotonic()
+    pool = ThreadPoolExecutor(16)
+    try:
+        futures = []
+        for n, i in enumerate(indexes):
+            delay = started + n / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            futures.append(pool.submit(submit, i))
+            if n and n % int(rate * 5) == 0:
+                say(f"  offered {n:,}/{len(nips):,}; settled {tracker.settled_count(nips):,}")
+        for future in futures:
+            future.result()
+    finally:
+        pool.shutdown(cancel_futures=True)
+    offered_seconds = time.monotonic() - started
+    tracker.wait(nips, timeout=180, label="latency")
+    with tracker.lock:
+        latencies = sorted(
+            tracker.settled[n] - accepted_at[n] for n in nips if n in tracker.settled
+        )
+    tracker.reset_counts()
+    return {
+        "offered_per_second": rate,
+        "achieved_offer_per_second": round(len(nips) / offered_seconds, 1),
+        "assessments": len(nips),
+        "settled": len(latencies),
+        "p50_ms": percentile(latencies, 50),
+        "p95_ms": percentile(latencies, 95),
+        "p99_ms": percentile(latencies, 99),
+        "max_ms": round(latencies[-1] * 1000) if latencies else None,
+    }
+
+
+def percentile(values: list[float], p: float) -> int | None:
+    if not values:
+        return None
+    k = min(len(values) - 1, max(0, round(p / 100 * len(values) + 0.5) - 1))
+    return round(values[k] * 1000)
+
+
+# --- a fast SMTP sink ------------------------------------------------------------------------
+
+
+class _SmtpSinkProtocol(asyncio.Protocol):
+    """Just enough SMTP to accept mail: counts messages, keeps nothing."""
+
+    def __init__(self, received) -> None:
+        self.received, self.buffer, self.in_data = received, b"", False
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        transport.write(b"220 bench-sink ESMTP\r\n")
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            if self.in_data:
+                end = self.buffer.find(b"\r\n.\r\n")
+                if end < 0:
+                    return
+                self.buffer, self.in_data = self.buffer[end + 5 :], False
+                with self.received.get_lock():
+                    self.received.value += 1
+                self.transport.write(b"250 accepted\r\n")
+                continue
+            line, sep, rest = self.buffer.partition(b"\r\n")
+            if not sep:
+                return
+            self.buffer = rest
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                self.transport.write(b"250-bench-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+            elif verb == b"DATA":
+                self.in_data = True
+                self.buffer = b"\r\n" + self.buffer  # the terminator may follow at once
+                self.transport.write(b"354 go ahead\r\n")
+            elif verb == b"QUIT":
+                self.transport.write(b"221 bye\r\n")
+                self.transport.close()
+                return
+            else:
+                self.transport.write(b"250 ok\r\n")
+
+
+def _serve_smtp(port, received) -> None:
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            lambda: _SmtpSinkProtocol(received), "127.0.0.1", 0, reuse_address=True
+        )
+        port.value = server.sockets[0].getsockname()[1]
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(serve())
+
+
+class FastSmtpSink:
+    """A real SMTP server in its own process that accepts and counts mail without storing
+    it: the harness's aiosmtpd sink writes two files per message and tops out near 60
+    messages/s on this machine, below what the chain sends."""
+
+    host = "127.0.0.1"
+
+    def __init__(self) -> None:
+        self._port = multiprocessing.Value("i", 0)
+        self.received = multiprocessing.Value("l", 0)
+        self.process = multiprocessing.Process(
+            target=_serve_smtp, args=(self._port, self.received), daemon=True
+        )
+        self.process.start()
+        deadline = time.monotonic() + 15
+        while not self._port.value and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.port = self._port.value
+
+    def count(self) -> int:
+        return self.received.value
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.join(10)
+
+
+# --- the raw baseline ------------------------------------------------------------------------
+
+
+BASELINE_EXCHANGE = Exchange("bench-baseline", "topic", durable=True)
+BASELINE_QUEUE = Queue("bench-baseline", BASELINE_EXCHANGE, routing_key="#", durable=True)
+
+
+def _consume(amqp_uri: str, count: int, done: multiprocessing.Queue) -> None:
+    received = 0
+
+    def on_message(body, message) -> None:
+        nonlocal received
+        json.loads(message.body)
+        message.ack()
+        received += 1
+
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        channel.basic_qos(0, 100, False)
+        with Consumer(channel, [BASELINE_QUEUE], callbacks=[on_message]):
+            while received < count:
+                try:
+                    connection.drain_events(timeout=30)
+                except TimeoutError:
+                    break
+    done.put((received, time.time()))
+
+
+def baseline(amqp_uri: str, count: int, body: bytes) -> dict:
+    """kombu: publish ``count`` persistent messages with confirms; another process consumes."""
+    with Connection(amqp_uri) as connection:
+        BASELINE_QUEUE(connection.channel()).declare()
+    done: multiprocessing.Queue = multiprocessing.Queue()
+    consumer = multiprocessing.Process(target=_consume, args=(amqp_uri, count, done))
+    consumer.start()
+    time.sleep(0.5)
+    started = time.time()
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
+        producer = Producer(connection, exchange=BASELINE_EXCHANGE)
+        for _ in range(count):
+            producer.publish(
+                body,
+                routing_key="measure.taken",
+                delivery_mode=2,
+                content_type="application/cloudevents+json",
+                content_encoding="utf-8",
+            )
+    published = time.time()
+    received, finished = done.get(timeout=600)
+    consumer.join(10)
+    return {
+        "messages": count,
+        "received": received,
+        "published_per_second": round(count / (published - started)),
+        "messages_per_second": round(received / (finished - started)),
+    }
+
+
+# --- one configuration ----------------------------------------------------------------------
+
+
+class Stack:
+    """A virtual host, databases, an SMTP server and the suite on them."""
+
+    def __init__(
+        self, args, broker: Broker, databases: DatabaseServer, urls: dict[str, str], replicas: int
+    ) -> None:
+        self.broker, self.databases, self.urls = broker, databases, urls
+        self.vhost = broker.create_vhost()
+        self.amqp_uri = broker.uri(self.vhost)
+        self.workdir = Path(tempfile.mkdtemp(prefix="chain-bench-"))
+        self.smtp = SmtpServer(self.workdir / "smtp") if args.smtp == "harness" else FastSmtpSink()
+        (self.workdir / "logs").mkdir()
+        self.suite = Suite(
+            self.amqp_uri,
+            urls,
+            services_dir=ROOT / "services",
+            log_dir=self.workdir / "logs",
+            env={"SMTP_HOST": self.smtp.host, "SMTP_PORT": str(self.smtp.port), **dict(args.env)},
+            replicas={name: replicas for name in urls},
+        )
+        self.tracker: Tracker | None = None
+
+    def start(self) -> Stack:
+        self.suite.start(timeout=120)
+        self.pids = {}
+        for process in self.suite.all():
+            self.pids[f"{process.service}-{len(self.pids)}"] = process.process.pid
+        say(f"  suite up: {self.pids}; logs in {self.workdir / 'logs'}")
+        self.tracker = Tracker(self.amqp_uri)
+        return self
+
+    def quiet(self) -> None:
+        wait_quiet(self.broker, self.vhost, self.tracker.queue_name)
+
+    def emails_received(self) -> int:
+        if isinstance(self.smtp, FastSmtpSink):
+            return self.smtp.count()
+        return len(list((self.workdir / "smtp" / "messages").glob("*.eml")))
+
+    def stop(self) -> None:
+        if self.tracker is not None:
+            self.tracker.close()
+        self.suite.stop()
+        self.smtp.stop()
+        self.broker.delete_vhost(self.vhost)
+
+
+def seed(args, broker: Broker, databases: DatabaseServer, today: date) -> tuple[World, dict]:
+    """Seed once through the APIs; return the world and template databases holding it."""
+    say("== seeding (not measured)")
+    urls = {name: databases.create(path) for name, path in Suite.migrations().items()}
+    stack = Stack(args, broker, databases, urls, 1).start()
+    try:
+        world = World(stack.suite, args.assessments + int(args.rate * args.duration))
+        world.seed(today)
+        stack.quiet()
+    except BaseException:
+        stack.stop()
+        for url in urls.values():
+            databases.drop(url)
+        raise
+    stack.stop()
+    templates = {}
+    for name, url in urls.items():
+        templates[name] = f"seeded_{name}_{int(time.time())}"
+        source = url.rsplit("/", 1)[1]
+        databases._execute(f'CREATE DATABASE "{templates[name]}" TEMPLATE "{source}"')
+        databases.drop(url)
+    return world, templates
+
+
+def measure(
+    args,
+    replicas: int,
+    broker: Broker,
+    databases: DatabaseServer,
+    world: World,
+    templates: dict[str, str],
+    today: date,
+) -> dict:
+    say(f"== {replicas} replica(s) per service")
+    urls = {}
+    for name, template in templates.items():
+        database = f"bench_{name}_{replicas}_{int(time.time())}"
+        databases._execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
+        urls[name] = databases.url(database)
+    stack = Stack(args, broker, databases, urls, replicas)
+    try:
+        stack.start()
+        world.suite, tracker = stack.suite, stack.tracker
+        result: dict = {"replicas": replicas}
+        say(f"  latency: {args.rate:g}/s for {args.duration:g}s")
+        result["latency"] = latency(
+            world, tracker, range(args.assessments, world.count), args.rate, today
+        )
+        say(f"  latency: {result['latency']}")
+        stack.quiet()
+        say(f"  throughput: {args.assessments:,} assessments in files of {args.chunk}")
+        result["throughput"] = throughput(
+            world, tracker, range(args.assessments), args.chunk, today, stack.pids
+        )
+        say(f"  throughput: {result['throughput']}")
+        result["deliveries"] = delivery_summary(urls["notification"])
+        # a handler that failed EVENT_MAX_ATTEMPTS times (e.g. the database refusing
+        # connections) parks its event: those assessments never settle
+        result["dead_lettered"] = {
+            name: broker.queue_depth(stack.vhost, f"{name}.dead-letter") for name in urls
+        }
+        result["emails_received"] = stack.emails_received()
+        if args.baseline:
+            count = round(result["throughput"]["events_per_assessment"] * args.assessments)
+            say(f"  baseline: {count:,} messages through kombu")
+            result["baseline"] = baseline(stack.amqp_uri, count, sample_body())
+            say(f"  baseline: {result['baseline']}")
+        return result
+    finally:
+        stack.stop()
+        for url in urls.values():
+            databases.drop(url)
+
+
+def delivery_summary(url: str) -> dict:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg2://", 1))
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT channel, status, count(*) FROM deliveries GROUP BY channel, status")
+        ).all()
+    engine.dispose()
+    return {f"{channel}/{status}": count for channel, status, count in rows}
+
+
+def sample_body() -> bytes:
+    """A body the size of a typical event of the chain (a proposal.created)."""
+    event = {
+        "specversion": "1.0",
+        "id": "6f1c8a3e-8a35-4c53-9b7a-0f3c1d2e4b5a",
+        "source": "/kompas-asn/training",
+        "type": "id.kompasasn.training.proposal.created.v1",
+        "time": "2026-11-28T06:15:00.000000+00:00",
+        "subject": "197001012019011000",
+        "datacontenttype": "application/json",
+        "correlationid": "6f1c8a3e-8a35-4c53-9b7a-0f3c1d2e4b5b",
+        "data": {"items": [{"programme_title": "x" * 40, "jp": 20}] * 2, "note": "x" * 600},
+    }
+    return json.dumps(event).encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assessments", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, default=50.0, help="offered load, assessments/s")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds at that rate")
+    parser.add_argument("--chunk", type=int, default=500, help="rows per import file")
+    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--smtp",
+        choices=("fast", "harness"),
+        default="fast",
+        help="fast: a counting SMTP sink; harness: asn_shared's aiosmtpd sink (stores files)",
+    )
+    parser.add_argument("--no-baseline", dest="baseline", action="store_false")
+    parser.add_argument(
+        "--env",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="a setting for every service process, e.g. --env MAX_WORKERS 20",
+    )
+    parser.add_argument("--label", default="chain", help="results file name")
+    args = parser.parse_args()
+    # a terminated run still stops its services and drops its vhost and databases
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    containers: list = []
+    broker, databases = Broker.discover(containers), DatabaseServer.discover(containers)
+    runs, templates, today = [], {}, date.today()
+    try:
+        world, templates = seed(args, broker, databases, today)
+        for replicas in args.replicas:
+            runs.append(measure(args, replicas, broker, databases, world, templates, today))
+    finally:
+        for template in templates.values():
+            databases._execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+        databases.drop_templates()
+        for container in containers:
+            container.stop()
+    report(args, runs)
+
+
+def report(args, runs: list[dict]) -> None:
+    result = {
+        "assessments": args.assessments,
+        "offered_rate": args.rate,
+        "offered_seconds": args.duration,
+        "import_chunk": args.chunk,
+        "settings": dict(args.env),
+        "smtp_sink": args.smtp,
+        "runs": runs,
+    }
+    lines = [
+        "| replicas per service | settled/s | chain msgs/s | baseline msgs/s | chain / baseline "
+        f"| p50 / p95 / p99 at {args.rate:g}/s (ms) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        t, lat = run["throughput"], run["latency"]
+        base = run.get("baseline", {}).get("messages_per_second")
+        ratio = f"{t['chain_messages_per_second'] / base:.0%}" if base else "-"
+        lines.append(
+            f"| {run['replicas']} | {t['settled_per_second']:,} | "
+            f"{t['chain_messages_per_second']:,.0f} | {base or '-':,} | {ratio} | "
+            f"{lat['p50_ms']:,} / {lat['p95_ms']:,} / {lat['p99_ms']:,} |"
+        )
+        if base:
+            run["chain_to_baseline"] = round(t["chain_messages_per_second"] / base, 3)
+    first = runs[0]["throughput"]
+    lines.append(
+        f"\n{args.assessments:,} assessments imported in files of {args.chunk} rows; "
+        f"{first['events_per_assessment']} events published per settled assessment; "
+        f"latency over {int(args.rate * args.duration):,} assessments posted one by one.\n"
+    )
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{args.label}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"{args.label}.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
