@@ -4,11 +4,7 @@ receiver, an event tap, and helpers that seed what a city's staff would enter by
 
 from __future__ import annotations
 
-import contextlib
 import json
-import signal
-import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -172,20 +168,7 @@ def chain(suite, smtp_server: SmtpServer, tap) -> Iterator[Chain]:
         events,
         *(Api(running.url(name)) for name in ("competency", "training", "budget", "notification")),
     )
-    stop_together(running)
-
-
-def stop_together(running: Suite) -> None:
-    """SIGTERM every process first, then wait: Suite.stop waits for each in turn, and a
-    graceful nameko shutdown takes seconds. The suite fixture's own stop then finds them
-    gone (and still kills any that hangs)."""
-    processes = [p.process for p in running.all() if p.process and p.process.poll() is None]
-    for process in processes:
-        process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for process in processes:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(max(deadline - time.monotonic(), 0.1))
+    running.stop()
 
 
 @dataclass

@@ -98,10 +98,15 @@ class ServiceProcess:
                 f"{self.service} exited with {self.process.returncode}\n{self.log()}"
             )
 
-    def stop(self, timeout: float = 15.0) -> None:
-        """Graceful: SIGTERM lets nameko finish running workers."""
+    def terminate(self) -> None:
+        """Ask nameko to stop (SIGTERM) without waiting: stop several at once, then wait."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Graceful: SIGTERM lets nameko finish running workers; kill -9 if it hangs."""
+        self.terminate()
+        if self.process and self.process.poll() is None:
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:

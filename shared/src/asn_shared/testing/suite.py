@@ -73,6 +73,9 @@ class Suite:
         return [process for replicas in self.processes.values() for process in replicas]
 
     def stop(self) -> None:
+        """Stop every process at once: a graceful nameko shutdown takes seconds each."""
+        for process in self.all():
+            process.terminate()
         for process in self.all():
             process.stop()
 
