@@ -33,6 +33,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from .events import Event, new_event, registry
+from .web import page_response
 
 messaging_metadata = MetaData()
 
@@ -182,6 +183,17 @@ def fetch_page(
     total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
     rows = session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
     return list(rows), total
+
+
+def page_of(
+    session: Session, statement: Select, query: dict[str, Any], show: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """A list endpoint's answer: one page of ``statement`` (``query`` holds ``page`` and
+    ``per_page``, as PageQuery loads them), each row shown by ``show``, and the total."""
+    rows, total = fetch_page(session, statement, page=query["page"], per_page=query["per_page"])
+    return page_response(
+        [show(row) for row in rows], total=total, page=query["page"], per_page=query["per_page"]
+    )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -6,10 +6,10 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CTE, Select, and_, func, select
+from sqlalchemy import CTE, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from asn_shared.persistence import fetch_page
+from asn_shared.persistence import fetch_page, page_of
 from asn_shared.web import NotFound, page_response
 
 from . import domain, views
@@ -30,13 +30,6 @@ from .models import (
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def _page(session: Session, statement: Select, query: dict[str, Any], show) -> dict[str, Any]:
-    rows, total = fetch_page(session, statement, page=query["page"], per_page=query["per_page"])
-    return page_response(
-        [show(row) for row in rows], total=total, page=query["page"], per_page=query["per_page"]
-    )
 
 
 # --- units --------------------------------------------------------------------------------
@@ -71,7 +64,7 @@ def units(session: Session, query: dict[str, Any]) -> dict[str, Any]:
         statement = statement.where(Unit.parent_code == query["parent_code"])
     if query.get("roots"):
         statement = statement.where(Unit.parent_code.is_(None))
-    return _page(session, statement, query, views.unit_out)
+    return page_of(session, statement, query, views.unit_out)
 
 
 # --- dictionary ---------------------------------------------------------------------------
@@ -219,7 +212,7 @@ def employees(session: Session, query: dict[str, Any]) -> dict[str, Any]:
         statement = statement.join(current, condition).where(
             current.category_code == query["category"]
         )
-    return _page(session, statement, query, views.employee_out)
+    return page_of(session, statement, query, views.employee_out)
 
 
 # --- assessments --------------------------------------------------------------------------

@@ -19,8 +19,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, selectinload
 
 from asn_shared.events import Event
-from asn_shared.persistence import UnitOfWork, fetch_page
-from asn_shared.web import Conflict, NotFound, Unprocessable, page_response
+from asn_shared.persistence import UnitOfWork, page_of
+from asn_shared.web import Conflict, NotFound, Unprocessable
 
 from . import domain, views
 from .domain import IllegalTransition, ItemStatus, Status
@@ -187,15 +187,7 @@ def list_programmes(uow: UnitOfWork, query: dict[str, Any]) -> dict[str, Any]:
         selectinload(Programme.competencies), selectinload(Programme.batches)
     )
     with uow:
-        rows, total = fetch_page(
-            uow.session, statement, page=query["page"], per_page=query["per_page"]
-        )
-        return page_response(
-            [views.programme_view(p) for p in rows],
-            total=total,
-            page=query["page"],
-            per_page=query["per_page"],
-        )
+        return page_of(uow.session, statement, query, views.programme_view)
 
 
 def _programme(session: Session, code: str) -> Programme:
@@ -540,15 +532,7 @@ def list_proposals(uow: UnitOfWork, query: dict[str, Any]) -> dict[str, Any]:
             statement = statement.where(getattr(Proposal, name) == query[name])
     statement = statement.options(selectinload(Proposal.items).selectinload(ProposalItem.batch))
     with uow:
-        rows, total = fetch_page(
-            uow.session, statement, page=query["page"], per_page=query["per_page"]
-        )
-        return page_response(
-            [views.proposal_view(p) for p in rows],
-            total=total,
-            page=query["page"],
-            per_page=query["per_page"],
-        )
+        return page_of(uow.session, statement, query, views.proposal_view)
 
 
 def _proposal(session: Session, proposal_id: uuid.UUID, *, lock: bool = False) -> Proposal:
@@ -741,15 +725,7 @@ def list_enrollments(uow: UnitOfWork, query: dict[str, Any]) -> dict[str, Any]:
         if name in query:
             statement = statement.where(getattr(Enrollment, name) == query[name])
     with uow:
-        rows, total = fetch_page(
-            uow.session, statement, page=query["page"], per_page=query["per_page"]
-        )
-        return page_response(
-            [views.enrollment_view(e) for e in rows],
-            total=total,
-            page=query["page"],
-            per_page=query["per_page"],
-        )
+        return page_of(uow.session, statement, query, views.enrollment_view)
 
 
 def _enrollment(session: Session, enrollment_id: uuid.UUID, *, lock: bool = False) -> Enrollment:
