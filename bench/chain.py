@@ -52,6 +52,7 @@ import requests
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from sqlalchemy import create_engine, text
 
+from asn_shared.testing import auth
 from asn_shared.testing.infrastructure import Broker, DatabaseServer
 from asn_shared.testing.peers import SmtpServer
 from asn_shared.testing.suite import Suite
@@ -235,7 +236,7 @@ class World:
     def __init__(self, suite: Suite, employees: int) -> None:
         self.suite = suite
         self.count = employees
-        self.http = requests.Session()
+        self.http = auth.session()
         self.nips = [nip_of(i) for i in range(employees)]
         self.units = [f"BENCH-U{u:02d}" for u in range(UNITS)]
         self.standard: list[tuple[str, int]] = []
@@ -326,7 +327,7 @@ class World:
         started = time.monotonic()
 
         def register(i: int) -> None:
-            session = requests.Session()
+            session = auth.session()
             unit = self.units[i % UNITS]
             post(
                 session,
@@ -465,7 +466,7 @@ def latency(world: World, tracker: Tracker, indexes: range, rate: float, today: 
     accepted_at: dict[str, float] = {}
 
     def submit(i: int) -> None:
-        session = getattr(local, "session", None) or requests.Session()
+        session = getattr(local, "session", None) or auth.session()
         local.session = session
         body = {
             "nip": world.nips[i],

@@ -4,9 +4,9 @@ from importlib import import_module
 from pathlib import Path
 
 import pytest
-import requests
 
 from asn_shared import migrations
+from asn_shared.testing.auth import admin_http
 
 SERVICES_DIR = Path(__file__).resolve().parents[1] / "services"
 SERVICES = {
@@ -30,15 +30,15 @@ def test_service_starts_and_answers_health_metrics_and_problems(
         database_url,
     )
 
-    health = requests.get(f"{process.url}/health", timeout=5)
+    health = admin_http.get(f"{process.url}/health", timeout=5)
     assert health.status_code == 200
     assert health.json()["checks"] == {"database": "ok", "broker": "ok"}
 
-    metrics = requests.get(f"{process.url}/metrics", timeout=5)
+    metrics = admin_http.get(f"{process.url}/metrics", timeout=5)
     assert metrics.status_code == 200
     assert f'asn_outbox_backlog{{service="{service}"}} 0.0' in metrics.text
 
-    missing = requests.get(f"{process.url}/no-such-route", timeout=5)
+    missing = admin_http.get(f"{process.url}/no-such-route", timeout=5)
     assert missing.status_code == 404
     assert missing.headers["Content-Type"].startswith("application/problem+json")
     assert missing.json()["status"] == 404

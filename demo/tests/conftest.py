@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from asn_shared.testing import auth
+
 # Short polls and retries so the chain settles quickly; production defaults are in config.yaml.
 FAST = {
     "OUTBOX_POLL_INTERVAL": "0.1",
@@ -39,6 +41,7 @@ def kompas_demo(
     env = {
         **os.environ,
         **{f"{name.upper()}_URL": url for name, url in suite_urls.items()},
+        "KOMPAS_TOKEN": auth.token("admin"),
         "PYTHONWARNINGS": "ignore",
     }
 

@@ -9,8 +9,7 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-import requests
-
+from asn_shared.testing.auth import admin_http
 from kompas_demo.rounds import rupiah
 
 EMPLOYEES = 40
@@ -20,7 +19,7 @@ ARGS = ("--employees", str(EMPLOYEES), "--quiet")
 def every(url: str, **params) -> list[dict]:
     items, page = [], 1
     while True:
-        answer = requests.get(url, params={**params, "page": page, "per_page": 500}, timeout=30)
+        answer = admin_http.get(url, params={**params, "page": page, "per_page": 500}, timeout=30)
         assert answer.status_code == 200, answer.text
         items += answer.json()["items"]
         if page * 500 >= answer.json()["total"]:
@@ -29,7 +28,7 @@ def every(url: str, **params) -> list[dict]:
 
 
 def total(url: str, **params) -> int:
-    answer = requests.get(url, params={**params, "per_page": 1}, timeout=30)
+    answer = admin_http.get(url, params={**params, "per_page": 1}, timeout=30)
     assert answer.status_code == 200, answer.text
     return answer.json()["total"]
 
@@ -101,7 +100,7 @@ def test_seed_then_round_settles_and_the_summary_matches_the_services(
         reserved_by_training[proposal["unit_code"]] += proposal["reserved_rupiah"]
     year = summary["fiscal_year"]
     for unit in summary["units"]:
-        position = requests.get(
+        position = admin_http.get(
             f"{budget}/allocations/{unit['unit_code']}/{year}", timeout=30
         ).json()
         assert unit["reserved_rupiah"] == position["reserved_rupiah"]

@@ -3,9 +3,9 @@ metrics, logs and duplicate suppression, against real RabbitMQ and PostgreSQL.""
 
 import json
 
-import requests
 from openapi_spec_validator import validate as validate_spec
 
+from asn_shared.testing.auth import admin_http
 from asn_shared.testing.metrics import metric, scrape
 from asn_shared.testing.waiting import wait_for
 
@@ -16,7 +16,7 @@ def test_invalid_requests_get_problem_details_naming_the_fields(start_sample):
     pinger = start_sample("pinger")
     url = f"{pinger.url}/pings"
 
-    invalid = requests.post(url, json={"first": -1, "colour": "red"})
+    invalid = admin_http.post(url, json={"first": -1, "colour": "red"})
     assert invalid.status_code == 400
     assert invalid.headers["Content-Type"] == "application/problem+json"
     problem = invalid.json()
@@ -24,19 +24,19 @@ def test_invalid_requests_get_problem_details_naming_the_fields(start_sample):
     assert set(problem["errors"]) == {"first", "count", "colour"}
     assert problem["errors"]["count"] == ["Missing data for required field."]
 
-    not_json = requests.post(url, data=b"{oops", headers={"Content-Type": "application/json"})
+    not_json = admin_http.post(url, data=b"{oops", headers={"Content-Type": "application/json"})
     assert not_json.status_code == 400 and "not valid JSON" in not_json.json()["detail"]
 
-    wrong_type = requests.post(url, data=b"first=1", headers={"Content-Type": "text/plain"})
+    wrong_type = admin_http.post(url, data=b"first=1", headers={"Content-Type": "text/plain"})
     assert wrong_type.status_code == 400 and "Content-Type" in wrong_type.json()["detail"]
 
     for method, path, status in (("GET", "/nowhere", 404), ("DELETE", "/pings", 405)):
-        response = requests.request(method, pinger.url + path)
+        response = admin_http.request(method, pinger.url + path)
         assert response.status_code == status
         assert response.headers["Content-Type"] == "application/problem+json"
         assert response.json()["status"] == status
 
-    accepted = requests.post(url, json={"first": 0, "count": 3})
+    accepted = admin_http.post(url, json={"first": 0, "count": 3})
     assert accepted.status_code == 202 and accepted.json() == {"accepted": 3}
     wait_for(lambda: unpublished(pinger.env["PINGER_DATABASE_URL"]) == 0, what="the relay")
     assert "Traceback" not in invalid.text + not_json.text
@@ -46,7 +46,7 @@ def test_health_answers_503_naming_what_is_down(start_sample, database):
     no_database = start_sample(
         "pinger", "postgresql://postgres@127.0.0.1:1/none", wait_healthy=False
     )
-    health = requests.get(f"{no_database.url}/health")
+    health = admin_http.get(f"{no_database.url}/health")
     assert health.status_code == 503
     assert health.json()["checks"]["database"].startswith("down")
     assert health.json()["checks"]["broker"] == "ok"
@@ -59,7 +59,7 @@ def test_health_answers_503_naming_what_is_down(start_sample, database):
         env={"AMQP_URI": "amqp://guest:guest@127.0.0.1:1/"},
         wait_healthy=False,
     )
-    health = requests.get(f"{no_broker.url}/health")
+    health = admin_http.get(f"{no_broker.url}/health")
     assert health.status_code == 503
     assert health.json()["checks"] == {
         "database": "ok",
@@ -102,7 +102,7 @@ def test_a_redelivered_event_has_its_effect_once_and_shows_in_metrics_and_logs(
 
 def test_openapi_document_is_valid_and_generated_from_the_request_schemas(start_sample):
     pinger = start_sample("pinger")
-    document = requests.get(f"{pinger.url}/openapi.json").json()
+    document = admin_http.get(f"{pinger.url}/openapi.json").json()
 
     validate_spec(document)
     assert document["info"]["description"] == "Sends pings through its outbox."

@@ -13,8 +13,8 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-import requests
 
+from asn_shared.testing import auth
 from asn_shared.testing.events import EventTap
 from asn_shared.testing.peers import SmtpServer, WebhookReceiver
 from asn_shared.testing.suite import Suite
@@ -62,7 +62,7 @@ class Api:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.http = requests.Session()
+        self.http = auth.session()
 
     def call(self, method: str, path: str, expect: int | None, **kwargs: Any) -> Any:
         response = self.http.request(method, self.url + path, timeout=30, **kwargs)

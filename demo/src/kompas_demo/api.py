@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import jwt
 import requests
 
 DEFAULT_URLS = {
@@ -29,16 +30,21 @@ class ServiceError(Exception):
 class Client:
     """One service. Safe to share between threads: each thread has its own HTTP session."""
 
-    def __init__(self, name: str, url: str, timeout: float = 60.0) -> None:
+    def __init__(
+        self, name: str, url: str, timeout: float = 60.0, token: str | None = None
+    ) -> None:
         self.name = name
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.token = token
         self._local = threading.local()
 
     @property
     def session(self) -> requests.Session:
         if not hasattr(self._local, "session"):
             self._local.session = requests.Session()
+            if self.token:
+                self._local.session.headers["Authorization"] = f"Bearer {self.token}"
         return self._local.session
 
     def request(
@@ -132,14 +138,29 @@ class Services:
     notification: Client
 
     @classmethod
-    def at(cls, urls: dict[str, str], timeout: float = 60.0) -> Services:
-        return cls(**{name: Client(name, url, timeout) for name, url in urls.items()})
+    def at(cls, urls: dict[str, str], timeout: float = 60.0, token: str | None = None) -> Services:
+        return cls(**{name: Client(name, url, timeout, token) for name, url in urls.items()})
 
     def all(self) -> tuple[Client, ...]:
         return (self.competency, self.training, self.budget, self.notification)
 
     def unhealthy(self) -> list[Client]:
         return [client for client in self.all() if not client.healthy()]
+
+
+def admin_token(environ: dict[str, str] | None = None) -> str | None:
+    """``KOMPAS_TOKEN`` (a BKPSDM admin token from the identity provider); failing that, on a
+    demo machine whose services share the secret ``AUTH_JWT_KEY``, a one-hour token signed
+    with it."""
+    environ = os.environ if environ is None else environ
+    if environ.get("KOMPAS_TOKEN"):
+        return environ["KOMPAS_TOKEN"]
+    key = environ.get("AUTH_JWT_KEY", "")
+    if not key or key.lstrip().startswith("-----BEGIN"):
+        return None
+    now = int(time.time())
+    claims = {"sub": "kompas-demo", "role": "admin", "iat": now, "exp": now + 3600}
+    return jwt.encode(claims, key, algorithm="HS256")
 
 
 def urls_from_env(environ: dict[str, str] | None = None) -> dict[str, str]:

@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 
 from . import plaju, rounds
-from .api import DEFAULT_URLS, ServiceError, Services, urls_from_env
+from .api import DEFAULT_URLS, ServiceError, Services, admin_token, urls_from_env
 from .dataset import Dataset
 from .seed import Seeder
 
@@ -73,7 +73,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    services = Services.at({name: getattr(args, f"{name}_url") for name in DEFAULT_URLS})
+    services = Services.at(
+        {name: getattr(args, f"{name}_url") for name in DEFAULT_URLS}, token=admin_token()
+    )
     try:
         data = plaju.build(seed=args.seed, employees=args.employees, today=args.today)
     except ValueError as exc:

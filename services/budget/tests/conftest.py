@@ -12,11 +12,11 @@ from typing import Any
 
 import eventlet
 import pytest
-import requests
 from sqlalchemy import func, select
 
 import budget
 from asn_shared.persistence import make_engine
+from asn_shared.testing.auth import admin_http
 from asn_shared.testing.events import EventTap
 from budget.models import Allocation, LedgerEntry
 
@@ -145,7 +145,7 @@ def allocate() -> Callable[..., dict]:
     """``allocate(url, unit, amount)``: POST an allocation with the usual budget codes."""
 
     def create(url: str, unit: str, amount: int, year: int = YEAR, **extra) -> dict:
-        response = requests.post(
+        response = admin_http.post(
             f"{url}/allocations",
             json={
                 "unit_code": unit,

@@ -1,10 +1,10 @@
 """The HTTP API against a real ``nameko run`` process, PostgreSQL and RabbitMQ."""
 
-import requests
 from openapi_spec_validator import validate as validate_spec
 from sqlalchemy import text
 
 from asn_shared.persistence import make_engine
+from asn_shared.testing.auth import admin_http
 
 YEAR = 2026
 JUTA = 1_000_000
@@ -31,7 +31,7 @@ def test_allocations_amendments_position_ledger_and_report(start_budget, ledger_
     (service,) = start_budget()
     url = service.url
 
-    created = requests.post(f"{url}/allocations", json=VALID, timeout=10)
+    created = admin_http.post(f"{url}/allocations", json=VALID, timeout=10)
     assert created.status_code == 201, created.text
     position = created.json()
     assert position["sub_activity_code"] == "x.xx.01.2.05.0009"
@@ -39,40 +39,40 @@ def test_allocations_amendments_position_ledger_and_report(start_budget, ledger_
     assert (position["allocated_rupiah"], position["available_rupiah"]) == (100 * JUTA, 100 * JUTA)
     assert (position["reserved_rupiah"], position["spent_rupiah"]) == (0, 0)
 
-    again = problem(requests.post(f"{url}/allocations", json=VALID, timeout=10), 409)
+    again = problem(admin_http.post(f"{url}/allocations", json=VALID, timeout=10), 409)
     assert "amendment" in again["detail"]
 
     for body in (
         {"allocated_rupiah": 120 * JUTA, "reference": "DPPA 2026"},
         {"allocated_rupiah": 90 * JUTA, "note": "refocusing"},
     ):
-        amended = requests.post(f"{url}/allocations/KEC-PLAJU/{YEAR}/amendments", json=body)
+        amended = admin_http.post(f"{url}/allocations/KEC-PLAJU/{YEAR}/amendments", json=body)
         assert amended.status_code == 201, amended.text
     assert amended.json()["allocated_rupiah"] == 90 * JUTA
     assert ledger_sums("KEC-PLAJU") == {"allocated": 90 * JUTA, "reserved": 0, "spent": 0}
 
-    unchanged = requests.post(
+    unchanged = admin_http.post(
         f"{url}/allocations/KEC-PLAJU/{YEAR}/amendments", json={"allocated_rupiah": 90 * JUTA}
     )
     assert problem(unchanged, 422)["status"] == 422
-    nowhere = requests.post(
+    nowhere = admin_http.post(
         f"{url}/allocations/NOWHERE/{YEAR}/amendments", json={"allocated_rupiah": JUTA}
     )
     assert "NOWHERE" in problem(nowhere, 404)["detail"]
-    assert problem(requests.get(f"{url}/allocations/NOWHERE/{YEAR}"), 404)
+    assert problem(admin_http.get(f"{url}/allocations/NOWHERE/{YEAR}"), 404)
 
     other = {**VALID, "unit_code": "KEL-BAGUS-KUNING", "unit_name": "Kelurahan Bagus Kuning"}
-    assert requests.post(f"{url}/allocations", json={**other, "amount_rupiah": 7 * JUTA}).ok
-    assert requests.post(f"{url}/allocations", json={**other, "fiscal_year": 2027}).ok
+    assert admin_http.post(f"{url}/allocations", json={**other, "amount_rupiah": 7 * JUTA}).ok
+    assert admin_http.post(f"{url}/allocations", json={**other, "fiscal_year": 2027}).ok
 
-    position = requests.get(f"{url}/allocations/KEC-PLAJU/{YEAR}").json()
+    position = admin_http.get(f"{url}/allocations/KEC-PLAJU/{YEAR}").json()
     assert position["allocated_rupiah"] == 90 * JUTA and position["thresholds_reached"] == []
 
-    listed = requests.get(f"{url}/allocations", params={"fiscal_year": YEAR}).json()
+    listed = admin_http.get(f"{url}/allocations", params={"fiscal_year": YEAR}).json()
     assert listed["total"] == 2
     assert [a["unit_code"] for a in listed["items"]] == ["KEC-PLAJU", "KEL-BAGUS-KUNING"]
 
-    ledger = requests.get(
+    ledger = admin_http.get(
         f"{url}/ledger", params={"unit_code": "KEC-PLAJU", "fiscal_year": YEAR, "per_page": 2}
     ).json()
     assert ledger["total"] == 3 and len(ledger["items"]) == 2
@@ -84,46 +84,46 @@ def test_allocations_amendments_position_ledger_and_report(start_budget, ledger_
     )
     assert first["reference"] == "DPA-SKPD 2026"
     assert (second["kind"], second["allocated_delta"]) == ("amendment", 20 * JUTA)
-    page_two = requests.get(
+    page_two = admin_http.get(
         f"{url}/ledger", params={"unit_code": "KEC-PLAJU", "per_page": 2, "page": 2}
     ).json()
     assert [(e["kind"], e["allocated_delta"]) for e in page_two["items"]] == [
         ("amendment", -30 * JUTA)
     ]
-    amendments = requests.get(f"{url}/ledger", params={"kind": "amendment"}).json()
+    amendments = admin_http.get(f"{url}/ledger", params={"kind": "amendment"}).json()
     assert amendments["total"] == 2
-    assert problem(requests.get(f"{url}/ledger", params={"kind": "gift"}), 400)["errors"] == {
+    assert problem(admin_http.get(f"{url}/ledger", params={"kind": "gift"}), 400)["errors"] == {
         "kind": ["Must be one of: allocation, amendment, reservation, release, spend."]
     }
 
-    report = requests.get(f"{url}/reports/utilisation", params={"fiscal_year": YEAR}).json()
+    report = admin_http.get(f"{url}/reports/utilisation", params={"fiscal_year": YEAR}).json()
     assert [unit["unit_code"] for unit in report["units"]] == ["KEC-PLAJU", "KEL-BAGUS-KUNING"]
     assert report["totals"]["allocated_rupiah"] == 97 * JUTA
     assert report["totals"]["available_rupiah"] == 97 * JUTA
-    assert "fiscal_year" in problem(requests.get(f"{url}/reports/utilisation"), 400)["errors"]
+    assert "fiscal_year" in problem(admin_http.get(f"{url}/reports/utilisation"), 400)["errors"]
 
 
 def test_bad_amounts_get_a_400_naming_the_field_and_store_nothing(start_budget, budget_db):
     (service,) = start_budget()
     url = service.url
     for amount in (0, -5, 1.5, "100", True, None, 10**16):
-        response = requests.post(f"{url}/allocations", json={**VALID, "amount_rupiah": amount})
+        response = admin_http.post(f"{url}/allocations", json={**VALID, "amount_rupiah": amount})
         errors = problem(response, 400)["errors"]
         assert list(errors) == ["amount_rupiah"], (amount, errors)
         assert "rupiah" in errors["amount_rupiah"][0]
 
     missing = {k: v for k, v in VALID.items() if k not in ("account_code", "fiscal_year")}
-    errors = problem(requests.post(f"{url}/allocations", json=missing), 400)["errors"]
+    errors = problem(admin_http.post(f"{url}/allocations", json=missing), 400)["errors"]
     assert set(errors) == {"account_code", "fiscal_year"}
     bad_code = {**VALID, "sub_activity_code": "5.1 02"}
     assert (
         "sub_activity_code"
-        in problem(requests.post(f"{url}/allocations", json=bad_code), 400)["errors"]
+        in problem(admin_http.post(f"{url}/allocations", json=bad_code), 400)["errors"]
     )
 
-    assert requests.post(f"{url}/allocations", json=VALID).status_code == 201
+    assert admin_http.post(f"{url}/allocations", json=VALID).status_code == 201
     for amount in (0, 2.5, "120000000"):
-        response = requests.post(
+        response = admin_http.post(
             f"{url}/allocations/KEC-PLAJU/{YEAR}/amendments", json={"allocated_rupiah": amount}
         )
         assert list(problem(response, 400)["errors"]) == ["allocated_rupiah"]
@@ -158,7 +158,7 @@ def test_the_ledger_refuses_updates_and_deletes(budget_db, start_budget, allocat
 
 def test_openapi_documents_every_route_with_its_schemas(start_budget):
     (service,) = start_budget()
-    document = requests.get(f"{service.url}/openapi.json").json()
+    document = admin_http.get(f"{service.url}/openapi.json").json()
     validate_spec(document)
     assert {
         "/allocations",

@@ -5,9 +5,8 @@ published from here with kombu and the budget's answers read from our own queue.
 import time
 from collections import Counter
 
-import requests
-
 from asn_shared.events import new_event, registry
+from asn_shared.testing.auth import admin_http
 from asn_shared.testing.events import publish_many
 from asn_shared.testing.metrics import events_handled
 from asn_shared.testing.waiting import wait_for
@@ -18,7 +17,7 @@ LATSAR_ONLINE = 5_260_000  # Latsar CPNS online, per participant
 
 
 def position(url: str, unit: str) -> dict:
-    response = requests.get(f"{url}/allocations/{unit}/{YEAR}", timeout=10)
+    response = admin_http.get(f"{url}/allocations/{unit}/{YEAR}", timeout=10)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -73,7 +72,7 @@ def test_500_proposals_on_3_replicas_reserve_exactly_what_the_allocation_covers(
     assert final["reserved_rupiah"] == final["allocated_rupiah"] == allocated
     assert final["thresholds_reached"] == [80, 100]
     assert ledger_sums("DINKES") == {"allocated": allocated, "reserved": allocated, "spent": 0}
-    entries = requests.get(
+    entries = admin_http.get(
         f"{replicas[2].url}/ledger", params={"unit_code": "DINKES", "kind": "reservation"}
     ).json()
     assert entries["total"] == 200
@@ -100,7 +99,7 @@ def test_the_same_event_delivered_twice_reserves_once(
     budget_events.settle(quiet=1.0)
     assert len(budget_events.seen) == 1
     assert ledger_sums("KEC-PLAJU") == {"allocated": 10 * JUTA, "reserved": 3 * JUTA, "spent": 0}
-    decision = requests.get(f"{service.url}/proposals/{proposal['proposal_id']}").json()
+    decision = admin_http.get(f"{service.url}/proposals/{proposal['proposal_id']}").json()
     assert decision["status"] == "reserved" and decision["reserved_rupiah"] == 3 * JUTA
 
 
@@ -194,13 +193,13 @@ def test_release_on_cancellation_and_spending_on_completion(
     assert (final["available_rupiah"], final["committed_rupiah"]) == (9 * JUTA, 11 * JUTA)
     kinds = Counter(
         e["kind"]
-        for e in requests.get(f"{url}/ledger", params={"unit_code": "DISPAR"}).json()["items"]
+        for e in admin_http.get(f"{url}/ledger", params={"unit_code": "DISPAR"}).json()["items"]
     )
     assert kinds == {"allocation": 1, "reservation": 2, "release": 1, "spend": 3}
-    decision = requests.get(f"{url}/proposals/{two_items['proposal_id']}").json()
+    decision = admin_http.get(f"{url}/proposals/{two_items['proposal_id']}").json()
     assert [item["state"] for item in decision["items"]] == ["spent", "spent"]
     assert [item["spent_rupiah"] for item in decision["items"]] == [6 * JUTA, 3 * JUTA]
-    assert requests.get(f"{url}/proposals/{one_item['proposal_id']}").json()["status"] == (
+    assert admin_http.get(f"{url}/proposals/{one_item['proposal_id']}").json()["status"] == (
         "released"
     )
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import requests
 
 import competency
+from asn_shared.testing import auth
 from asn_shared.testing.events import EventTap
 from asn_shared.testing.processes import ServiceProcess
 
@@ -41,7 +41,7 @@ class Api:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.http = requests.Session()
+        self.http = auth.session()
 
     def call(self, method: str, path: str, expect: int | None = None, **kwargs):
         response = self.http.request(method, self.url + path, timeout=120, **kwargs)

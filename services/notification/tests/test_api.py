@@ -2,16 +2,16 @@
 
 import uuid
 
-import requests
 from openapi_spec_validator import validate as validate_spec
 
+from asn_shared.testing.auth import admin_http
 from asn_shared.testing.waiting import wait_for
 
 
 def test_the_http_api_documents_itself_and_names_every_bad_field(start_notification):
     url = start_notification().url
 
-    document = requests.get(f"{url}/openapi.json", timeout=5).json()
+    document = admin_http.get(f"{url}/openapi.json", timeout=5).json()
     validate_spec(document)
     assert {
         "/subscriptions",
@@ -30,42 +30,42 @@ def test_the_http_api_documents_itself_and_names_every_bad_field(start_notificat
     assert listing["parameters"] and "200" in listing["responses"]
 
     # subscriptions: the secret is shown once, at creation
-    bad = requests.post(
+    bad = admin_http.post(
         f"{url}/subscriptions",
         json={"name": "x", "url": "not a url", "patterns": ["budget.**"]},
         timeout=5,
     )
     assert bad.status_code == 400 and set(bad.json()["errors"]) == {"url", "patterns"}
-    created = requests.post(
+    created = admin_http.post(
         f"{url}/subscriptions",
         json={"name": "Inspektorat", "url": "https://inspektorat.test/h", "patterns": ["budget.*"]},
         timeout=5,
     )
     assert created.status_code == 201 and len(created.json()["secret"]) >= 32
     subscription = created.json()["id"]
-    listed = requests.get(f"{url}/subscriptions", timeout=5).json()
+    listed = admin_http.get(f"{url}/subscriptions", timeout=5).json()
     assert listed["total"] == 1 and "secret" not in listed["items"][0]
-    one = requests.get(f"{url}/subscriptions/{subscription}", timeout=5).json()
+    one = admin_http.get(f"{url}/subscriptions/{subscription}", timeout=5).json()
     assert one["patterns"] == ["budget.*"] and "secret" not in one
-    assert requests.delete(f"{url}/subscriptions/{subscription}", timeout=5).status_code == 204
-    assert requests.get(f"{url}/subscriptions?active=true", timeout=5).json()["total"] == 0
-    gone = requests.delete(f"{url}/subscriptions/{uuid.uuid4()}", timeout=5)
+    assert admin_http.delete(f"{url}/subscriptions/{subscription}", timeout=5).status_code == 204
+    assert admin_http.get(f"{url}/subscriptions?active=true", timeout=5).json()["total"] == 0
+    gone = admin_http.delete(f"{url}/subscriptions/{uuid.uuid4()}", timeout=5)
     assert gone.status_code == 404 and gone.headers["Content-Type"] == "application/problem+json"
 
     # officials
-    no_unit = requests.post(
+    no_unit = admin_http.post(
         f"{url}/officials",
         json={"role": "unit_operator", "name": "Rina", "email": "rina@plaju.test"},
         timeout=5,
     )
     assert no_unit.status_code == 400 and set(no_unit.json()["errors"]) == {"unit_code"}
-    wrong = requests.post(
+    wrong = admin_http.post(
         f"{url}/officials", json={"role": "camat", "name": "", "email": "x"}, timeout=5
     )
     assert set(wrong.json()["errors"]) == {"role", "name", "email"}
 
     # rules: the defaults are seeded, and are data that can change
-    rules = requests.get(f"{url}/rules", timeout=5).json()
+    rules = admin_http.get(f"{url}/rules", timeout=5).json()
     who = {(rule["event_type"], rule["audience"]) for rule in rules}
     assert {
         ("assessment.recorded", "employee"),
@@ -76,18 +76,18 @@ def test_the_http_api_documents_itself_and_names_every_bad_field(start_notificat
         ("budget.threshold_reached", "bkpsdm_admin"),
     } <= who
     rule = next(r for r in rules if r["event_type"] == "enrollment.completed")
-    changed = requests.patch(
+    changed = admin_http.patch(
         f"{url}/rules/{rule['id']}", json={"channels": ["inbox"], "active": False}, timeout=5
     )
     assert changed.json()["channels"] == ["inbox"] and changed.json()["active"] is False
     for_employee = {"audience": "employee", "channels": ["email"]}
-    unknown_event = requests.post(
+    unknown_event = admin_http.post(
         f"{url}/rules",
         json={**for_employee, "event_type": "payroll.paid", "template": "x"},
         timeout=5,
     )
     assert unknown_event.status_code == 400 and "event_type" in unknown_event.json()["errors"]
-    twice = requests.post(
+    twice = admin_http.post(
         f"{url}/rules",
         json={**for_employee, "event_type": "assessment.recorded", "template": "assessment_result"},
         timeout=5,
@@ -95,13 +95,13 @@ def test_the_http_api_documents_itself_and_names_every_bad_field(start_notificat
     assert twice.status_code == 409
 
     # templates: Jinja2 that does not compile is refused, naming the field
-    broken = requests.put(
+    broken = admin_http.put(
         f"{url}/templates/budget_threshold/id",
         json={"subject": "ok", "body": "{% if x %}never closed"},
         timeout=5,
     )
     assert broken.status_code == 400 and set(broken.json()["errors"]) == {"body"}
-    replaced = requests.put(
+    replaced = admin_http.put(
         f"{url}/templates/budget_threshold/id",
         json={
             "subject": "Anggaran {{ unit_name }}",
@@ -111,23 +111,23 @@ def test_the_http_api_documents_itself_and_names_every_bad_field(start_notificat
     )
     assert replaced.status_code == 200 and replaced.json()["subject"] == "Anggaran {{ unit_name }}"
     french = {"subject": "x", "body": "y"}
-    assert requests.put(f"{url}/templates/x/fr", json=french, timeout=5).status_code == 404
-    templates = requests.get(f"{url}/templates", timeout=5).json()
+    assert admin_http.put(f"{url}/templates/x/fr", json=french, timeout=5).status_code == 404
+    templates = admin_http.get(f"{url}/templates", timeout=5).json()
     assert {(t["key"], t["language"]) for t in templates} >= {
         ("assessment_result", "id"),
         ("assessment_result", "en"),
     }
 
     # the delivery log and the inbox
-    assert requests.get(f"{url}/deliveries?status=lost", timeout=5).status_code == 400
-    assert requests.get(f"{url}/deliveries?per_page=20", timeout=5).json()["total"] == 0
-    assert requests.get(f"{url}/deliveries/{uuid.uuid4()}", timeout=5).status_code == 404
-    assert requests.post(f"{url}/deliveries/{uuid.uuid4()}/resend", timeout=5).status_code == 404
-    missing = requests.patch(
+    assert admin_http.get(f"{url}/deliveries?status=lost", timeout=5).status_code == 400
+    assert admin_http.get(f"{url}/deliveries?per_page=20", timeout=5).json()["total"] == 0
+    assert admin_http.get(f"{url}/deliveries/{uuid.uuid4()}", timeout=5).status_code == 404
+    assert admin_http.post(f"{url}/deliveries/{uuid.uuid4()}/resend", timeout=5).status_code == 404
+    missing = admin_http.patch(
         f"{url}/recipients/198609262015052001/inbox/{uuid.uuid4()}", json={"read": True}
     )
     assert missing.status_code == 404
-    assert requests.get(f"{url}/employees/198609262015052001", timeout=5).status_code == 404
+    assert admin_http.get(f"{url}/employees/198609262015052001", timeout=5).status_code == 404
 
 
 def test_events_about_not_yet_known_employees_are_delivered_once_they_are_known(

@@ -3,10 +3,10 @@ server and real webhook receivers."""
 
 import json
 
-import requests
 from sqlalchemy import func, select
 
 from asn_shared.persistence import make_engine
+from asn_shared.testing.auth import admin_http
 from asn_shared.testing.metrics import metric, scrape
 from asn_shared.testing.waiting import wait_for
 from notification.models import Delivery
@@ -14,13 +14,13 @@ from notification.models import Delivery
 
 def official(service, role: str, name: str, email: str, **fields: str) -> dict:
     body = {"role": role, "name": name, "email": email, **fields}
-    response = requests.post(f"{service.url}/officials", json=body, timeout=5)
+    response = admin_http.post(f"{service.url}/officials", json=body, timeout=5)
     assert response.status_code == 201, response.text
     return response.json()
 
 
 def deliveries(service, **filters) -> list[dict]:
-    response = requests.get(f"{service.url}/deliveries", params=filters, timeout=5)
+    response = admin_http.get(f"{service.url}/deliveries", params=filters, timeout=5)
     assert response.status_code == 200, response.text
     return response.json()["items"]
 
@@ -52,22 +52,22 @@ def test_assessment_reaches_the_employee_by_email_in_bahasa_indonesia(
     assert "Kompetensi yang perlu dikembangkan: Komunikasi." in body
 
     # the same message waits in her inbox, unread, and can be marked read
-    inbox = requests.get(f"{service.url}/recipients/{samples.SITI_NIP}/inbox", timeout=5).json()
+    inbox = admin_http.get(f"{service.url}/recipients/{samples.SITI_NIP}/inbox", timeout=5).json()
     assert inbox["total"] == 1 and inbox["unread"] == 1
     [note] = inbox["items"]
     assert note["subject"] == message["Subject"] and note["read"] is False
     assert "gap -0,5" in note["body"]
-    marked = requests.patch(
+    marked = admin_http.patch(
         f"{service.url}/recipients/{samples.SITI_NIP}/inbox/{note['id']}",
         json={"read": True},
         timeout=5,
     )
     assert marked.status_code == 200 and marked.json()["read"] is True
-    inbox = requests.get(
+    inbox = admin_http.get(
         f"{service.url}/recipients/{samples.SITI_NIP}/inbox?unread=true", timeout=5
     )
     assert inbox.json()["total"] == 0 and inbox.json()["unread"] == 0
-    assert requests.get(f"{service.url}/recipients/{samples.BUDI_NIP}/inbox").json()["total"] == 0
+    assert admin_http.get(f"{service.url}/recipients/{samples.BUDI_NIP}/inbox").json()["total"] == 0
 
     # the log holds one e-mail and one inbox delivery, and both were announced
     logged = deliveries(service, event_id=assessment.id)
@@ -114,7 +114,7 @@ def test_a_signed_webhook_that_fails_twice_is_retried_and_logged(
 ):
     service = start_notification()
     receiver = webhook_receiver(fail="2")
-    created = requests.post(
+    created = admin_http.post(
         f"{service.url}/subscriptions",
         json={"name": "Inspektorat Kota", "url": receiver.url, "patterns": ["budget.*"]},
         timeout=5,
@@ -139,7 +139,7 @@ def test_a_signed_webhook_that_fails_twice_is_retried_and_logged(
     [logged] = wait_for(lambda: deliveries(service, channel="webhook", status="delivered"))
     assert logged["attempts"] == 3 and logged["event_id"] == rejected.id
     assert logged["address"] == receiver.url
-    detail = requests.get(f"{service.url}/deliveries/{logged['id']}", timeout=5).json()
+    detail = admin_http.get(f"{service.url}/deliveries/{logged['id']}", timeout=5).json()
     assert [a["succeeded"] for a in detail["attempt_log"]] == [False, False, True]
     assert detail["attempt_log"][0]["error"].startswith("HTTP 503")
     assert len(deliveries(service, channel="webhook")) == 1
@@ -161,7 +161,7 @@ def test_a_receiver_that_always_fails_ends_parked_and_can_be_resent(
 ):
     service = start_notification(WEBHOOK_MAX_ATTEMPTS="3")
     receiver = webhook_receiver(fail="always")
-    created = requests.post(
+    created = admin_http.post(
         f"{service.url}/subscriptions",
         json={"name": "BKN regional", "url": receiver.url, "patterns": ["#"]},
         timeout=5,
@@ -178,12 +178,12 @@ def test_a_receiver_that_always_fails_ends_parked_and_can_be_resent(
     assert [e["data"]["parked"] for e in events.matching(_webhook)] == [False, False, True]
 
     receiver.fail("0")
-    resent = requests.post(f"{service.url}/deliveries/{parked['id']}/resend", timeout=5)
+    resent = admin_http.post(f"{service.url}/deliveries/{parked['id']}/resend", timeout=5)
     assert resent.status_code == 202 and resent.json()["attempt_limit"] == 6
     [delivered] = wait_for(lambda: deliveries(service, status="delivered", channel="webhook"))
     assert delivered["id"] == parked["id"] and delivered["attempts"] == 4
     assert len(receiver.requests()) == 4 and receiver.requests()[-1]["status"] == 200
-    conflict = requests.post(f"{service.url}/deliveries/{parked['id']}/resend", timeout=5)
+    conflict = admin_http.post(f"{service.url}/deliveries/{parked['id']}/resend", timeout=5)
     assert conflict.status_code == 409
     assert conflict.headers["Content-Type"] == "application/problem+json"
 
@@ -197,7 +197,7 @@ def test_budget_rejection_reaches_unit_operator_and_bkpsdm_in_their_languages(
     admin = official(service, "bkpsdm_admin", "Andi Admin", "andi@bkpsdm.test", language="en")
     official(service, "unit_operator", "Operator Lain", "lain@plaju.test", unit_code="PLJ-KEL-TB")
     employee = f"{service.url}/employees/{samples.SITI_NIP}"
-    wait_for(lambda: requests.get(employee, timeout=5).status_code == 200, what="the employee")
+    wait_for(lambda: admin_http.get(employee, timeout=5).status_code == 200, what="the employee")
     publish_event("budget.rejected", samples.budget_rejected())
 
     messages = wait_for(lambda: len(smtp_server.messages()) == 2 and smtp_server.messages())
@@ -211,7 +211,7 @@ def test_budget_rejection_reaches_unit_operator_and_bkpsdm_in_their_languages(
     assert "Tersedia: Rp 2.500.000" in indonesian.get_content()
     assert english["Subject"] == ("Training budget of Kelurahan Plaju Ulu for 2026 is insufficient")
     assert "Available: Rp 2.500.000" in english.get_content()
-    inbox = requests.get(f"{service.url}/recipients/{admin['id']}/inbox", timeout=5)
+    inbox = admin_http.get(f"{service.url}/recipients/{admin['id']}/inbox", timeout=5)
     assert inbox.json()["unread"] == 1
 
 

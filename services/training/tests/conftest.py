@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 import training
+from asn_shared.testing.auth import admin_http
 from asn_shared.testing.events import EventTap
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ class Api:
         self.url = url
 
     def call(self, method: str, path: str, expect: int = 200, **kwargs) -> Any:
-        response = requests.request(method, self.url + path, timeout=10, **kwargs)
+        response = admin_http.request(method, self.url + path, timeout=10, **kwargs)
         assert response.status_code == expect, response.text
         return response.json() if response.content else None
 

@@ -3,9 +3,9 @@ RabbitMQ: events in from plain kombu clients, events out read from a queue of ou
 
 from datetime import date, timedelta
 
-import requests
 from openapi_spec_validator import validate as validate_spec
 
+from asn_shared.testing.auth import admin_http
 from asn_shared.testing.metrics import events_handled
 from asn_shared.testing.waiting import wait_for
 
@@ -149,7 +149,7 @@ def test_a_partial_reservation_approves_what_it_paid_then_completion_fills_the_j
     colleague = "199001012015032002"
     publish_event("employee.registered", build.employee(nip=colleague, unit="KEC-PLAJU"))
     wait_for(
-        lambda: requests.get(f"{api.url}/employees/{colleague}/jp", timeout=5).ok,
+        lambda: admin_http.get(f"{api.url}/employees/{colleague}/jp", timeout=5).ok,
         what="the colleague to be known",
     )
     taken = {

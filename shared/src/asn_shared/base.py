@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from werkzeug.wrappers import Response
 
-from . import metrics
+from . import auth, metrics
 from .dependencies import Database, Telemetry
 from .entrypoints import api
 from .openapi import build_document
@@ -18,17 +18,23 @@ class ServiceBase:
     db = Database()
     telemetry = Telemetry()
 
-    @api("GET", "/health", summary="Database and broker reachable?", tags=["meta"])
+    @api("GET", "/health", public=True, summary="Database and broker reachable?", tags=["meta"])
     def health(self, request):
         checks = self.db.health()
         healthy = all(state == "ok" for state in checks.values())
         return (200 if healthy else 503), {"status": "ok" if healthy else "down", "checks": checks}
 
-    @api("GET", "/openapi.json", summary="This API's OpenAPI 3.1 document", tags=["meta"])
+    @api(
+        "GET",
+        "/openapi.json",
+        roles=auth.EVERYONE,
+        summary="This API's OpenAPI 3.1 document",
+        tags=["meta"],
+    )
     def openapi(self, request):
         return build_document(type(self))
 
-    @api("GET", "/metrics", summary="Prometheus metrics", tags=["meta"])
+    @api("GET", "/metrics", public=True, summary="Prometheus metrics", tags=["meta"])
     def metrics(self, request):
         try:
             metrics.OUTBOX_BACKLOG.labels(self.name).set(self.db.outbox_backlog())

@@ -27,7 +27,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from . import config, metrics
+from . import auth, config, metrics
 from .events import Event, InvalidEvent, parse_event, registry
 from .messaging import (
     ATTEMPTS,
@@ -249,20 +249,44 @@ class JsonApi(HttpRequestHandler):
     Payloads are encoded as JSON; exceptions become problem+json (see :mod:`.web`). The
     keyword arguments ``summary``, ``tags``, ``request``, ``query``, ``response``, ``many``
     and ``status`` document the route in the service's OpenAPI document.
+
+    ``roles`` names who may call the route (default: ``admin`` only); the verified caller is
+    ``request.principal`` (see :mod:`.auth`). ``public=True`` lets anyone in (health, metrics).
     """
 
     server = ProblemWebServer()
     DOC_KEYS = ("summary", "tags", "request", "query", "response", "many", "status")
 
-    def __init__(self, method: str, url: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        *,
+        roles: tuple[str, ...] = (auth.ADMIN,),
+        public: bool = False,
+        **kwargs: Any,
+    ) -> None:
         self.doc = {key: kwargs.pop(key) for key in self.DOC_KEYS if key in kwargs}
+        unknown = set(roles) - set(auth.ROLES)
+        if unknown:
+            raise ValueError(f"unknown roles {sorted(unknown)} on {method} {url}")
+        self.roles = tuple(roles)
+        self.public = public
         kwargs.setdefault("expected_exceptions", (Problem, ValidationError))
         super().__init__(method, url, **kwargs)
+
+    def authorize(self, request: Request) -> None:
+        request.principal = None
+        if self.public:
+            return
+        request.principal = auth.authenticate(request)
+        request.principal.require(*self.roles)
 
     def handle_request(self, request):
         request.shallow = False
         context_data = self.server.context_data_from_headers(request)
         try:
+            self.authorize(request)
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
             done = EventletEvent()

@@ -32,6 +32,15 @@ PROBLEM = {
 }
 
 
+BEARER = {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "JWT",
+    "description": "A signed JWT with `sub`, `role` (admin, operator, employee, agency), `exp` "
+    "and, by role, `unit`, `nip` or `agency`.",
+}
+
+
 def routes_of(service_cls: type) -> list[JsonApi]:
     found = []
     for method_name, method in inspect.getmembers(service_cls, inspect.isfunction):
@@ -53,6 +62,7 @@ def build_document(service_cls: type, *, description: str | None = None) -> dict
         },
     )
     spec.components.schema("Problem", PROBLEM)
+    spec.components.security_scheme("bearer", BEARER)
     for route in routes_of(service_cls):
         path, parameters = _path(route.url)
         operations = {
@@ -86,6 +96,12 @@ def _operation(route: JsonApi, path_parameters: list[dict[str, Any]]) -> dict[st
             },
         },
     }
+    if route.public:
+        operation["security"] = []
+    else:
+        operation["security"] = [{"bearer": []}]
+        operation["x-roles"] = list(route.roles)
+        operation["description"] = f"Roles: {', '.join(route.roles)}."
     if doc.get("query") is not None:
         operation["parameters"].append({"in": "query", "schema": doc["query"]})
     if doc.get("request") is not None:

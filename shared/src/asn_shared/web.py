@@ -22,6 +22,7 @@ class Problem(Exception):
 
     status = 400
     title = "Bad Request"
+    headers: dict[str, str] = {}
 
     def __init__(self, detail: str, **extensions: Any) -> None:
         super().__init__(detail)
@@ -65,7 +66,9 @@ def problem_response(
 def response_for(exc: BaseException, *, correlation_id: str | None = None) -> Response:
     """The problem response for an exception raised while handling a request."""
     if isinstance(exc, Problem):
-        return problem_response(exc.status, exc.title, exc.detail, **exc.extensions)
+        response = problem_response(exc.status, exc.title, exc.detail, **exc.extensions)
+        response.headers.extend(exc.headers)
+        return response
     if isinstance(exc, ValidationError):
         return problem_response(
             400,

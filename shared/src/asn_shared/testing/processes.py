@@ -11,6 +11,7 @@ from pathlib import Path
 
 import requests
 
+from . import auth
 from .infrastructure import answers
 
 
@@ -41,6 +42,7 @@ class ServiceProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
+            "AUTH_JWT_KEY": auth.KEY,
             **env,
             f"{service.upper()}_HTTP_ADDRESS": f"127.0.0.1:{self.port}",
             "PYTHONPATH": os.pathsep.join(
