@@ -351,3 +351,23 @@ def test_openapi_document_is_valid_and_documents_every_route(api):
     schema = document["components"]["schemas"][schema_ref.rsplit("/", 1)[1]]
     assert set(schema["required"]) == {"nip", "assessed_on", "method", "levels"}
     assert UUID(api.get("/health").headers["X-Correlation-ID"])
+
+
+def test_units_are_announced_when_added_and_when_moved(api, listen):
+    events = listen("unit.*")
+    city = api.unit(kind="pemda")
+    kecamatan = api.unit(city, kind="kecamatan")
+    other = api.unit(city, kind="kecamatan")
+    api.patch(f"/units/{kecamatan}", json={"parent_code": other, "name": "Kecamatan Plaju"})
+
+    def about(code: str):
+        return lambda body: body["subject"] == code
+
+    events.until(lambda: len(events.matching(about(kecamatan))) >= 2)
+    registered, moved = events.matching(about(kecamatan))
+    assert registered["type"].endswith("unit.registered.v1")
+    assert registered["data"]["parent_code"] == city
+    assert registered["data"]["kind"] == "kecamatan"
+    assert moved["type"].endswith("unit.updated.v1")
+    assert moved["data"]["parent_code"] == other and moved["data"]["name"] == "Kecamatan Plaju"
+    assert moved["data"]["changed_at"] > registered["data"]["changed_at"]

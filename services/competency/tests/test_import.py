@@ -1,6 +1,7 @@
 """Importing an assessment centre's files (CSV, XLSX), over HTTP and with the operator's CLI."""
 
 import io
+import os
 import subprocess
 import sys
 import time
@@ -10,6 +11,8 @@ from pathlib import Path
 import eventlet
 import pytest
 from openpyxl import Workbook
+
+from asn_shared.testing import auth
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CLI = Path(sys.executable).parent / "competency-import"
@@ -155,7 +158,12 @@ def test_xlsx_import_uploaded_as_multipart(api, staff):
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     assert CLI.exists(), f"console script not installed at {CLI}"
     return subprocess.run(
-        [str(CLI), *args], capture_output=True, text=True, timeout=120, check=False
+        [str(CLI), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "KOMPAS_TOKEN": auth.token("admin")},
     )
 
 

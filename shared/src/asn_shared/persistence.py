@@ -62,6 +62,16 @@ inbox = Table(
 )
 Index("inbox_received_at", inbox.c.received_at)
 
+unit_tree = Table(
+    "unit_tree",
+    messaging_metadata,
+    Column("code", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("parent_code", Text, index=True),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+"""The organisation tree as competency announces it (``unit.*`` events); see :mod:`.units`."""
+
 
 def driver_url(url: str) -> str:
     """Pin psycopg2: it cooperates with eventlet through psycogreen, where psycopg 3 blocks."""

@@ -1,7 +1,9 @@
 """``competency-import``: an operator imports an assessment centre's file through the API.
 
-    competency-import hasil-penilaian.xlsx --url http://localhost:8001
+    KOMPAS_TOKEN=<token> competency-import hasil-penilaian.xlsx --url http://localhost:8001
 
+The bearer token (role admin) comes from the environment, never from the command line,
+where other users of the machine could read it.
 The file (CSV or XLSX) is read here and sent in chunks of rows to
 ``POST /assessment-imports``, so a progress bar can follow the rows; the row report is
 printed with the row numbers of the original file. Importing the same file again changes
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -85,7 +88,10 @@ def post_chunk(header: list[str], chunk: list[tuple[int, list[Any]]], args) -> d
             f"{args.url.rstrip('/')}/assessment-imports",
             params={"filename": args.file.name, "format": "csv"},
             data=body,
-            headers={"Content-Type": "text/csv; charset=utf-8"},
+            headers={
+                "Content-Type": "text/csv; charset=utf-8",
+                "Authorization": f"Bearer {os.environ.get('KOMPAS_TOKEN', '')}",
+            },
             timeout=args.timeout,
         )
     except requests.RequestException as exc:

@@ -10,6 +10,7 @@ from sqlalchemy import CTE, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from asn_shared.persistence import fetch_page, page_of
+from asn_shared.units import subtree
 from asn_shared.web import NotFound, page_response
 
 from . import domain, views
@@ -36,9 +37,8 @@ def now() -> datetime:
 
 
 def unit_tree(code: str) -> CTE:
-    """A unit and all its sub-units, however deep (a recursive CTE of unit codes)."""
-    tree = select(Unit.code).where(Unit.code == code).cte("unit_tree", recursive=True)
-    return tree.union_all(select(Unit.code).join(tree, Unit.parent_code == tree.c.code))
+    """A unit and all its sub-units, however deep."""
+    return subtree(code, Unit.__table__)
 
 
 def subtree_codes(session: Session, code: str) -> list[str]:

@@ -6,14 +6,16 @@ import uuid
 
 from nameko.extensions import DependencyProvider
 
+from asn_shared.auth import ADMIN, EMPLOYEE, OPERATOR
 from asn_shared.base import ServiceBase
 from asn_shared.entrypoints import api, subscribe
 from asn_shared.web import NotFound, Problem, load_json, load_query
 
-from . import assessments, domain, queries, use_cases
+from . import access, assessments, domain, queries, use_cases
 from . import schemas as s
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+READERS = (ADMIN, OPERATOR, EMPLOYEE)  # the dictionary, units and jabatan are open to staff
 
 
 class AssessmentRules(DependencyProvider):
@@ -64,11 +66,17 @@ class CompetencyService(ServiceBase):
     name = "competency"
     rules = AssessmentRules()
 
+    def _check(self, check, request, *args) -> None:
+        """An access check of :mod:`.access` before a use case opens its own transaction."""
+        with self.db.unit_of_work() as uow:
+            check(uow.session, request.principal, *args)
+
     # --- dictionary -----------------------------------------------------------------------
 
     @api(
         "GET",
         "/levels",
+        roles=READERS,
         summary="Level labels 1-5",
         tags=["dictionary"],
         response=s.LevelLabelOut,
@@ -81,6 +89,7 @@ class CompetencyService(ServiceBase):
     @api(
         "GET",
         "/competencies",
+        roles=READERS,
         summary="List competencies",
         tags=["dictionary"],
         query=s.CompetencyQuery,
@@ -94,6 +103,7 @@ class CompetencyService(ServiceBase):
     @api(
         "POST",
         "/competencies",
+        roles=(ADMIN,),
         summary="Add a technical competency",
         tags=["dictionary"],
         request=s.CompetencyIn,
@@ -107,6 +117,7 @@ class CompetencyService(ServiceBase):
     @api(
         "GET",
         "/competencies/<code>",
+        roles=READERS,
         summary="A competency with its levels",
         tags=["dictionary"],
         response=s.CompetencyOut,
@@ -118,6 +129,7 @@ class CompetencyService(ServiceBase):
     @api(
         "PATCH",
         "/competencies/<code>",
+        roles=(ADMIN,),
         summary="Change a competency or level descriptions",
         tags=["dictionary"],
         request=s.CompetencyPatch,
@@ -130,6 +142,7 @@ class CompetencyService(ServiceBase):
     @api(
         "GET",
         "/grade-defaults",
+        roles=READERS,
         summary="Default required levels per jabatan kind and grade",
         tags=["dictionary"],
         response=s.GradeDefault,
@@ -142,6 +155,7 @@ class CompetencyService(ServiceBase):
     @api(
         "PUT",
         "/grade-defaults",
+        roles=(ADMIN,),
         summary="Set one default level (for new jabatan)",
         tags=["dictionary"],
         request=s.GradeDefault,
@@ -156,6 +170,7 @@ class CompetencyService(ServiceBase):
     @api(
         "GET",
         "/units",
+        roles=READERS,
         summary="List units",
         tags=["units"],
         query=s.UnitQuery,
@@ -169,6 +184,7 @@ class CompetencyService(ServiceBase):
     @api(
         "POST",
         "/units",
+        roles=(ADMIN,),
         summary="Create a unit",
         tags=["units"],
         request=s.UnitIn,
@@ -179,7 +195,9 @@ class CompetencyService(ServiceBase):
         data = load_json(request, s.UnitIn())
         return 201, use_cases.create_unit(self.db.unit_of_work(), data)
 
-    @api("GET", "/units/<code>", summary="A unit", tags=["units"], response=s.UnitOut)
+    @api(
+        "GET", "/units/<code>", roles=READERS, summary="A unit", tags=["units"], response=s.UnitOut
+    )
     def get_unit(self, request, code):
         with self.db.unit_of_work() as uow:
             return queries.unit(uow.session, code)
@@ -187,6 +205,7 @@ class CompetencyService(ServiceBase):
     @api(
         "PATCH",
         "/units/<code>",
+        roles=(ADMIN,),
         summary="Rename or move a unit",
         tags=["units"],
         request=s.UnitPatch,
@@ -199,6 +218,7 @@ class CompetencyService(ServiceBase):
     @api(
         "GET",
         "/units/<code>/gap-report",
+        roles=(ADMIN, OPERATOR),
         summary="Employees below standard and mean gap per competency; JPM categories",
         tags=["units"],
         query=s.GapReportQuery,
@@ -207,6 +227,7 @@ class CompetencyService(ServiceBase):
     def unit_gap_report(self, request, code):
         query = load_query(request, s.GapReportQuery())
         with self.db.unit_of_work() as uow:
+            access.check_unit(uow.session, request.principal, code)
             return queries.gap_report(uow.session, code, query["include_sub_units"])
 
     # --- jabatan --------------------------------------------------------------------------
@@ -214,6 +235,7 @@ class CompetencyService(ServiceBase):
     @api(
         "GET",
         "/jabatan",
+        roles=READERS,
         summary="List jabatan with their standards",
         tags=["jabatan"],
         query=s.JabatanQuery,
@@ -227,6 +249,7 @@ class CompetencyService(ServiceBase):
     @api(
         "POST",
         "/jabatan",
+        roles=(ADMIN,),
         summary="Create a jabatan; its standard starts at the grade defaults",
         tags=["jabatan"],
         request=s.JabatanIn,
@@ -240,6 +263,7 @@ class CompetencyService(ServiceBase):
     @api(
         "GET",
         "/jabatan/<code>",
+        roles=READERS,
         summary="A jabatan with its standard",
         tags=["jabatan"],
         response=s.JabatanOut,
@@ -251,6 +275,7 @@ class CompetencyService(ServiceBase):
     @api(
         "PATCH",
         "/jabatan/<code>",
+        roles=(ADMIN,),
         summary="Rename a jabatan or move it to another unit",
         tags=["jabatan"],
         request=s.JabatanPatch,
@@ -263,6 +288,7 @@ class CompetencyService(ServiceBase):
     @api(
         "PUT",
         "/jabatan/<code>/standards/<competency_code>",
+        roles=(ADMIN,),
         summary="Set the required level of one competency (adds a technical one)",
         tags=["jabatan"],
         request=s.StandardCellIn,
@@ -277,6 +303,7 @@ class CompetencyService(ServiceBase):
     @api(
         "DELETE",
         "/jabatan/<code>/standards/<competency_code>",
+        roles=(ADMIN,),
         summary="Remove a technical competency from a standard",
         tags=["jabatan"],
         response=s.JabatanOut,
@@ -289,6 +316,7 @@ class CompetencyService(ServiceBase):
     @api(
         "GET",
         "/employees",
+        roles=(ADMIN, OPERATOR),
         summary="List employees",
         tags=["employees"],
         query=s.EmployeeQuery,
@@ -297,11 +325,13 @@ class CompetencyService(ServiceBase):
     def list_employees(self, request):
         query = load_query(request, s.EmployeeQuery())
         with self.db.unit_of_work() as uow:
+            query = access.narrow(uow.session, request.principal, query)
             return queries.employees(uow.session, query)
 
     @api(
         "POST",
         "/employees",
+        roles=(ADMIN, OPERATOR),
         summary="Register an employee (publishes employee.registered)",
         tags=["employees"],
         request=s.EmployeeIn,
@@ -310,18 +340,26 @@ class CompetencyService(ServiceBase):
     )
     def register_employee(self, request):
         data = load_json(request, s.EmployeeIn())
+        self._check(access.check_unit, request, data["unit_code"])
         return 201, use_cases.register_employee(self.db.unit_of_work(), data)
 
     @api(
-        "GET", "/employees/<nip>", summary="An employee", tags=["employees"], response=s.EmployeeOut
+        "GET",
+        "/employees/<nip>",
+        roles=(ADMIN, OPERATOR, EMPLOYEE),
+        summary="An employee",
+        tags=["employees"],
+        response=s.EmployeeOut,
     )
     def get_employee(self, request, nip):
         with self.db.unit_of_work() as uow:
+            access.check_employee(uow.session, request.principal, nip)
             return queries.employee(uow.session, nip)
 
     @api(
         "PATCH",
         "/employees/<nip>",
+        roles=(ADMIN, OPERATOR),
         summary="Change an employee (publishes employee.updated)",
         tags=["employees"],
         request=s.EmployeePatch,
@@ -329,17 +367,22 @@ class CompetencyService(ServiceBase):
     )
     def update_employee(self, request, nip):
         changes = load_json(request, s.EmployeePatch())
+        self._check(access.check_employee, request, nip)
+        if "unit_code" in changes:
+            self._check(access.check_unit, request, changes["unit_code"])
         return use_cases.update_employee(self.db.unit_of_work(), "".join(nip.split()), changes)
 
     @api(
         "GET",
         "/employees/<nip>/profile",
+        roles=(ADMIN, OPERATOR, EMPLOYEE),
         summary="Standard, latest assessment with gaps, JPM history, development and JP/year",
         tags=["employees"],
         response=s.ProfileOut,
     )
     def employee_profile(self, request, nip):
         with self.db.unit_of_work() as uow:
+            access.check_employee(uow.session, request.principal, nip)
             return queries.profile(uow.session, nip)
 
     # --- assessments ----------------------------------------------------------------------
@@ -347,6 +390,7 @@ class CompetencyService(ServiceBase):
     @api(
         "GET",
         "/assessments",
+        roles=(ADMIN, OPERATOR, EMPLOYEE),
         summary="List assessments",
         tags=["assessments"],
         query=s.AssessmentQuery,
@@ -355,11 +399,13 @@ class CompetencyService(ServiceBase):
     def list_assessments(self, request):
         query = load_query(request, s.AssessmentQuery())
         with self.db.unit_of_work() as uow:
+            query = access.narrow(uow.session, request.principal, query)
             return queries.assessments(uow.session, query)
 
     @api(
         "POST",
         "/assessments",
+        roles=(ADMIN, OPERATOR),
         summary="Record one assessment (publishes assessment.recorded)",
         tags=["assessments"],
         request=s.AssessmentIn,
@@ -368,22 +414,27 @@ class CompetencyService(ServiceBase):
     )
     def record_assessment(self, request):
         data = load_json(request, s.AssessmentIn())
+        self._check(access.check_employee, request, data["nip"])
         return 201, assessments.record_assessment(self.db.unit_of_work(), self.rules, data)
 
     @api(
         "GET",
         "/assessments/<assessment_id>",
+        roles=(ADMIN, OPERATOR, EMPLOYEE),
         summary="An assessment with its gaps",
         tags=["assessments"],
         response=s.AssessmentOut,
     )
     def get_assessment(self, request, assessment_id):
         with self.db.unit_of_work() as uow:
-            return queries.assessment(uow.session, _uuid(assessment_id))
+            found = queries.assessment(uow.session, _uuid(assessment_id))
+            access.check_employee(uow.session, request.principal, found["nip"])
+            return found
 
     @api(
         "POST",
         "/assessment-imports",
+        roles=(ADMIN,),
         summary="Import a CSV or XLSX file of results (body: the file, or multipart 'file'); "
         "201 with the row report, 200 with the first report when the file was imported before",
         tags=["assessments"],

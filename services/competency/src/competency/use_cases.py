@@ -118,7 +118,9 @@ def create_unit(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
             raise Conflict(f"Unit {data['code']} sudah ada.")
         require(uow.session, Unit, data.get("parent_code"), "parent_code", "Unit induk")
         unit = Unit(**{k: data.get(k) for k in ("code", "name", "kind", "parent_code")})
+        unit.updated_at = queries.now()
         uow.session.add(unit)
+        uow.publish("unit.registered", views.unit_event(unit), subject=unit.code)
         commit(uow, f"Unit {data['code']} sudah ada.")
         return views.unit_out(unit)
 
@@ -138,6 +140,7 @@ def update_unit(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> dict[str
             if name in changes:
                 setattr(unit, name, changes[name])
         unit.updated_at = queries.now()
+        uow.publish("unit.updated", views.unit_event(unit), subject=unit.code)
         uow.commit()
         return views.unit_out(unit)
 

@@ -106,6 +106,11 @@ def unit_state(unit: Unit) -> dict[str, Any]:
     return {"code": unit.code, "name": unit.name, "parent_code": unit.parent_code}
 
 
+def unit_event(unit: Unit) -> dict[str, Any]:
+    """A unit as its own ``unit.*`` events carry it."""
+    return {**unit_state(unit), "kind": unit.kind, "changed_at": unit.updated_at}
+
+
 def jabatan_state(jabatan: Jabatan) -> dict[str, Any]:
     return {
         "code": jabatan.code,

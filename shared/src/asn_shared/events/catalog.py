@@ -64,6 +64,23 @@ class Employee(Schema):
     )
 
 
+class UnitState(Unit):
+    kind = fields.String(allow_none=True, metadata={"description": "e.g. kelurahan, puskesmas"})
+    changed_at = fields.AwareDateTime(
+        required=True, metadata={"description": "Keep the state with the latest changed_at."}
+    )
+
+
+@event_type("unit.registered", version=1, producer="competency")
+class UnitRegistered(UnitState):
+    """A unit was added to the organisation tree; other services scope operators with it."""
+
+
+@event_type("unit.updated", version=1, producer="competency")
+class UnitUpdated(UnitState):
+    """A unit was renamed or moved under another parent; the whole current state is carried."""
+
+
 @event_type("employee.registered", version=1, producer="competency")
 class EmployeeRegistered(Employee):
     """An employee was registered, with contact, supervisor, unit and preferred language."""
