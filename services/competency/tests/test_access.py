@@ -37,6 +37,7 @@ def table(org: dict, own: dict, other: dict, own_assessment: str, other_assessme
         row("POST /units", "admin", body={}),
         row("GET /units/{code}", *STAFF, path=f"/units/{kelurahan}"),
         row("PATCH /units/{code}", "admin", path=f"/units/{kelurahan}", body={}),
+        row("POST /units/announcements", "admin"),
         row(
             "GET /units/{code}/gap-report",
             *HR,

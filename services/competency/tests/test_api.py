@@ -371,3 +371,8 @@ def test_units_are_announced_when_added_and_when_moved(api, listen):
     assert moved["type"].endswith("unit.updated.v1")
     assert moved["data"]["parent_code"] == other and moved["data"]["name"] == "Kecamatan Plaju"
     assert moved["data"]["changed_at"] > registered["data"]["changed_at"]
+
+    assert api.post("/units/announcements", 202).json()["announced"] >= 3
+    events.until(lambda: len(events.matching(about(city))) >= 2)
+    first, again = events.matching(about(city))
+    assert again["type"].endswith("unit.updated.v1") and again["data"] == first["data"]

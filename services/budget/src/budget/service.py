@@ -8,8 +8,10 @@ from functools import partial
 
 from nameko.extensions import DependencyProvider
 
+from asn_shared.auth import ADMIN, OPERATOR
 from asn_shared.base import ServiceBase
 from asn_shared.entrypoints import api, subscribe
+from asn_shared.units import UnitTreeProjection
 from asn_shared.web import Conflict, NotFound, Unprocessable, load_json, load_query, page_response
 
 from . import domain, use_cases
@@ -51,10 +53,13 @@ def problems() -> Iterator[None]:
         raise Unprocessable(str(exc)) from None
 
 
-class BudgetService(ServiceBase):
+class BudgetService(ServiceBase, UnitTreeProjection):
     """Training budgets of each unit per fiscal year: allocations and amendments, atomic
     reservations for training proposals, releases, spending, an append-only ledger and
-    threshold alerts. Amounts are whole rupiah."""
+    threshold alerts. Amounts are whole rupiah.
+
+    Admins set allocations; operators read the figures of their units and sub-units (known
+    from ``unit.*`` events)."""
 
     name = "budget"
     rules = BudgetRules()
@@ -78,6 +83,7 @@ class BudgetService(ServiceBase):
     @api(
         "POST",
         "/allocations",
+        roles=(ADMIN,),
         summary="Record a unit's initial allocation (pagu) for a fiscal year",
         tags=["allocations"],
         request=AllocationIn,
@@ -96,6 +102,7 @@ class BudgetService(ServiceBase):
     @api(
         "GET",
         "/allocations",
+        roles=(ADMIN, OPERATOR),
         summary="Allocations with their positions, newest year first",
         tags=["allocations"],
         query=AllocationQuery,
@@ -104,7 +111,7 @@ class BudgetService(ServiceBase):
     def list_allocations(self, request):
         query = load_query(request, AllocationQuery())
         with self.db.unit_of_work() as uow:
-            views, total = use_cases.allocations_page(uow.session, query)
+            views, total = use_cases.allocations_page(uow.session, query, request.principal)
         return page_response(
             PositionOut(many=True).dump(views),
             total=total,
@@ -115,18 +122,20 @@ class BudgetService(ServiceBase):
     @api(
         "GET",
         "/allocations/<unit_code>/<int:fiscal_year>",
+        roles=(ADMIN, OPERATOR),
         summary="A unit's position for a year: allocated, reserved, spent, available",
         tags=["allocations"],
         response=PositionOut,
     )
     def get_position(self, request, unit_code: str, fiscal_year: int):
         with problems(), self.db.unit_of_work() as uow:
-            view = use_cases.allocation_view(uow.session, unit_code, fiscal_year)
+            view = use_cases.allocation_view(uow.session, unit_code, fiscal_year, request.principal)
         return PositionOut().dump(view)
 
     @api(
         "POST",
         "/allocations/<unit_code>/<int:fiscal_year>/amendments",
+        roles=(ADMIN,),
         summary="Amend an allocation mid-year to a new total (never below what is committed)",
         tags=["allocations"],
         request=AmendmentIn,
@@ -145,6 +154,7 @@ class BudgetService(ServiceBase):
     @api(
         "GET",
         "/ledger",
+        roles=(ADMIN, OPERATOR),
         summary="The append-only ledger, oldest first, filtered by unit, year, kind, proposal",
         tags=["ledger"],
         query=LedgerQuery,
@@ -153,13 +163,14 @@ class BudgetService(ServiceBase):
     def ledger(self, request):
         query = load_query(request, LedgerQuery())
         with self.db.unit_of_work() as uow:
-            entries, total = use_cases.ledger_page(uow.session, query)
+            entries, total = use_cases.ledger_page(uow.session, query, request.principal)
             items = LedgerEntryOut(many=True).dump(entries)
         return page_response(items, total=total, page=query["page"], per_page=query["per_page"])
 
     @api(
         "GET",
         "/reports/utilisation",
+        roles=(ADMIN, OPERATOR),
         summary="Utilisation of every unit's allocation for a fiscal year, with totals",
         tags=["reports"],
         query=UtilisationQuery,
@@ -168,17 +179,20 @@ class BudgetService(ServiceBase):
     def utilisation(self, request):
         query = load_query(request, UtilisationQuery())
         with self.db.unit_of_work() as uow:
-            report = use_cases.utilisation_report(uow.session, query["fiscal_year"])
+            report = use_cases.utilisation_report(
+                uow.session, query["fiscal_year"], request.principal
+            )
         return UtilisationReport().dump(report)
 
     @api(
         "GET",
         "/proposals/<uuid:proposal_id>",
+        roles=(ADMIN, OPERATOR),
         summary="The budget's decision on a proposal and what became of each item",
         tags=["proposals"],
         response=ProposalOut,
     )
     def get_proposal(self, request, proposal_id):
         with problems(), self.db.unit_of_work() as uow:
-            view = use_cases.proposal_view(uow.session, proposal_id)
+            view = use_cases.proposal_view(uow.session, proposal_id, request.principal)
             return ProposalOut().dump(view)

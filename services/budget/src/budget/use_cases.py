@@ -19,6 +19,8 @@ from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from asn_shared import units
+from asn_shared.auth import Principal
 from asn_shared.events import Event
 from asn_shared.persistence import UnitOfWork, fetch_page
 
@@ -450,6 +452,20 @@ def _reserved_item(
 # --- queries ------------------------------------------------------------------------------
 
 
+def unit_scope(
+    session: Session, caller: Principal, unit_code: str | None = None
+) -> set[str] | None:
+    """The units ``caller`` may read (``None``: all); refuses ``unit_code`` outside them."""
+    scope = units.units_in_scope(session, caller)
+    if unit_code is not None:
+        caller.require_unit(unit_code, scope)
+    return scope
+
+
+def _in_units(statement: Any, column: Any, scope: set[str] | None) -> Any:
+    return statement if scope is None else statement.where(column.in_(scope))
+
+
 def ledger_positions(
     session: Session, *, fiscal_year: int | None = None, keys: list[tuple[str, int]] | None = None
 ) -> dict[tuple[str, int], domain.Position]:
@@ -524,37 +540,51 @@ def _figures(position: domain.Position) -> dict[str, Any]:
     }
 
 
-def allocation_view(session: Session, unit: str, year: int) -> dict[str, Any]:
-    """A unit's allocation and position for a year, summed from the ledger."""
+def allocation_view(
+    session: Session, unit: str, year: int, caller: Principal | None = None
+) -> dict[str, Any]:
+    """A unit's allocation and position for a year, summed from the ledger; ``caller``, when
+    given, must reach the unit."""
+    if caller is not None:
+        unit_scope(session, caller, unit)
     allocation = session.get(Allocation, (unit, year))
     if allocation is None:
         raise Missing(f"Unit {unit} belum punya pagu tahun {year}.")
     return _views(session, [allocation])[0]
 
 
-def allocations_page(session: Session, query: dict[str, Any]) -> tuple[list[dict], int]:
+def allocations_page(
+    session: Session, query: dict[str, Any], caller: Principal
+) -> tuple[list[dict], int]:
+    scope = unit_scope(session, caller, query.get("unit_code") or None)
     statement = select(Allocation).order_by(Allocation.fiscal_year.desc(), Allocation.unit_code)
     if query.get("fiscal_year") is not None:
         statement = statement.where(Allocation.fiscal_year == query["fiscal_year"])
     if query.get("unit_code"):
         statement = statement.where(Allocation.unit_code == query["unit_code"])
+    statement = _in_units(statement, Allocation.unit_code, scope)
     rows, total = fetch_page(session, statement, page=query["page"], per_page=query["per_page"])
     return _views(session, rows), total
 
 
-def ledger_page(session: Session, query: dict[str, Any]) -> tuple[list[LedgerEntry], int]:
+def ledger_page(
+    session: Session, query: dict[str, Any], caller: Principal
+) -> tuple[list[LedgerEntry], int]:
+    scope = unit_scope(session, caller, query.get("unit_code"))
     statement = select(LedgerEntry).order_by(LedgerEntry.id)
     for name in ("unit_code", "fiscal_year", "kind", "proposal_id"):
         if query.get(name) is not None:
             statement = statement.where(getattr(LedgerEntry, name) == query[name])
+    statement = _in_units(statement, LedgerEntry.unit_code, scope)
     return fetch_page(session, statement, page=query["page"], per_page=query["per_page"])
 
 
-def utilisation_report(session: Session, fiscal_year: int) -> dict[str, Any]:
-    """Every unit's position for the year, highest utilisation first, with totals."""
-    allocations = session.scalars(
-        select(Allocation).where(Allocation.fiscal_year == fiscal_year)
-    ).all()
+def utilisation_report(session: Session, fiscal_year: int, caller: Principal) -> dict[str, Any]:
+    """Every unit's position for the year (of the caller's units), highest utilisation first,
+    with their totals."""
+    statement = select(Allocation).where(Allocation.fiscal_year == fiscal_year)
+    scope = unit_scope(session, caller)
+    allocations = session.scalars(_in_units(statement, Allocation.unit_code, scope)).all()
     units = sorted(
         _views(session, list(allocations), fiscal_year=fiscal_year),
         key=lambda view: (-view["utilisation_percent"], view["unit_code"]),
@@ -566,10 +596,11 @@ def utilisation_report(session: Session, fiscal_year: int) -> dict[str, Any]:
     return {"fiscal_year": fiscal_year, "units": units, "totals": _figures(totals)}
 
 
-def proposal_view(session: Session, proposal_id: uuid.UUID) -> dict[str, Any]:
+def proposal_view(session: Session, proposal_id: uuid.UUID, caller: Principal) -> dict[str, Any]:
     proposal = session.get(Proposal, proposal_id)
     if proposal is None:
         raise Missing(f"Usulan {proposal_id} belum diterima oleh layanan anggaran.")
+    caller.require_unit(proposal.unit_code, unit_scope(session, caller))
     items = session.scalars(
         select(ProposalItem)
         .where(ProposalItem.proposal_id == proposal_id)

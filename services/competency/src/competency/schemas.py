@@ -264,6 +264,10 @@ class EmployeeOut(Schema):
     version = fields.Integer(required=True)
 
 
+class Announced(Schema):
+    announced = fields.Integer(required=True, metadata={"description": "units announced"})
+
+
 class EmployeeQuery(PageQuery):
     unit = fields.String(metadata={"description": "unit code"})
     include_sub_units = fields.Boolean(load_default=False)
@@ -338,7 +342,7 @@ class ImportQuery(Schema):
     format = fields.String(validate=validate.OneOf(("csv", "xlsx")))
     first_row = fields.Integer(
         load_default=2,
-        validate=validate.Range(min=2),
+        validate=validate.Range(min=2, max=1_048_576),  # a spreadsheet's last row
         metadata={"description": "number of the first data row (the header is row 1)"},
     )
 

@@ -216,6 +216,18 @@ class CompetencyService(ServiceBase):
         return use_cases.update_unit(self.db.unit_of_work(), code, changes)
 
     @api(
+        "POST",
+        "/units/announcements",
+        roles=(ADMIN,),
+        summary="Announce every unit again (unit.updated), e.g. for a new subscriber",
+        tags=["units"],
+        response=s.Announced,
+        status=202,
+    )
+    def announce_units(self, request):
+        return 202, {"announced": use_cases.announce_units(self.db.unit_of_work())}
+
+    @api(
         "GET",
         "/units/<code>/gap-report",
         roles=(ADMIN, OPERATOR),

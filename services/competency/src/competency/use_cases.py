@@ -145,6 +145,16 @@ def update_unit(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> dict[str
         return views.unit_out(unit)
 
 
+def announce_units(uow: UnitOfWork) -> int:
+    """Announce every unit again (``unit.updated``): for units older than the events, or a
+    new subscriber that must learn the whole tree."""
+    with uow:
+        every = uow.session.scalars(select(Unit).order_by(Unit.code)).all()
+        uow.publish_many("unit.updated", [(unit.code, views.unit_event(unit)) for unit in every])
+        uow.commit()
+        return len(every)
+
+
 # --- jabatan ------------------------------------------------------------------------------
 
 

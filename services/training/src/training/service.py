@@ -6,8 +6,10 @@ import uuid
 from datetime import date
 from functools import partial
 
+from asn_shared.auth import ADMIN, EMPLOYEE, OPERATOR
 from asn_shared.base import ServiceBase
 from asn_shared.entrypoints import api, subscribe
+from asn_shared.units import UnitTreeProjection
 from asn_shared.web import NotFound, load_json, load_query
 
 from . import use_cases
@@ -46,9 +48,12 @@ def _id(value: str, what: str) -> uuid.UUID:
         raise NotFound(f"{what} {value} tidak ada.") from None
 
 
-class TrainingService(ServiceBase):
+class TrainingService(ServiceBase, UnitTreeProjection):
     """Programme catalogue, development proposals from competency gaps, enrolment into
-    batches, completion and the 20 JP ledger of every ASN (1 JP = 45 minutes)."""
+    batches, completion and the 20 JP ledger of every ASN (1 JP = 45 minutes).
+
+    Admins reach everything; operators the proposals, enrolments and ledgers of their units
+    and sub-units (known from ``unit.*`` events); employees the catalogue and their own."""
 
     name = "training"
 
@@ -79,6 +84,7 @@ class TrainingService(ServiceBase):
     @api(
         "GET",
         "/activities",
+        roles=(ADMIN, OPERATOR, EMPLOYEE),
         summary="Forms and kinds of development, with their default JP",
         tags=["catalogue"],
         response=ActivityOut,
@@ -90,6 +96,7 @@ class TrainingService(ServiceBase):
     @api(
         "PUT",
         "/activities/<code>",
+        roles=(ADMIN,),
         summary="Change the default JP of a kind of development",
         tags=["catalogue"],
         request=ActivityUpdate,
@@ -103,6 +110,7 @@ class TrainingService(ServiceBase):
     @api(
         "POST",
         "/programmes",
+        roles=(ADMIN,),
         summary="Add a programme (and its batches) to the catalogue",
         tags=["catalogue"],
         request=ProgrammeIn,
@@ -116,6 +124,7 @@ class TrainingService(ServiceBase):
     @api(
         "GET",
         "/programmes",
+        roles=(ADMIN, OPERATOR, EMPLOYEE),
         summary="The catalogue, by competency developed and form",
         tags=["catalogue"],
         query=ProgrammeQuery,
@@ -128,6 +137,7 @@ class TrainingService(ServiceBase):
     @api(
         "GET",
         "/programmes/<code>",
+        roles=(ADMIN, OPERATOR, EMPLOYEE),
         summary="One programme with its batches",
         tags=["catalogue"],
         response=ProgrammeOut,
@@ -138,6 +148,7 @@ class TrainingService(ServiceBase):
     @api(
         "POST",
         "/programmes/<code>/batches",
+        roles=(ADMIN,),
         summary="Add a batch (angkatan) to a programme",
         tags=["catalogue"],
         request=BatchIn,
@@ -153,6 +164,7 @@ class TrainingService(ServiceBase):
     @api(
         "GET",
         "/proposals",
+        roles=(ADMIN, OPERATOR, EMPLOYEE),
         summary="Proposals by employee, unit, status and fiscal year",
         tags=["proposals"],
         query=ProposalQuery,
@@ -160,22 +172,27 @@ class TrainingService(ServiceBase):
     )
     def list_proposals(self, request):
         query = load_query(request, ProposalQuery())
-        return ProposalPage().dump(use_cases.list_proposals(self.db.unit_of_work(), query))
+        view = use_cases.list_proposals(self.db.unit_of_work(), query, request.principal)
+        return ProposalPage().dump(view)
 
     @api(
         "GET",
         "/proposals/<proposal_id>",
+        roles=(ADMIN, OPERATOR, EMPLOYEE),
         summary="One proposal, its items and why each was proposed",
         tags=["proposals"],
         response=ProposalOut,
     )
     def get_proposal(self, request, proposal_id):
-        view = use_cases.get_proposal(self.db.unit_of_work(), _id(proposal_id, "Usulan"))
+        view = use_cases.get_proposal(
+            self.db.unit_of_work(), _id(proposal_id, "Usulan"), request.principal
+        )
         return ProposalOut().dump(view)
 
     @api(
         "POST",
         "/proposals/<proposal_id>/approve",
+        roles=(ADMIN, OPERATOR),
         summary="An operator approves the items the budget left waiting (funded otherwise)",
         tags=["proposals"],
         request=ApprovalIn,
@@ -184,13 +201,14 @@ class TrainingService(ServiceBase):
     def approve_proposal(self, request, proposal_id):
         command = load_json(request, ApprovalIn())
         view = use_cases.approve_proposal(
-            self.db.unit_of_work(), _id(proposal_id, "Usulan"), command["note"]
+            self.db.unit_of_work(), _id(proposal_id, "Usulan"), command["note"], request.principal
         )
         return ProposalOut().dump(view)
 
     @api(
         "POST",
         "/proposals/<proposal_id>/cancel",
+        roles=(ADMIN, OPERATOR),
         summary="Cancel a proposal; its reservation is released through proposal.cancelled",
         tags=["proposals"],
         request=CancellationIn,
@@ -199,13 +217,14 @@ class TrainingService(ServiceBase):
     def cancel_proposal(self, request, proposal_id):
         command = load_json(request, CancellationIn())
         view = use_cases.cancel_proposal(
-            self.db.unit_of_work(), _id(proposal_id, "Usulan"), command["reason"]
+            self.db.unit_of_work(), _id(proposal_id, "Usulan"), command["reason"], request.principal
         )
         return ProposalOut().dump(view)
 
     @api(
         "POST",
         "/proposals/<proposal_id>/enrollments",
+        roles=(ADMIN, OPERATOR),
         summary="Enrol the approved items in their batches (full: the next batch)",
         tags=["enrolment"],
         response=EnrollmentOut,
@@ -213,7 +232,9 @@ class TrainingService(ServiceBase):
         status=201,
     )
     def enrol_proposal(self, request, proposal_id):
-        views = use_cases.enrol_proposal(self.db.unit_of_work(), _id(proposal_id, "Usulan"))
+        views = use_cases.enrol_proposal(
+            self.db.unit_of_work(), _id(proposal_id, "Usulan"), request.principal
+        )
         return 201, EnrollmentOut(many=True).dump(views)
 
     # --- enrolment and completion ------------------------------------------------------------
@@ -221,6 +242,7 @@ class TrainingService(ServiceBase):
     @api(
         "POST",
         "/enrollments",
+        roles=(ADMIN, OPERATOR),
         summary="Enrol an employee directly in a batch (full: the next batch)",
         tags=["enrolment"],
         request=EnrollmentIn,
@@ -229,11 +251,13 @@ class TrainingService(ServiceBase):
     )
     def enrol_directly(self, request):
         command = load_json(request, EnrollmentIn())
-        return 201, EnrollmentOut().dump(use_cases.enrol_directly(self.db.unit_of_work(), command))
+        view = use_cases.enrol_directly(self.db.unit_of_work(), command, request.principal)
+        return 201, EnrollmentOut().dump(view)
 
     @api(
         "GET",
         "/enrollments",
+        roles=(ADMIN, OPERATOR, EMPLOYEE),
         summary="Enrolments by employee, proposal, batch and status",
         tags=["enrolment"],
         query=EnrollmentQuery,
@@ -241,11 +265,13 @@ class TrainingService(ServiceBase):
     )
     def list_enrollments(self, request):
         query = load_query(request, EnrollmentQuery())
-        return EnrollmentPage().dump(use_cases.list_enrollments(self.db.unit_of_work(), query))
+        view = use_cases.list_enrollments(self.db.unit_of_work(), query, request.principal)
+        return EnrollmentPage().dump(view)
 
     @api(
         "POST",
         "/enrollments/<enrollment_id>/complete",
+        roles=(ADMIN, OPERATOR),
         summary="Record completion; the JP count toward the year it ended in",
         tags=["enrolment"],
         request=CompletionIn,
@@ -254,20 +280,21 @@ class TrainingService(ServiceBase):
     def complete_enrollment(self, request, enrollment_id):
         command = load_json(request, CompletionIn())
         view = use_cases.complete_enrollment(
-            self.db.unit_of_work(), _id(enrollment_id, "Pendaftaran"), command
+            self.db.unit_of_work(), _id(enrollment_id, "Pendaftaran"), command, request.principal
         )
         return EnrollmentOut().dump(view)
 
     @api(
         "POST",
         "/enrollments/<enrollment_id>/cancel",
+        roles=(ADMIN, OPERATOR),
         summary="Cancel a direct enrolment and free its seat",
         tags=["enrolment"],
         response=EnrollmentOut,
     )
     def cancel_enrollment(self, request, enrollment_id):
         view = use_cases.cancel_enrollment(
-            self.db.unit_of_work(), _id(enrollment_id, "Pendaftaran")
+            self.db.unit_of_work(), _id(enrollment_id, "Pendaftaran"), request.principal
         )
         return EnrollmentOut().dump(view)
 
@@ -276,6 +303,7 @@ class TrainingService(ServiceBase):
     @api(
         "POST",
         "/development-records",
+        roles=(ADMIN, OPERATOR),
         summary="Record development done elsewhere (e.g. a seminar), with its evidence",
         tags=["ledger"],
         request=DevelopmentRecordIn,
@@ -284,12 +312,13 @@ class TrainingService(ServiceBase):
     )
     def record_development(self, request):
         command = load_json(request, DevelopmentRecordIn())
-        view = use_cases.record_development(self.db.unit_of_work(), command)
+        view = use_cases.record_development(self.db.unit_of_work(), command, request.principal)
         return 201, LedgerEntryOut().dump(view)
 
     @api(
         "GET",
         "/employees/<nip>/jp",
+        roles=(ADMIN, OPERATOR, EMPLOYEE),
         summary="An employee's JP ledger for a year",
         tags=["ledger"],
         query=YearQuery,
@@ -297,11 +326,13 @@ class TrainingService(ServiceBase):
     )
     def jp_ledger(self, request, nip):
         year = load_query(request, YearQuery()).get("year") or date.today().year
-        return JpLedgerOut().dump(use_cases.jp_ledger(self.db.unit_of_work(), nip, year))
+        view = use_cases.jp_ledger(self.db.unit_of_work(), nip, year, request.principal)
+        return JpLedgerOut().dump(view)
 
     @api(
         "GET",
         "/jp/under-minimum",
+        roles=(ADMIN, OPERATOR),
         summary="Employees under 20 JP in a year (default: this year), per unit",
         tags=["ledger"],
         query=UnderMinimumQuery,
@@ -310,5 +341,7 @@ class TrainingService(ServiceBase):
     def under_minimum(self, request):
         query = load_query(request, UnderMinimumQuery())
         year = query.get("year") or date.today().year
-        view = use_cases.under_minimum(self.db.unit_of_work(), year, query.get("unit_code"))
+        view = use_cases.under_minimum(
+            self.db.unit_of_work(), year, query.get("unit_code"), request.principal
+        )
         return UnderMinimumOut().dump(view)

@@ -1,9 +1,10 @@
 """The training service's use cases: load, ask the domain, write, publish, commit.
 
 Event use cases take ``(uow, event)`` and never commit (``handle_once`` commits the inbox row
-with their effects). HTTP use cases take a unit of work and the validated command, commit,
-and return a view for the output schema. Rows whose counters or states change are locked
-(``FOR UPDATE``): handlers run concurrently and events arrive in any order.
+with their effects). HTTP use cases take a unit of work, the validated command and the
+caller, check the caller's reach in the same transaction, commit, and return a view for the
+output schema. Rows whose counters or states change are locked (``FOR UPDATE``): handlers
+run concurrently and events arrive in any order.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, selectinload
 
+from asn_shared import units
+from asn_shared.auth import EMPLOYEE, Forbidden, Principal
 from asn_shared.events import Event
 from asn_shared.persistence import UnitOfWork, page_of
 from asn_shared.web import Conflict, NotFound, Unprocessable
@@ -43,6 +46,44 @@ log = logging.getLogger(__name__)
 def locked(session: Session, model: type, key: Any) -> Any:
     """The row, locked FOR UPDATE and re-read: what another transaction committed counts."""
     return session.get(model, key, with_for_update=True, populate_existing=True)
+
+
+# --- who may reach what (the roles of each route are named in service.py) ------------------
+
+
+def check_reach(session: Session, principal: Principal, nip: str, unit_code: str | None) -> None:
+    """Employees reach their own records; operators those of their units; admins all."""
+    if principal.role == EMPLOYEE:
+        principal.require_nip(nip)
+    else:
+        principal.require_unit(unit_code, units.units_in_scope(session, principal))
+
+
+def narrowed(
+    session: Session, principal: Principal, query: dict[str, Any]
+) -> tuple[dict[str, Any], set[str] | None]:
+    """A list query limited to the caller and the units it may list (``None``: all).
+
+    An employee lists only their own NIP (an ``employee_nip`` filter for another is
+    refused); an operator only its units (a ``unit_code`` filter outside them is refused).
+    """
+    if principal.role == EMPLOYEE:
+        if query.get("employee_nip", principal.scope) != principal.scope:
+            raise Forbidden("An employee may only reach their own records.")
+        return {**query, "employee_nip": principal.scope}, None
+    return query, unit_scope(session, principal, query.get("unit_code"))
+
+
+def unit_scope(session: Session, principal: Principal, unit_code: str | None) -> set[str] | None:
+    """The units ``principal`` may list (``None``: all); refuses a filter outside them."""
+    scope = units.units_in_scope(session, principal)
+    if unit_code is not None:
+        principal.require_unit(unit_code, scope)
+    return scope
+
+
+def in_units(statement: Any, column: Any, scope: set[str] | None) -> Any:
+    return statement if scope is None else statement.where(column.in_(scope))
 
 
 BOOKED_ITEMS = (ItemStatus.APPROVED, ItemStatus.ENROLLED)
@@ -520,34 +561,48 @@ def _alternative(
 # --- an operator's decisions -------------------------------------------------------------------
 
 
-def get_proposal(uow: UnitOfWork, proposal_id: uuid.UUID) -> dict[str, Any]:
+def get_proposal(uow: UnitOfWork, proposal_id: uuid.UUID, caller: Principal) -> dict[str, Any]:
     with uow:
-        return views.proposal_view(_proposal(uow.session, proposal_id))
+        return views.proposal_view(_proposal(uow.session, proposal_id, caller))
 
 
-def list_proposals(uow: UnitOfWork, query: dict[str, Any]) -> dict[str, Any]:
-    statement = select(Proposal).order_by(Proposal.created_at.desc(), Proposal.id)
-    for name in ("employee_nip", "unit_code", "status", "fiscal_year"):
-        if name in query:
-            statement = statement.where(getattr(Proposal, name) == query[name])
-    statement = statement.options(selectinload(Proposal.items).selectinload(ProposalItem.batch))
+def list_proposals(uow: UnitOfWork, query: dict[str, Any], caller: Principal) -> dict[str, Any]:
     with uow:
+        query, scope = narrowed(uow.session, caller, query)
+        statement = select(Proposal).order_by(Proposal.created_at.desc(), Proposal.id)
+        for name in ("employee_nip", "unit_code", "status", "fiscal_year"):
+            if name in query:
+                statement = statement.where(getattr(Proposal, name) == query[name])
+        statement = in_units(statement, Proposal.unit_code, scope).options(
+            selectinload(Proposal.items).selectinload(ProposalItem.batch)
+        )
         return page_of(uow.session, statement, query, views.proposal_view)
 
 
-def _proposal(session: Session, proposal_id: uuid.UUID, *, lock: bool = False) -> Proposal:
+def _proposal(
+    session: Session,
+    proposal_id: uuid.UUID,
+    caller: Principal | None = None,
+    *,
+    lock: bool = False,
+) -> Proposal:
+    """The proposal, if it exists and ``caller`` (when given) may reach it."""
     proposal = (
         locked(session, Proposal, proposal_id) if lock else session.get(Proposal, proposal_id)
     )
     if proposal is None:
         raise NotFound(f"Usulan {proposal_id} tidak ada.")
+    if caller is not None:
+        check_reach(session, caller, proposal.employee_nip, proposal.unit_code)
     return proposal
 
 
-def approve_proposal(uow: UnitOfWork, proposal_id: uuid.UUID, note: str | None) -> dict:
+def approve_proposal(
+    uow: UnitOfWork, proposal_id: uuid.UUID, note: str | None, caller: Principal
+) -> dict:
     """An operator approves what the budget left waiting (funded another way)."""
     with uow:
-        proposal = _proposal(uow.session, proposal_id, lock=True)
+        proposal = _proposal(uow.session, proposal_id, caller, lock=True)
         proposal.status = _checked(domain.operator_approval, proposal.status).value
         for item in proposal.items:
             if item.status in (ItemStatus.PROPOSED, ItemStatus.WAITLISTED):
@@ -558,9 +613,11 @@ def approve_proposal(uow: UnitOfWork, proposal_id: uuid.UUID, note: str | None) 
         return views.proposal_view(proposal)
 
 
-def cancel_proposal(uow: UnitOfWork, proposal_id: uuid.UUID, reason: str) -> dict:
+def cancel_proposal(
+    uow: UnitOfWork, proposal_id: uuid.UUID, reason: str, caller: Principal
+) -> dict:
     with uow:
-        proposal = _proposal(uow.session, proposal_id, lock=True)
+        proposal = _proposal(uow.session, proposal_id, caller, lock=True)
         _checked(domain.transition, proposal.status, Status.CANCELLED)
         _cancel(uow, proposal, reason)
         uow.commit()
@@ -600,11 +657,13 @@ def _checked(rule: Callable[..., Status], *args: Any) -> Status:
 # --- enrolment ---------------------------------------------------------------------------------
 
 
-def enrol_proposal(uow: UnitOfWork, proposal_id: uuid.UUID) -> list[dict[str, Any]]:
+def enrol_proposal(
+    uow: UnitOfWork, proposal_id: uuid.UUID, caller: Principal
+) -> list[dict[str, Any]]:
     """Enrol the approved items in their batches (a full batch: the next one with a seat)."""
     with uow:
         session = uow.session
-        proposal = _proposal(session, proposal_id, lock=True)
+        proposal = _proposal(session, proposal_id, caller, lock=True)
         proposal.status = _checked(domain.transition, proposal.status, Status.ENROLLED).value
         enrolments = []
         for item in proposal.items:
@@ -619,10 +678,11 @@ def enrol_proposal(uow: UnitOfWork, proposal_id: uuid.UUID) -> list[dict[str, An
         return [views.enrollment_view(e) for e in enrolments]
 
 
-def enrol_directly(uow: UnitOfWork, command: dict[str, Any]) -> dict[str, Any]:
+def enrol_directly(uow: UnitOfWork, command: dict[str, Any], caller: Principal) -> dict[str, Any]:
     with uow:
         session = uow.session
         employee = known_employee(session, command["employee_nip"])
+        check_reach(session, caller, employee.nip, employee.unit_code)
         _programme(session, command["programme_code"])
         wanted = session.get(Batch, command["batch_id"])
         if wanted is None or wanted.programme_code != command["programme_code"]:
@@ -699,10 +759,12 @@ def _free_seat(session: Session, enrollment: Enrollment) -> None:
     enrollment.status = "cancelled"
 
 
-def cancel_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID) -> dict[str, Any]:
+def cancel_enrollment(
+    uow: UnitOfWork, enrollment_id: uuid.UUID, caller: Principal
+) -> dict[str, Any]:
     """Cancel a direct enrolment; one from a proposal is cancelled with its proposal."""
     with uow:
-        enrollment = _enrollment(uow.session, enrollment_id, lock=True)
+        enrollment = _enrollment(uow.session, enrollment_id, caller, lock=True)
         if enrollment.proposal_id is not None:
             raise Conflict(
                 "Pendaftaran ini berasal dari usulan: batalkan usulannya "
@@ -715,20 +777,29 @@ def cancel_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID) -> dict[str, An
         return views.enrollment_view(enrollment)
 
 
-def list_enrollments(uow: UnitOfWork, query: dict[str, Any]) -> dict[str, Any]:
-    statement = (
-        select(Enrollment)
-        .order_by(Enrollment.enrolled_at.desc(), Enrollment.id)
-        .options(selectinload(Enrollment.programme), selectinload(Enrollment.batch))
-    )
-    for name in ("employee_nip", "proposal_id", "batch_id", "status"):
-        if name in query:
-            statement = statement.where(getattr(Enrollment, name) == query[name])
+def list_enrollments(uow: UnitOfWork, query: dict[str, Any], caller: Principal) -> dict[str, Any]:
     with uow:
+        query, scope = narrowed(uow.session, caller, query)
+        statement = (
+            select(Enrollment)
+            .order_by(Enrollment.enrolled_at.desc(), Enrollment.id)
+            .options(selectinload(Enrollment.programme), selectinload(Enrollment.batch))
+        )
+        for name in ("employee_nip", "proposal_id", "batch_id", "status"):
+            if name in query:
+                statement = statement.where(getattr(Enrollment, name) == query[name])
+        statement = in_units(statement, Enrollment.unit_code, scope)
         return page_of(uow.session, statement, query, views.enrollment_view)
 
 
-def _enrollment(session: Session, enrollment_id: uuid.UUID, *, lock: bool = False) -> Enrollment:
+def _enrollment(
+    session: Session,
+    enrollment_id: uuid.UUID,
+    caller: Principal | None = None,
+    *,
+    lock: bool = False,
+) -> Enrollment:
+    """The enrolment, if it exists and ``caller`` (when given) may reach its unit's."""
     enrollment = (
         locked(session, Enrollment, enrollment_id)
         if lock
@@ -736,6 +807,8 @@ def _enrollment(session: Session, enrollment_id: uuid.UUID, *, lock: bool = Fals
     )
     if enrollment is None:
         raise NotFound(f"Pendaftaran {enrollment_id} tidak ada.")
+    if caller is not None:
+        check_reach(session, caller, enrollment.employee_nip, enrollment.unit_code)
     return enrollment
 
 
@@ -743,13 +816,13 @@ def _enrollment(session: Session, enrollment_id: uuid.UUID, *, lock: bool = Fals
 
 
 def complete_enrollment(
-    uow: UnitOfWork, enrollment_id: uuid.UUID, command: dict[str, Any]
+    uow: UnitOfWork, enrollment_id: uuid.UUID, command: dict[str, Any], caller: Principal
 ) -> dict[str, Any]:
     """Credit the JP to the year the development ended in; the proposal completes with its
     last open enrolment."""
     with uow:
         session = uow.session
-        proposal_id = _enrollment(session, enrollment_id).proposal_id
+        proposal_id = _enrollment(session, enrollment_id, caller).proposal_id
         proposal = _proposal(session, proposal_id, lock=True) if proposal_id else None
         enrollment = _enrollment(session, enrollment_id, lock=True)
         if enrollment.status != "enrolled":
@@ -806,11 +879,14 @@ def _complete_item(session: Session, proposal: Proposal, enrollment: Enrollment)
         proposal.status = domain.transition(proposal.status, Status.COMPLETED).value
 
 
-def record_development(uow: UnitOfWork, command: dict[str, Any]) -> dict[str, Any]:
+def record_development(
+    uow: UnitOfWork, command: dict[str, Any], caller: Principal
+) -> dict[str, Any]:
     """Development done elsewhere (a seminar, a course), with its evidence, into the ledger."""
     with uow:
         session = uow.session
         employee = known_employee(session, command["employee_nip"])
+        check_reach(session, caller, employee.nip, employee.unit_code)
         jp = command.get("jp")
         if "minutes" in command:
             jp = domain.jp_from_minutes(command["minutes"])
@@ -839,7 +915,8 @@ def record_development(uow: UnitOfWork, command: dict[str, Any]) -> dict[str, An
         return views.ledger_entry_view(entry)
 
 
-def jp_ledger(uow: UnitOfWork, nip: str, year: int) -> dict[str, Any]:
+def jp_ledger(uow: UnitOfWork, nip: str, year: int, caller: Principal) -> dict[str, Any]:
+    caller.require_nip(nip)
     with uow:
         session = uow.session
         employee = session.get(Employee, nip)
@@ -850,11 +927,13 @@ def jp_ledger(uow: UnitOfWork, nip: str, year: int) -> dict[str, Any]:
         ).all()
         if employee is None and not entries:
             raise NotFound(f"Pegawai dengan NIP {nip} belum dikenal layanan pelatihan.")
+        unit_code = employee.unit_code if employee else entries[-1].unit_code
+        check_reach(session, caller, nip, unit_code)
         jp = sum(e.jp for e in entries)
         return {
             "employee_nip": nip,
             "employee_name": employee.name if employee else None,
-            "unit_code": employee.unit_code if employee else entries[-1].unit_code,
+            "unit_code": unit_code,
             "year": year,
             "jp": jp,
             "minimum_jp": domain.MINIMUM_JP_PER_YEAR,
@@ -863,8 +942,11 @@ def jp_ledger(uow: UnitOfWork, nip: str, year: int) -> dict[str, Any]:
         }
 
 
-def under_minimum(uow: UnitOfWork, year: int, unit_code: str | None) -> dict[str, Any]:
-    """Known employees whose JP of ``year`` stay under the minimum, grouped by unit."""
+def under_minimum(
+    uow: UnitOfWork, year: int, unit_code: str | None, caller: Principal
+) -> dict[str, Any]:
+    """Known employees of the caller's units whose JP of ``year`` stay under the minimum,
+    grouped by unit."""
     minimum = domain.MINIMUM_JP_PER_YEAR
     jp_of_year = (
         select(LedgerEntry.employee_nip, func.sum(LedgerEntry.jp).label("jp"))
@@ -881,10 +963,12 @@ def under_minimum(uow: UnitOfWork, year: int, unit_code: str | None) -> dict[str
     )
     if unit_code:
         statement = statement.where(Employee.unit_code == unit_code)
-    units: dict[str, dict[str, Any]] = {}
+    grouped: dict[str, dict[str, Any]] = {}
     with uow:
+        scope = unit_scope(uow.session, caller, unit_code or None)
+        statement = in_units(statement, Employee.unit_code, scope)
         for employee, employee_jp in uow.session.execute(statement):
-            unit = units.setdefault(
+            unit = grouped.setdefault(
                 employee.unit_code,
                 {"unit_code": employee.unit_code, "unit_name": employee.unit_name, "employees": []},
             )
@@ -896,4 +980,4 @@ def under_minimum(uow: UnitOfWork, year: int, unit_code: str | None) -> dict[str
                     "shortfall_jp": minimum - int(employee_jp),
                 }
             )
-    return {"year": year, "minimum_jp": minimum, "units": list(units.values())}
+    return {"year": year, "minimum_jp": minimum, "units": list(grouped.values())}

@@ -1,0 +1,184 @@
+"""Who may call each route of the budget service: admins everything, operators read the
+figures of their unit and its sub-units (the tree learnt from competency's ``unit.*``
+events); employees and agencies nothing here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from asn_shared.auth import ADMIN, OPERATOR, ROLES
+from asn_shared.testing import auth
+from asn_shared.testing.access import Callers, mismatches, row, uncovered
+from asn_shared.testing.units import announce, unit_state
+
+YEAR = 2026
+JUTA = 1_000_000
+ANNOUNCED = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+TREE = {  # code: parent
+    "PEMKOT": None,
+    "KEC-PLAJU": "PEMKOT",
+    "KEL-PLAJU-ULU": "KEC-PLAJU",
+    "DINKES": "PEMKOT",
+}
+FUNDED = ("KEC-PLAJU", "KEL-PLAJU-ULU", "DINKES")
+CALLERS = Callers(unit="KEC-PLAJU", nip="199001012015031001", agency="bps-sumsel")
+
+
+@dataclass
+class Seeded:
+    url: str
+    proposals: dict[str, str]  # unit: proposal id
+
+
+@pytest.fixture
+def seeded(start_budget, allocate, training, publish_event, budget_events) -> Seeded:
+    (service,) = start_budget()
+    url = service.url
+    announce(
+        publish_event,
+        url,
+        "unit.registered",
+        [unit_state(code, parent, ANNOUNCED) for code, parent in TREE.items()],
+    )
+    for unit in FUNDED:
+        allocate(url, unit, 10 * JUTA)
+    proposals = {}
+    for unit in ("KEL-PLAJU-ULU", "DINKES"):
+        proposal = training.proposal(unit, [2 * JUTA])
+        publish_event("proposal.created", proposal)
+        proposals[unit] = str(proposal["proposal_id"])
+    budget_events.wait("budget.reserved", len(proposals))
+    return Seeded(url, proposals)
+
+
+def access_table(seeded: Seeded) -> list:
+    inside, outside = seeded.proposals["KEL-PLAJU-ULU"], seeded.proposals["DINKES"]
+    allocation = {
+        "unit_code": "KEL-PLAJU-ILIR",
+        "fiscal_year": YEAR,
+        "amount_rupiah": 5 * JUTA,
+        "sub_activity_code": "x.xx.01.2.05.0009",
+        "account_code": "5.1.02.02.12.0001",
+    }
+    return [
+        row("GET /openapi.json", *ROLES),
+        row("POST /allocations", ADMIN, body=allocation),
+        row(
+            "POST /allocations/{unit_code}/{fiscal_year}/amendments",
+            ADMIN,
+            path=f"/allocations/KEL-PLAJU-ULU/{YEAR}/amendments",
+            body={"allocated_rupiah": 12 * JUTA},
+            note="even the operator's own unit",
+        ),
+        row("GET /allocations", ADMIN, OPERATOR),
+        row("GET /allocations", ADMIN, OPERATOR, path="/allocations?unit_code=KEL-PLAJU-ULU"),
+        row("GET /allocations", ADMIN, path="/allocations?unit_code=DINKES", note="another unit's"),
+        row(
+            "GET /allocations/{unit_code}/{fiscal_year}",
+            ADMIN,
+            OPERATOR,
+            path=f"/allocations/KEL-PLAJU-ULU/{YEAR}",
+        ),
+        row(
+            "GET /allocations/{unit_code}/{fiscal_year}",
+            ADMIN,
+            path=f"/allocations/DINKES/{YEAR}",
+            note="another unit's",
+        ),
+        row(
+            "GET /allocations/{unit_code}/{fiscal_year}",
+            ADMIN,
+            path=f"/allocations/PEMKOT/{YEAR}",
+            note="the operator's parent unit",
+        ),
+        row("GET /ledger", ADMIN, OPERATOR),
+        row("GET /ledger", ADMIN, OPERATOR, path="/ledger?unit_code=KEC-PLAJU"),
+        row("GET /ledger", ADMIN, path="/ledger?unit_code=DINKES", note="another unit's"),
+        row(
+            "GET /reports/utilisation",
+            ADMIN,
+            OPERATOR,
+            path=f"/reports/utilisation?fiscal_year={YEAR}",
+        ),
+        row("GET /proposals/{proposal_id}", ADMIN, OPERATOR, path=f"/proposals/{inside}"),
+        row(
+            "GET /proposals/{proposal_id}",
+            ADMIN,
+            path=f"/proposals/{outside}",
+            note="another unit's",
+        ),
+    ]
+
+
+def test_every_route_admits_exactly_the_roles_and_scopes_it_names(seeded):
+    table = access_table(seeded)
+    document = auth.session().get(f"{seeded.url}/openapi.json", timeout=10).json()
+
+    assert uncovered(document, table) == set()
+    assert mismatches(seeded.url, table, CALLERS) == []
+
+
+def test_an_operator_reads_only_the_figures_of_its_units(seeded):
+    def read(http, path: str) -> dict:
+        response = http.get(f"{seeded.url}{path}", timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def units(items: list[dict]) -> set[str]:
+        return {item["unit_code"] for item in items}
+
+    admin = auth.session()
+    operator = auth.session(OPERATOR, "KEC-PLAJU")
+    sub_unit_operator = auth.session(OPERATOR, "KEL-PLAJU-ULU")
+    mine = {"KEC-PLAJU", "KEL-PLAJU-ULU"}
+
+    assert units(read(admin, "/allocations")["items"]) == set(FUNDED)
+    assert units(read(operator, "/allocations")["items"]) == mine
+    assert units(read(sub_unit_operator, "/allocations")["items"]) == {"KEL-PLAJU-ULU"}
+
+    ledger = read(operator, "/ledger?per_page=100")
+    assert units(ledger["items"]) == mine and ledger["total"] == 3  # 2 allocations, 1 reserve
+    assert read(admin, "/ledger")["total"] == 5
+
+    report = read(operator, f"/reports/utilisation?fiscal_year={YEAR}")
+    assert units(report["units"]) == mine
+    assert report["totals"]["allocated_rupiah"] == 20 * JUTA
+    assert report["totals"]["reserved_rupiah"] == 2 * JUTA
+    assert (
+        read(admin, f"/reports/utilisation?fiscal_year={YEAR}")["totals"]["allocated_rupiah"]
+        == 30 * JUTA
+    )
+
+
+def test_the_unit_tree_follows_a_move_and_ignores_an_older_announcement(
+    start_budget, allocate, publish_event
+):
+    (service,) = start_budget()
+    url = service.url
+    tree = {**TREE, "PUSK-PLAJU": "DINKES"}
+    announce(
+        publish_event,
+        url,
+        "unit.registered",
+        [unit_state(code, parent, ANNOUNCED) for code, parent in tree.items()],
+    )
+    allocate(url, "PUSK-PLAJU", 3 * JUTA)
+    operator = auth.session(OPERATOR, "KEC-PLAJU")
+
+    def operator_reaches() -> int:
+        return operator.get(f"{url}/allocations/PUSK-PLAJU/{YEAR}", timeout=10).status_code
+
+    assert operator_reaches() == 403
+
+    moved = ANNOUNCED + timedelta(days=30)
+    announce(publish_event, url, "unit.updated", [unit_state("PUSK-PLAJU", "KEC-PLAJU", moved)])
+    assert operator_reaches() == 200
+
+    late = unit_state("PUSK-PLAJU", "DINKES", moved - timedelta(days=1))  # older, arriving late
+    announce(publish_event, url, "unit.updated", [late])
+    assert operator_reaches() == 200
+    listed = operator.get(f"{url}/allocations", timeout=10).json()
+    assert [item["unit_code"] for item in listed["items"]] == ["PUSK-PLAJU"]

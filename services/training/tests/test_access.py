@@ -1,0 +1,324 @@
+"""Who may call each route of the training service: admins everything, operators their unit
+and its sub-units (the tree learnt from competency's ``unit.*`` events), employees the
+catalogue and their own records, agencies nothing here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from asn_shared.auth import ADMIN, EMPLOYEE, OPERATOR, ROLES
+from asn_shared.testing import auth
+from asn_shared.testing.access import Callers, mismatches, row, uncovered
+from asn_shared.testing.metrics import events_handled
+from asn_shared.testing.units import announce, unit_state
+from asn_shared.testing.waiting import wait_for
+
+ANNOUNCED = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+TREE = {  # code: parent
+    "PEMKOT": None,
+    "KEC-PLAJU": "PEMKOT",
+    "KEL-PLAJU-ULU": "KEC-PLAJU",
+    "DINKES": "PEMKOT",
+}
+OWN = "199001012015031001"  # the employee calling, in KEL-PLAJU-ULU
+COLLEAGUE = "198609262015051001"  # in KEC-PLAJU: the operator's, not the employee's
+OUTSIDER = "198805052010012002"  # in DINKES: outside the operator's units
+HOME = {OWN: "KEL-PLAJU-ULU", COLLEAGUE: "KEC-PLAJU", OUTSIDER: "DINKES"}
+CALLERS = Callers(unit="KEC-PLAJU", nip=OWN, agency="bps-sumsel")
+
+
+@dataclass
+class Seeded:
+    url: str
+    batch_id: str
+    proposals: dict[str, str]  # nip: proposal id
+    enrollments: dict[str, str]  # nip: direct enrolment id
+
+
+@pytest.fixture
+def seeded(training_service, api, training_events, publish_event, build) -> Seeded:
+    url = training_service.url
+    announce(
+        publish_event,
+        url,
+        "unit.registered",
+        [unit_state(code, parent, ANNOUNCED) for code, parent in TREE.items()],
+    )
+    programme = api.post("/programmes", build.programme("KOM-3", 0, {"M.03": 3}), expect=201)
+    batch_id = programme["batches"][0]["batch_id"]
+    for nip, unit in HOME.items():
+        publish_event(
+            "assessment.recorded",
+            build.assessment([build.result("M.03", 3, 2)], employee=build.employee(nip, unit)),
+        )
+    created = training_events.wait("proposal.created", len(HOME))
+    proposals = {event["data"]["employee_nip"]: event["data"]["proposal_id"] for event in created}
+    enrollments = {
+        nip: api.post(
+            "/enrollments",
+            {"employee_nip": nip, "programme_code": "KOM-3", "batch_id": batch_id},
+            expect=201,
+        )["enrollment_id"]
+        for nip in (OWN, OUTSIDER)
+    }
+    return Seeded(url, batch_id, proposals, enrollments)
+
+
+def access_table(seeded: Seeded, build) -> list:
+    own, colleague, outsider = (seeded.proposals[n] for n in (OWN, COLLEAGUE, OUTSIDER))
+    own_enrolment, outside_enrolment = seeded.enrollments[OWN], seeded.enrollments[OUTSIDER]
+
+    def enrol(nip: str) -> dict:
+        return {"employee_nip": nip, "programme_code": "KOM-3", "batch_id": seeded.batch_id}
+
+    def record(nip: str) -> dict:
+        return {
+            "employee_nip": nip,
+            "title": "Seminar pelayanan publik",
+            "form": "nonklasikal",
+            "jp": 4,
+            "started_on": str(build.day(-1)),
+            "ended_on": str(build.day(-1)),
+            "evidence": "Sertifikat 001/2026",
+        }
+
+    batch = {"starts_on": str(build.day(5)), "ends_on": str(build.day(6)), "online": True}
+    return [
+        row("GET /openapi.json", *ROLES),
+        # the catalogue: read by all ASN roles, changed by BKPSDM
+        row("GET /activities", ADMIN, OPERATOR, EMPLOYEE),
+        row(
+            "PUT /activities/{code}", ADMIN, path="/activities/e_learning", body={"default_jp": 10}
+        ),
+        row("GET /programmes", ADMIN, OPERATOR, EMPLOYEE),
+        row("GET /programmes/{code}", ADMIN, OPERATOR, EMPLOYEE, path="/programmes/KOM-3"),
+        row("POST /programmes", ADMIN, body=build.programme("KOM-4", 0, {"M.03": 4})),
+        row(
+            "POST /programmes/{code}/batches",
+            ADMIN,
+            path="/programmes/KOM-3/batches",
+            body={**batch, "capacity": 10},
+        ),
+        # proposals
+        row("GET /proposals", ADMIN, OPERATOR, EMPLOYEE),
+        row("GET /proposals", ADMIN, OPERATOR, EMPLOYEE, path="/proposals?unit_code=KEL-PLAJU-ULU"),
+        row(
+            "GET /proposals",
+            ADMIN,
+            EMPLOYEE,
+            path="/proposals?unit_code=DINKES",
+            note="another unit's; an employee's list stays their own",
+        ),
+        row("GET /proposals", ADMIN, OPERATOR, EMPLOYEE, path=f"/proposals?employee_nip={OWN}"),
+        row(
+            "GET /proposals",
+            ADMIN,
+            OPERATOR,
+            path=f"/proposals?employee_nip={COLLEAGUE}",
+            note="another employee's",
+        ),
+        row("GET /proposals/{proposal_id}", ADMIN, OPERATOR, EMPLOYEE, path=f"/proposals/{own}"),
+        row(
+            "GET /proposals/{proposal_id}",
+            ADMIN,
+            OPERATOR,
+            path=f"/proposals/{colleague}",
+            note="another employee's",
+        ),
+        row(
+            "GET /proposals/{proposal_id}",
+            ADMIN,
+            path=f"/proposals/{outsider}",
+            note="another unit's",
+        ),
+        row(
+            "POST /proposals/{proposal_id}/approve",
+            ADMIN,
+            OPERATOR,
+            path=f"/proposals/{own}/approve",
+            body={},
+        ),
+        row(
+            "POST /proposals/{proposal_id}/approve",
+            ADMIN,
+            path=f"/proposals/{outsider}/approve",
+            body={},
+            note="another unit's",
+        ),
+        row(
+            "POST /proposals/{proposal_id}/enrollments",
+            ADMIN,
+            OPERATOR,
+            path=f"/proposals/{colleague}/enrollments",
+        ),
+        row(
+            "POST /proposals/{proposal_id}/enrollments",
+            ADMIN,
+            path=f"/proposals/{outsider}/enrollments",
+            note="another unit's",
+        ),
+        row(
+            "POST /proposals/{proposal_id}/cancel",
+            ADMIN,
+            OPERATOR,
+            path=f"/proposals/{own}/cancel",
+            body={"reason": "uji hak akses"},
+        ),
+        row(
+            "POST /proposals/{proposal_id}/cancel",
+            ADMIN,
+            path=f"/proposals/{outsider}/cancel",
+            body={"reason": "uji hak akses"},
+            note="another unit's",
+        ),
+        # enrolment and completion
+        row("POST /enrollments", ADMIN, OPERATOR, body=enrol(OWN)),
+        row("POST /enrollments", ADMIN, body=enrol(OUTSIDER), note="another unit's employee"),
+        row("GET /enrollments", ADMIN, OPERATOR, EMPLOYEE),
+        row("GET /enrollments", ADMIN, OPERATOR, EMPLOYEE, path=f"/enrollments?employee_nip={OWN}"),
+        row(
+            "GET /enrollments",
+            ADMIN,
+            OPERATOR,
+            path=f"/enrollments?employee_nip={OUTSIDER}",
+            note="another employee's",
+        ),
+        row(
+            "POST /enrollments/{enrollment_id}/complete",
+            ADMIN,
+            OPERATOR,
+            path=f"/enrollments/{own_enrolment}/complete",
+            body={},
+        ),
+        row(
+            "POST /enrollments/{enrollment_id}/complete",
+            ADMIN,
+            path=f"/enrollments/{outside_enrolment}/complete",
+            body={},
+            note="another unit's",
+        ),
+        row(
+            "POST /enrollments/{enrollment_id}/cancel",
+            ADMIN,
+            OPERATOR,
+            path=f"/enrollments/{own_enrolment}/cancel",
+        ),
+        row(
+            "POST /enrollments/{enrollment_id}/cancel",
+            ADMIN,
+            path=f"/enrollments/{outside_enrolment}/cancel",
+            note="another unit's",
+        ),
+        # the JP ledger
+        row("POST /development-records", ADMIN, OPERATOR, body=record(OWN)),
+        row(
+            "POST /development-records",
+            ADMIN,
+            body=record(OUTSIDER),
+            note="another unit's employee",
+        ),
+        row("GET /employees/{nip}/jp", ADMIN, OPERATOR, EMPLOYEE, path=f"/employees/{OWN}/jp"),
+        row(
+            "GET /employees/{nip}/jp",
+            ADMIN,
+            OPERATOR,
+            path=f"/employees/{COLLEAGUE}/jp",
+            note="another employee's",
+        ),
+        row(
+            "GET /employees/{nip}/jp",
+            ADMIN,
+            path=f"/employees/{OUTSIDER}/jp",
+            note="another unit's employee",
+        ),
+        row("GET /jp/under-minimum", ADMIN, OPERATOR),
+        row(
+            "GET /jp/under-minimum",
+            ADMIN,
+            OPERATOR,
+            path="/jp/under-minimum?unit_code=KEL-PLAJU-ULU",
+        ),
+        row(
+            "GET /jp/under-minimum",
+            ADMIN,
+            path="/jp/under-minimum?unit_code=DINKES",
+            note="another unit's",
+        ),
+    ]
+
+
+def test_every_route_admits_exactly_the_roles_and_scopes_it_names(seeded, build):
+    table = access_table(seeded, build)
+    document = auth.session().get(f"{seeded.url}/openapi.json", timeout=10).json()
+
+    assert uncovered(document, table) == set()
+    assert mismatches(seeded.url, table, CALLERS) == []
+
+
+def test_lists_hold_only_the_callers_records(seeded):
+    def listed(http, path: str) -> dict:
+        response = http.get(f"{seeded.url}{path}", timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def nips(page: dict) -> set[str]:
+        return {item["employee_nip"] for item in page["items"]}
+
+    admin = auth.session()
+    operator = auth.session(OPERATOR, "KEC-PLAJU")
+    sub_unit_operator = auth.session(OPERATOR, "KEL-PLAJU-ULU")
+    employee = auth.session(EMPLOYEE, OWN)
+
+    assert nips(listed(admin, "/proposals")) == {OWN, COLLEAGUE, OUTSIDER}
+    kecamatan = listed(operator, "/proposals")
+    assert nips(kecamatan) == {OWN, COLLEAGUE} and kecamatan["total"] == 2
+    assert nips(listed(sub_unit_operator, "/proposals")) == {OWN}  # not its parent's
+    assert nips(listed(employee, "/proposals")) == {OWN}
+    assert listed(employee, "/proposals?unit_code=KEC-PLAJU")["total"] == 0
+    assert listed(operator, f"/proposals?employee_nip={OUTSIDER}")["total"] == 0
+
+    assert nips(listed(admin, "/enrollments")) == {OWN, OUTSIDER}
+    assert nips(listed(operator, "/enrollments")) == {OWN}
+    assert nips(listed(employee, "/enrollments")) == {OWN}
+
+    def short_units(http) -> set[str]:
+        return {unit["unit_code"] for unit in listed(http, "/jp/under-minimum")["units"]}
+
+    assert short_units(admin) == {"KEL-PLAJU-ULU", "KEC-PLAJU", "DINKES"}
+    assert short_units(operator) == {"KEL-PLAJU-ULU", "KEC-PLAJU"}
+    assert short_units(sub_unit_operator) == {"KEL-PLAJU-ULU"}
+
+
+def test_the_unit_tree_follows_a_move_and_ignores_an_older_announcement(
+    training_service, publish_event, build
+):
+    url = training_service.url
+    nip = "199203032019032003"
+    tree = {**TREE, "PUSK-PLAJU": "DINKES"}
+    announce(
+        publish_event,
+        url,
+        "unit.registered",
+        [unit_state(code, parent, ANNOUNCED) for code, parent in tree.items()],
+    )
+    publish_event("employee.registered", build.employee(nip, "PUSK-PLAJU"))
+    wait_for(lambda: events_handled(url, "on_employee_registered") >= 1, what="the employee")
+    operator = auth.session(OPERATOR, "KEC-PLAJU")
+
+    def operator_reaches() -> int:
+        return operator.get(f"{url}/employees/{nip}/jp", timeout=10).status_code
+
+    assert operator_reaches() == 403
+
+    moved = ANNOUNCED + timedelta(days=30)
+    announce(publish_event, url, "unit.updated", [unit_state("PUSK-PLAJU", "KEC-PLAJU", moved)])
+    assert operator_reaches() == 200
+
+    late = unit_state("PUSK-PLAJU", "DINKES", moved - timedelta(days=1))  # older, arriving late
+    announce(publish_event, url, "unit.updated", [late])
+    assert operator_reaches() == 200
+    under = operator.get(f"{url}/jp/under-minimum", timeout=10).json()
+    assert "PUSK-PLAJU" in {unit["unit_code"] for unit in under["units"]}
