@@ -37,6 +37,11 @@ migrate: install
 topology: install
 	$(VENV)/bin/asn-admin declare-topology
 
+# The services verify bearer tokens with AUTH_JWT_KEY; on a developer's machine `make run` and
+# `make demo` share a random secret kept in .auth-key (never committed) unless one is set.
+run demo: export AUTH_JWT_KEY ?= $(shell test -s .auth-key || $(PYTHON) -c \
+	"import secrets; print(secrets.token_hex(32))" > .auth-key; cat .auth-key)
+
 run: migrate topology  ## the four services on this machine, against local RabbitMQ and PostgreSQL
 	$(VENV)/bin/honcho start
 

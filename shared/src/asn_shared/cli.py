@@ -6,12 +6,14 @@ service package brings its own commands' targets:
     asn-admin migrate [SERVICE ...]            bring databases to the newest schema
     asn-admin declare-topology [SERVICE ...]   declare exchanges, queues and bindings
     asn-admin relay SERVICE                    run an outbox relay on its own
+    asn-admin broker-users [SERVICE ...]       give each service its own broker user
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -21,11 +23,11 @@ from pathlib import Path
 
 from kombu import Connection
 
-from . import config, migrations
+from . import config, logs, migrations
 from .messaging import ConfirmingPublisher
 from .outbox import OutboxRelay
 from .persistence import make_engine
-from .topology import declare_service_topology
+from .topology import ManagementApi, apply_broker_user, declare_service_topology, permissions_of
 
 
 def installed_services() -> dict[str, type]:
@@ -61,6 +63,26 @@ def declare(names: list[str]) -> None:
             print(f"{name}: exchange {name}.events and {len(subscriptions)} handler queue(s)")
 
 
+def broker_users(names: list[str]) -> None:
+    """As the administrator of ``AMQP_URI``, in its virtual host: the user ``<SERVICE>_AMQP_USER``
+    (default: the service's name) with the password ``<SERVICE>_AMQP_PASSWORD``."""
+    services = _services(names)
+    passwords = {name: os.environ.get(f"{name.upper()}_AMQP_PASSWORD") for name in services}
+    missing = [f"{name.upper()}_AMQP_PASSWORD" for name, value in passwords.items() if not value]
+    if missing:
+        raise SystemExit(f"not set: {', '.join(missing)}")
+    api = ManagementApi.of(config.amqp_uri(), os.environ.get("RABBITMQ_MANAGEMENT_URL"))
+    vhost = Connection(config.amqp_uri()).virtual_host
+    for name, service_cls in services.items():
+        user = os.environ.get(f"{name.upper()}_AMQP_USER") or name
+        permissions = permissions_of(service_cls)
+        apply_broker_user(api, vhost, user, passwords[name], permissions)
+        print(
+            f"{name}: broker user {user!r} in virtual host {vhost!r}: configure "
+            f"{permissions.configure} write {permissions.write} read {permissions.read}"
+        )
+
+
 def relay(name: str) -> None:
     stop, wake = threading.Event(), threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -74,7 +96,9 @@ def relay(name: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logs.RedactingFormatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     parser = argparse.ArgumentParser(prog="asn-admin", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="run database migrations").add_argument(
@@ -86,11 +110,16 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("relay", help="run an outbox relay on its own").add_argument(
         "service", help="the service whose outbox to relay"
     )
+    commands.add_parser(
+        "broker-users", help="create each service's broker user and set its permissions"
+    ).add_argument("services", nargs="*", help="default: every installed service")
     args = parser.parse_args(argv)
     if args.command == "migrate":
         migrate(args.services)
     elif args.command == "declare-topology":
         declare(args.services)
+    elif args.command == "broker-users":
+        broker_users(args.services)
     else:
         relay(args.service)
 

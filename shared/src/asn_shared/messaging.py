@@ -9,10 +9,17 @@ Naming follows nameko, so nameko services and plain AMQP clients meet on the sam
   dead-letters it back to ``<queue>``.
 * ``<service>.dead-letter``: where messages are parked, with the reason, once retries are
   exhausted or when they can never be handled (malformed, unknown type or version).
+
+Each service may connect as a broker user of its own whose permissions cover only these
+objects of its own (see :func:`broker_permissions`): before binding its queues to a
+producer's exchange a service checks that the exchange exists (a passive declare, which
+needs no permission), and declares it only when it is missing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,9 +34,12 @@ ATTEMPTS = "x-attempts"
 ORIGINAL_QUEUE = "x-original-queue"
 
 
-def event_exchange(service: str) -> Exchange:
-    # the same arguments as nameko's own event exchange, so either may declare it first
-    return Exchange(exchange_name(service), type="topic", durable=True, delivery_mode=2)
+def event_exchange(service: str, *, passive: bool = False) -> Exchange:
+    # the same arguments as nameko's own event exchange, so either may declare it first;
+    # passive: only check that it exists
+    return Exchange(
+        exchange_name(service), type="topic", durable=True, delivery_mode=2, passive=passive
+    )
 
 
 def consumer_queue_name(producer: str, event_name: str, consumer: str, method: str) -> str:
@@ -59,9 +69,11 @@ class Subscription:
         return consumer_queue_name(self.producer, self.event_name, self.consumer, self.method)
 
     def queue(self) -> Queue:
+        # declaring the queue again (as the consumer does at every connection) only checks
+        # the producer's exchange: configuring it is the producer's right, not the consumer's
         return Queue(
             self.queue_name,
-            exchange=event_exchange(self.producer),
+            exchange=event_exchange(self.producer, passive=True),
             routing_key=self.event_name,
             durable=True,
             queue_arguments=_queue_arguments(self.queue_type),
@@ -98,6 +110,9 @@ def declare_topology(
 
     Idempotent: safe to run at every start and from the ``declare-topology`` command.
     """
+    subscriptions = list(subscriptions)
+    for producer in sorted({s.producer for s in subscriptions} - set(publishes)):
+        ensure_exchange(connection, event_exchange(producer))
     channel = connection.channel()
     try:
         for service in publishes:
@@ -109,6 +124,67 @@ def declare_topology(
             queue(channel).declare()
     finally:
         channel.close()
+
+
+def ensure_exchange(connection: Connection, exchange: Exchange) -> None:
+    """Declare ``exchange`` unless it exists.
+
+    Checking needs no permission; creating needs ``configure`` on it, which a service's own
+    broker user has only for its own exchange. Run ``asn-admin declare-topology`` as an
+    administrator first, and no service needs more.
+    """
+    for passive in (True, False):
+        channel = connection.channel()
+        try:
+            exchange(channel).declare(passive=passive)
+            return
+        except amqp.exceptions.NotFound:
+            if not passive:
+                raise
+        finally:
+            with contextlib.suppress(OSError, amqp.exceptions.AMQPError):
+                channel.close()
+
+
+DEFAULT_EXCHANGE = "amq.default"  # RabbitMQ's name for "" in permissions
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """A broker user's permissions in a virtual host: RabbitMQ regular expressions."""
+
+    configure: str
+    write: str
+    read: str
+
+
+def broker_permissions(service: str, producers: Iterable[str] = ()) -> Permissions:
+    """What the broker user of ``service`` may do, and nothing more.
+
+    configure: its exchange, its handler and retry queues, its dead-letter queue.
+    write: the same (publishing to its exchange; binding its queues), and the default
+    exchange, through which a failed message is republished to a retry queue or the
+    dead-letter queue.
+    read: its queues (consuming), and the exchanges of the ``producers`` whose events it
+    handles (binding a queue to an exchange needs read on the exchange).
+    """
+    own_exchange = _literal(exchange_name(service))
+    handler_queues = rf"evt-[a-z0-9_.-]+--{_literal(service)}\.[A-Za-z0-9_]+(\.retry)?"
+    own_queues = [handler_queues, _literal(dead_letter_queue_name(service))]
+    sources = [_literal(exchange_name(producer)) for producer in sorted(set(producers))]
+    return Permissions(
+        configure=_any_of(own_exchange, *own_queues),
+        write=_any_of(own_exchange, *own_queues, _literal(DEFAULT_EXCHANGE)),
+        read=_any_of(*own_queues, *sources),
+    )
+
+
+def _literal(name: str) -> str:
+    return re.escape(name).replace("\\-", "-")
+
+
+def _any_of(*patterns: str) -> str:
+    return f"^({'|'.join(patterns)})$"
 
 
 @dataclass(frozen=True)
