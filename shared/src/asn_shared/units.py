@@ -7,7 +7,7 @@ keeps its own copy in the ``unit_tree`` table. competency asks its own ``units``
 
 from __future__ import annotations
 
-from sqlalchemy import CTE, Table, select
+from sqlalchemy import CTE, ColumnElement, Select, Table, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,22 @@ def units_in_scope(
     if principal.role == OPERATOR:
         return units_within(session, principal.scope, table)
     return set()
+
+
+def reachable_units(
+    session: Session, principal: Principal, unit_code: str | None = None
+) -> set[str] | None:
+    """The units ``principal`` may list (``None``: all); refuses a ``unit_code`` filter
+    outside them with a 403."""
+    scope = units_in_scope(session, principal)
+    if unit_code is not None:
+        principal.require_unit(unit_code, scope)
+    return scope
+
+
+def in_units(statement: Select, column: ColumnElement, scope: set[str] | None) -> Select:
+    """``statement`` narrowed to rows whose ``column`` is one of ``scope`` (``None``: all)."""
+    return statement if scope is None else statement.where(column.in_(scope))
 
 
 def record_unit(uow: UnitOfWork, event: Event) -> None:

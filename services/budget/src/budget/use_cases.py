@@ -452,20 +452,6 @@ def _reserved_item(
 # --- queries ------------------------------------------------------------------------------
 
 
-def unit_scope(
-    session: Session, caller: Principal, unit_code: str | None = None
-) -> set[str] | None:
-    """The units ``caller`` may read (``None``: all); refuses ``unit_code`` outside them."""
-    scope = units.units_in_scope(session, caller)
-    if unit_code is not None:
-        caller.require_unit(unit_code, scope)
-    return scope
-
-
-def _in_units(statement: Any, column: Any, scope: set[str] | None) -> Any:
-    return statement if scope is None else statement.where(column.in_(scope))
-
-
 def ledger_positions(
     session: Session, *, fiscal_year: int | None = None, keys: list[tuple[str, int]] | None = None
 ) -> dict[tuple[str, int], domain.Position]:
@@ -546,7 +532,7 @@ def allocation_view(
     """A unit's allocation and position for a year, summed from the ledger; ``caller``, when
     given, must reach the unit."""
     if caller is not None:
-        unit_scope(session, caller, unit)
+        units.reachable_units(session, caller, unit)
     allocation = session.get(Allocation, (unit, year))
     if allocation is None:
         raise Missing(f"Unit {unit} belum punya pagu tahun {year}.")
@@ -556,13 +542,13 @@ def allocation_view(
 def allocations_page(
     session: Session, query: dict[str, Any], caller: Principal
 ) -> tuple[list[dict], int]:
-    scope = unit_scope(session, caller, query.get("unit_code") or None)
+    scope = units.reachable_units(session, caller, query.get("unit_code") or None)
     statement = select(Allocation).order_by(Allocation.fiscal_year.desc(), Allocation.unit_code)
     if query.get("fiscal_year") is not None:
         statement = statement.where(Allocation.fiscal_year == query["fiscal_year"])
     if query.get("unit_code"):
         statement = statement.where(Allocation.unit_code == query["unit_code"])
-    statement = _in_units(statement, Allocation.unit_code, scope)
+    statement = units.in_units(statement, Allocation.unit_code, scope)
     rows, total = fetch_page(session, statement, page=query["page"], per_page=query["per_page"])
     return _views(session, rows), total
 
@@ -570,12 +556,12 @@ def allocations_page(
 def ledger_page(
     session: Session, query: dict[str, Any], caller: Principal
 ) -> tuple[list[LedgerEntry], int]:
-    scope = unit_scope(session, caller, query.get("unit_code"))
+    scope = units.reachable_units(session, caller, query.get("unit_code"))
     statement = select(LedgerEntry).order_by(LedgerEntry.id)
     for name in ("unit_code", "fiscal_year", "kind", "proposal_id"):
         if query.get(name) is not None:
             statement = statement.where(getattr(LedgerEntry, name) == query[name])
-    statement = _in_units(statement, LedgerEntry.unit_code, scope)
+    statement = units.in_units(statement, LedgerEntry.unit_code, scope)
     return fetch_page(session, statement, page=query["page"], per_page=query["per_page"])
 
 
@@ -583,24 +569,24 @@ def utilisation_report(session: Session, fiscal_year: int, caller: Principal) ->
     """Every unit's position for the year (of the caller's units), highest utilisation first,
     with their totals."""
     statement = select(Allocation).where(Allocation.fiscal_year == fiscal_year)
-    scope = unit_scope(session, caller)
-    allocations = session.scalars(_in_units(statement, Allocation.unit_code, scope)).all()
-    units = sorted(
+    scope = units.reachable_units(session, caller)
+    allocations = session.scalars(units.in_units(statement, Allocation.unit_code, scope)).all()
+    positions = sorted(
         _views(session, list(allocations), fiscal_year=fiscal_year),
         key=lambda view: (-view["utilisation_percent"], view["unit_code"]),
     )
     totals = domain.total(
         domain.Position(u["allocated_rupiah"], u["reserved_rupiah"], u["spent_rupiah"])
-        for u in units
+        for u in positions
     )
-    return {"fiscal_year": fiscal_year, "units": units, "totals": _figures(totals)}
+    return {"fiscal_year": fiscal_year, "units": positions, "totals": _figures(totals)}
 
 
 def proposal_view(session: Session, proposal_id: uuid.UUID, caller: Principal) -> dict[str, Any]:
     proposal = session.get(Proposal, proposal_id)
     if proposal is None:
         raise Missing(f"Usulan {proposal_id} belum diterima oleh layanan anggaran.")
-    caller.require_unit(proposal.unit_code, unit_scope(session, caller))
+    caller.require_unit(proposal.unit_code, units.reachable_units(session, caller))
     items = session.scalars(
         select(ProposalItem)
         .where(ProposalItem.proposal_id == proposal_id)

@@ -71,19 +71,7 @@ def narrowed(
         if query.get("employee_nip", principal.scope) != principal.scope:
             raise Forbidden("An employee may only reach their own records.")
         return {**query, "employee_nip": principal.scope}, None
-    return query, unit_scope(session, principal, query.get("unit_code"))
-
-
-def unit_scope(session: Session, principal: Principal, unit_code: str | None) -> set[str] | None:
-    """The units ``principal`` may list (``None``: all); refuses a filter outside them."""
-    scope = units.units_in_scope(session, principal)
-    if unit_code is not None:
-        principal.require_unit(unit_code, scope)
-    return scope
-
-
-def in_units(statement: Any, column: Any, scope: set[str] | None) -> Any:
-    return statement if scope is None else statement.where(column.in_(scope))
+    return query, units.reachable_units(session, principal, query.get("unit_code"))
 
 
 BOOKED_ITEMS = (ItemStatus.APPROVED, ItemStatus.ENROLLED)
@@ -573,7 +561,7 @@ def list_proposals(uow: UnitOfWork, query: dict[str, Any], caller: Principal) ->
         for name in ("employee_nip", "unit_code", "status", "fiscal_year"):
             if name in query:
                 statement = statement.where(getattr(Proposal, name) == query[name])
-        statement = in_units(statement, Proposal.unit_code, scope).options(
+        statement = units.in_units(statement, Proposal.unit_code, scope).options(
             selectinload(Proposal.items).selectinload(ProposalItem.batch)
         )
         return page_of(uow.session, statement, query, views.proposal_view)
@@ -788,7 +776,7 @@ def list_enrollments(uow: UnitOfWork, query: dict[str, Any], caller: Principal) 
         for name in ("employee_nip", "proposal_id", "batch_id", "status"):
             if name in query:
                 statement = statement.where(getattr(Enrollment, name) == query[name])
-        statement = in_units(statement, Enrollment.unit_code, scope)
+        statement = units.in_units(statement, Enrollment.unit_code, scope)
         return page_of(uow.session, statement, query, views.enrollment_view)
 
 
@@ -965,8 +953,8 @@ def under_minimum(
         statement = statement.where(Employee.unit_code == unit_code)
     grouped: dict[str, dict[str, Any]] = {}
     with uow:
-        scope = unit_scope(uow.session, caller, unit_code or None)
-        statement = in_units(statement, Employee.unit_code, scope)
+        scope = units.reachable_units(uow.session, caller, unit_code or None)
+        statement = units.in_units(statement, Employee.unit_code, scope)
         for employee, employee_jp in uow.session.execute(statement):
             unit = grouped.setdefault(
                 employee.unit_code,
