@@ -4,7 +4,6 @@ secret settings are redacted wherever they occur, in a formatter and in a runnin
 import io
 import json
 import logging
-import re
 import secrets
 import time
 from pathlib import Path
@@ -234,8 +233,8 @@ def test_a_service_logs_no_secret_whatever_it_is_sent(broker_user, database, run
     errors = [e for e in entries if e["message"].startswith("error handling worker")]
     assert len(errors) == len(sent)
     assert all("UndefinedTable" in e["exception"] for e in errors)
-    parameters = re.compile(r"\[parameters: \{'jabatan_code_1': '[^']*(\[REDACTED\]|:\*\*\*@)")
-    assert all(parameters.search(e["exception"]) for e in errors)
+    # the engine never writes SQL parameters (names, NIPs, e-mail addresses) into a trace
+    assert all("[SQL parameters hidden" in e["exception"] for e in errors)
     assert all(e["correlation_id"] == "[REDACTED]" for e in errors)
 
 

@@ -19,7 +19,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, pool
 
-from .persistence import make_engine
+from .persistence import make_engine, messaging_metadata
 
 MESSAGING_MIGRATIONS = Path(__file__).parent / "messaging_migrations"
 MESSAGING_VERSION_TABLE = "asn_messaging_version"
@@ -58,16 +58,19 @@ def run_env(target_metadata: MetaData | None) -> None:
 
 
 def differences(url: str, target_metadata: MetaData) -> list:
-    """What the models declare that the migrated database lacks (or has extra): empty if
-    the migrations and the models agree. The messaging tables are the library's own."""
+    """What the models and the library's messaging tables declare that the migrated database
+    lacks (or has extra): empty if the migrations and the models agree."""
+    expected = MetaData()
+    for table in [*messaging_metadata.tables.values(), *target_metadata.tables.values()]:
+        table.to_metadata(expected)
     engine = make_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            found = compare_metadata(MigrationContext.configure(connection), target_metadata)
+            found = compare_metadata(MigrationContext.configure(connection), expected)
     finally:
         engine.dispose()
-    ours = {"outbox", "inbox", MESSAGING_VERSION_TABLE, "alembic_version"}
-    return [change for change in found if _table_of(change) not in ours]
+    versions = {MESSAGING_VERSION_TABLE, "alembic_version"}
+    return [change for change in found if _table_of(change) not in versions]
 
 
 def _table_of(change) -> str:
