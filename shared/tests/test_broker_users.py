@@ -1,6 +1,7 @@
 """Each service on a broker user of its own (``asn-admin broker-users``): it works as in
 production, and reaches no other service's exchanges or queues."""
 
+import contextlib
 import os
 import re
 import secrets
@@ -16,15 +17,22 @@ import amqp
 import pytest
 import requests
 from kombu import Connection, Exchange, Producer, Queue
+from sqlalchemy import text
 
 import competency
 from asn_shared.cli import installed_services
-from asn_shared.messaging import DEFAULT_EXCHANGE, dead_letter_queue_name, retry_queue_name
+from asn_shared.messaging import (
+    DEFAULT_EXCHANGE,
+    dead_letter_queue_name,
+    redelivery_exchange_name,
+    retry_queue_name,
+)
+from asn_shared.persistence import make_engine
 from asn_shared.testing.auth import admin_http
 from asn_shared.testing.events import drain_queue, publish
 from asn_shared.testing.metrics import events_handled
 from asn_shared.testing.waiting import wait_for
-from asn_shared.topology import permissions_of, subscriptions_of
+from asn_shared.topology import declare_service_topology, permissions_of, subscriptions_of
 
 SERVICES = installed_services()
 SERVICES_DIR = Path(__file__).resolve().parents[2] / "services"
@@ -55,9 +63,9 @@ def test_each_users_permissions_cover_its_own_objects_and_no_others():
             assert allows(permissions["configure"], exchange) == mine
             assert allows(permissions["write"], exchange) == mine
             assert allows(permissions["read"], exchange) == (other in producers_of(service))
-        assert allows(permissions["write"], DEFAULT_EXCHANGE)
-        assert not allows(permissions["read"], DEFAULT_EXCHANGE)
-        assert not allows(permissions["configure"], DEFAULT_EXCHANGE)
+            redelivery = redelivery_exchange_name(other)
+            assert all(allows(p, redelivery) == mine for p in permissions.values()), redelivery
+        assert not any(allows(p, DEFAULT_EXCHANGE) for p in permissions.values())
 
 
 def asn_admin(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -160,16 +168,31 @@ def completion(nip: str, unit: str) -> dict:
     }
 
 
+@contextlib.contextmanager
+def table_away(database_url: str, table: str):
+    """Rename ``table`` for a while: every handler that writes to it fails meanwhile."""
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f"ALTER TABLE {table} RENAME TO {table}_away"))
+        yield
+        with engine.begin() as connection:
+            connection.execute(text(f"ALTER TABLE {table}_away RENAME TO {table}"))
+    finally:
+        engine.dispose()
+
+
 def test_a_service_works_on_its_own_user_and_reaches_nothing_of_the_others(
     service_users, broker, vhost, database, run_service, tap
 ):
     uris, _ = service_users
+    database_url = database(migrations=Path(competency.__file__).parent / "migrations")
     service = run_service(
         "competency",
         "competency.service:CompetencyService",
         SERVICES_DIR / "competency" / "config.yaml",
-        database(migrations=Path(competency.__file__).parent / "migrations"),
-        env={"AMQP_URI": uris["competency"]},
+        database_url,
+        env={"AMQP_URI": uris["competency"], "EVENT_RETRY_DELAY": "0.2", "EVENT_MAX_ATTEMPTS": "9"},
     )
     assert admin_http.get(f"{service.url}/health").json()["checks"]["broker"] == "ok"
 
@@ -188,12 +211,16 @@ def test_a_service_works_on_its_own_user_and_reaches_nothing_of_the_others(
         assert created.status_code == 201, created.text
     assert events.wait("employee.registered")[0]["data"]["nip"] == nip
 
-    # ...handles what training (on its own user) publishes...
-    publish(uris["training"], "enrollment.completed", completion(nip, unit))
+    # ...handles what training (on its own user) publishes, retried through its retry
+    # queue and its redelivery exchange while the handler fails...
     handler = "on_enrollment_completed"
+    with table_away(database_url, "development_activities"):
+        publish(uris["training"], "enrollment.completed", completion(nip, unit))
+        wait_for(lambda: events_handled(service.url, handler, "retried") >= 2, what="retries")
     wait_for(lambda: events_handled(service.url, handler) == 1, what="the completion handled")
     profile = admin_http.get(f"{service.url}/employees/{nip}/profile").json()
     assert [a["jp"] for a in profile["development"]["activities"]] == [24]
+    assert events_handled(service.url, handler, "dead_lettered") == 0
 
     # ...and parks what it cannot handle in its own dead-letter queue
     with Connection(uris["training"]) as connection:
@@ -235,3 +262,95 @@ def test_a_service_works_on_its_own_user_and_reaches_nothing_of_the_others(
             block=False
         ),
     )
+
+    # nor can it drop a message into another service's queue by name: not through the
+    # default exchange, not through the other's redelivery exchange, not through its own
+    for queue in [*foreign_queues, own_queues("competency")[0]]:
+        refusal = refused(
+            uris["competency"],
+            lambda c, q=queue: Producer(c).publish(b"{}", exchange="", routing_key=q),
+        )
+        assert f"access to exchange 'amq.default' in vhost '{vhost}' refused" in str(refusal)
+    refusal = refused(
+        uris["competency"],
+        lambda c: Producer(c).publish(
+            b"{}", exchange="training.redelivery", routing_key=training_queue
+        ),
+    )
+    assert "access to exchange 'training.redelivery'" in str(refusal)
+    with Connection(uris["competency"], transport_options={"confirm_publish": True}) as c:
+        with pytest.raises(amqp.exceptions.ChannelError, match="NO_ROUTE"):  # nothing bound
+            Producer(c).publish(
+                b"{}", exchange="competency.redelivery", routing_key=training_queue, mandatory=True
+            )
+    refusal = refused(  # and it cannot bind another's queue there
+        uris["competency"],
+        lambda c: c.channel().queue_bind(
+            training_queue, "competency.redelivery", routing_key=training_queue
+        ),
+    )
+    assert f"access to queue '{training_queue}' in vhost '{vhost}' refused" in str(refusal)
+
+
+def management(broker, path: str):
+    response = requests.get(
+        f"{broker.management_url}/api/{path}", auth=(broker.user, broker.password), timeout=10
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def retry_arguments(broker, vhost: str, queue: str) -> dict:
+    found = management(broker, f"queues/{quote(vhost, safe='')}/{quote(queue, safe='')}")
+    return {k: v for k, v in found["arguments"].items() if k.startswith("x-dead-letter-")}
+
+
+def test_retry_queues_of_the_default_exchange_topology_give_way_once_empty(
+    service_users, broker, vhost, amqp_uri
+):
+    """Retry queues declared by an older topology dead-letter through the default exchange;
+    their arguments cannot change in place. The service's own user replaces an empty one,
+    and keeps one holding messages, bound for retries, until it is empty."""
+    uris, _ = service_users
+    handlers = [s.queue_name for s in subscriptions_of(SERVICES["training"])][:2]
+    empty, holding = map(retry_queue_name, handlers)
+    with Connection(amqp_uri) as admin:  # the older topology
+        channel = admin.channel()
+        for handler in handlers:
+            channel.queue_delete(retry_queue_name(handler))
+            old = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": handler}
+            channel.queue_declare(
+                retry_queue_name(handler), durable=True, auto_delete=False, arguments=old
+            )
+        Producer(channel).publish(b"waiting", exchange="", routing_key=holding)
+
+    with Connection(uris["training"]) as connection:  # as the service does when it starts
+        declare_service_topology(connection, SERVICES["training"])
+        Producer(connection).publish(  # a retry taken by the queue kept
+            b"retried", exchange="training.redelivery", routing_key=holding, mandatory=True
+        )
+    assert retry_arguments(broker, vhost, empty) == {
+        "x-dead-letter-exchange": "training.redelivery",
+        "x-dead-letter-routing-key": handlers[0],
+    }
+    assert retry_arguments(broker, vhost, holding)["x-dead-letter-exchange"] == ""
+    kept = drain_queue(uris["training"], holding, expect=2)
+    assert [m.body for m in kept] == [b"waiting", b"retried"]
+
+    declared = asn_admin(  # as the administrator, now that it is empty
+        "declare-topology",
+        "training",
+        env={**os.environ, "AMQP_URI": amqp_uri},
+    )
+    assert declared.returncode == 0, declared.stderr
+    assert f"retry queue {holding} declared anew" in declared.stderr
+    assert retry_arguments(broker, vhost, holding) == {
+        "x-dead-letter-exchange": "training.redelivery",
+        "x-dead-letter-routing-key": handlers[1],
+    }
+    bindings = management(
+        broker, f"exchanges/{quote(vhost, safe='')}/training.redelivery/bindings/source"
+    )
+    assert {(b["destination"], b["routing_key"]) for b in bindings} == {
+        (queue, queue) for queue in own_queues("training")
+    }

@@ -1,21 +1,37 @@
 """The reliability model, against real RabbitMQ and PostgreSQL, services run by ``nameko run``."""
 
 import json
+import secrets
 import subprocess
 import sys
 import time
 import uuid
+from types import SimpleNamespace
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
-from kombu import Connection, Exchange, Producer
+import requests
+from kombu import Connection, Exchange, Producer, Queue
 from sqlalchemy import func, insert, select
 
+from asn_shared.entrypoints import RawQueueConsumer
 from asn_shared.events import EventSchemaError
-from asn_shared.messaging import ATTEMPTS, DEAD_LETTER_REASON, ORIGINAL_QUEUE
+from asn_shared.messaging import (
+    ATTEMPTS,
+    DEAD_LETTER_REASON,
+    ORIGINAL_QUEUE,
+    Unroutable,
+    redelivery_exchange,
+)
 from asn_shared.persistence import UnitOfWork, make_engine, outbox, session_factory
 from asn_shared.testing.events import drain_queue
 from asn_shared.testing.waiting import wait_for
-from asn_shared.topology import declare_service_topology
+from asn_shared.topology import (
+    ManagementApi,
+    apply_broker_user,
+    declare_service_topology,
+    permissions_of,
+)
 
 from support import ping_counts, scalar, unpublished, write_pings
 
@@ -57,10 +73,33 @@ def test_event_published_before_its_consumer_ever_ran_is_handled_when_it_starts(
     wait_for(lambda: ping_counts(sink_db) == (10, 10), what="the sink to catch up")
 
 
+@pytest.fixture
+def sink_uri(broker, vhost, amqp_uri):
+    """The sink's topology declared by the administrator, and the URI of a broker user with
+    exactly the sink's permissions (as ``asn-admin broker-users`` gives a service)."""
+    import sample_services
+
+    with Connection(amqp_uri) as connection:
+        declare_service_topology(connection, sample_services.Sink)
+    user, password = f"{vhost}-sink", secrets.token_urlsafe(18)
+    api = ManagementApi(broker.management_url, broker.user, broker.password)
+    apply_broker_user(api, vhost, user, password, permissions_of(sample_services.Sink))
+    parts = urlsplit(amqp_uri)
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.hostname}:{parts.port}"
+    try:
+        yield urlunsplit(parts._replace(netloc=netloc))
+    finally:
+        url = f"{broker.management_url}/api/users/{quote(user, safe='')}"
+        requests.delete(url, auth=(broker.user, broker.password), timeout=10)
+
+
 def test_failing_handler_is_retried_then_dead_lettered_and_the_next_message_flows(
-    start_sample, amqp_uri
+    start_sample, amqp_uri, sink_uri
 ):
-    sink = start_sample("sink", env={"EVENT_MAX_ATTEMPTS": "3", "EVENT_RETRY_DELAY": "0.2"})
+    # the sink on its own broker user: retries and dead letters need no default exchange
+    sink = start_sample(
+        "sink", env={"AMQP_URI": sink_uri, "EVENT_MAX_ATTEMPTS": "3", "EVENT_RETRY_DELAY": "0.2"}
+    )
     pinger = start_sample("pinger")
     pinger_db, sink_db = pinger.env["PINGER_DATABASE_URL"], sink.env["SINK_DATABASE_URL"]
 
@@ -75,7 +114,28 @@ def test_failing_handler_is_retried_then_dead_lettered_and_the_next_message_flow
     assert headers[ORIGINAL_QUEUE] == SINK_QUEUE
     assert json.loads(parked[0].body)["data"]["seq"] == 7
     wait_for(lambda: ping_counts(sink_db) == (1, 1), what="the good ping")
-    assert "retrying" in sink.log()
+    assert sink.log().count("retrying") == 2
+
+
+def test_a_failed_message_no_queue_would_take_is_not_confirmed_away(amqp_uri):
+    exchange = redelivery_exchange("sink")
+    with Connection(amqp_uri) as connection:
+        Queue("parked", exchange, routing_key="parked")(connection.channel()).declare()
+        Producer(connection).publish(b"ping", routing_key="incoming", declare=[Queue("incoming")])
+        message = connection.SimpleQueue("incoming").get(timeout=5)
+    consumer = RawQueueConsumer()
+    consumer.container = SimpleNamespace(config={"AMQP_URI": amqp_uri})
+    headers = {ATTEMPTS: 1}
+
+    with pytest.raises(Unroutable):
+        consumer.republish(message, exchange=exchange.name, routing_key="gone", headers=headers)
+    for _ in range(2):  # the pooled channel is still in step: each copy confirmed on its own
+        consumer.republish(message, exchange=exchange.name, routing_key="parked", headers=headers)
+    with pytest.raises(Unroutable):
+        consumer.republish(message, exchange=exchange.name, routing_key="gone", headers=headers)
+
+    parked = drain_queue(amqp_uri, "parked", expect=3, timeout=3)
+    assert [(m.body, m.headers[ATTEMPTS]) for m in parked] == [(b"ping", 1), (b"ping", 1)]
 
 
 def test_malformed_and_unknown_version_messages_are_dead_lettered_and_logged(

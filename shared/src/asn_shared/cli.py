@@ -60,7 +60,10 @@ def declare(names: list[str]) -> None:
     with Connection(config.amqp_uri()) as connection:
         for name, service_cls in _services(names).items():
             subscriptions = declare_service_topology(connection, service_cls, config.queue_type())
-            print(f"{name}: exchange {name}.events and {len(subscriptions)} handler queue(s)")
+            print(
+                f"{name}: exchanges {name}.events and {name}.redelivery, "
+                f"{len(subscriptions)} handler queue(s)"
+            )
 
 
 def broker_users(names: list[str]) -> None:

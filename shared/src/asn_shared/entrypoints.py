@@ -4,18 +4,21 @@
 message or requeue it forever. Here a message is acknowledged only after its handler
 returned (and so after its transaction committed); a failure is retried after a growing
 delay, a bounded number of times, and then parked in the service's dead-letter queue with
-the reason. A message that can never be handled (not JSON, not a CloudEvent, unknown type
-or version, data that fails the schema) is parked at once. Nothing is dropped silently.
+the reason. A message that can never be handled (larger than ``EVENT_MAX_BYTES``, not JSON,
+not a CloudEvent, unknown type or version, another event than the queue's, data that fails
+the schema or holds NUL or lone surrogates) is parked at once. Nothing is dropped silently.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from functools import partial
 from typing import Any
 
+from amqp.exceptions import AMQPError
 from eventlet.event import Event as EventletEvent
 from kombu import Connection
 from kombu.pools import producers
@@ -34,16 +37,27 @@ from .messaging import (
     DEAD_LETTER_REASON,
     ORIGINAL_QUEUE,
     Subscription,
+    Unroutable,
     dead_letter_queue,
     dead_letter_queue_name,
     declare_topology,
+    redelivery_exchange_name,
     retry_queue_name,
 )
-from .web import Problem, json_response, response_for
+from .web import (
+    PayloadTooLarge,
+    Problem,
+    json_response,
+    response_for,
+    size_text,
+    unstorable,
+    unstorable_text,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_RETRY_DELAY = 300.0  # seconds; back-off doubles up to this
+EVENT_MAX_BYTES = 1024 * 1024  # a bigger body is parked unread; EVENT_MAX_BYTES overrides it
 
 REPUBLISHED_PROPERTIES = (
     "content_type",
@@ -72,27 +86,73 @@ class RawQueueConsumer(QueueConsumer):
             self._consumers[provider] = consumer
         return self._consumers.values()
 
+    def ack_message(self, message) -> None:
+        self._settle(super().ack_message, message)
+
+    def requeue_message(self, message) -> None:
+        self._settle(super().requeue_message, message)
+
+    @staticmethod
+    def _settle(settle, message) -> None:
+        """Ack or requeue, surviving a connection the broker has just dropped.
+
+        nameko skips a message whose connection is known to be closed, but a socket reset
+        that the consumer thread has not noticed yet (a broker restart) makes the write
+        raise OSError; escaping the worker, that would stop the whole service. The broker
+        redelivers the unsettled message on the next connection; the inbox drops the copy.
+        """
+        try:
+            settle(message)
+        except (OSError, AMQPError) as exc:
+            log.warning(
+                "message not settled: the connection is gone; the broker will redeliver it",
+                extra={"reason": f"{type(exc).__name__}: {exc}"},
+            )
+
     def republish(
-        self, message, *, routing_key: str, headers: dict[str, Any], expiration: float | None = None
+        self,
+        message,
+        *,
+        exchange: str,
+        routing_key: str,
+        headers: dict[str, Any],
+        expiration: float | None = None,
     ) -> None:
-        """Publish a copy of ``message`` through the default exchange, confirmed."""
+        """Publish a copy of ``message`` to the service's redelivery ``exchange``, confirmed.
+
+        Mandatory: a copy no queue is bound for comes back from the broker and raises
+        :class:`Unroutable` instead of vanishing.
+        """
         properties = {
             k: message.properties[k]
             for k in REPUBLISHED_PROPERTIES
             if message.properties.get(k) is not None
         }
+        returned: list[str] = []
+
+        def on_return(_error, _exchange, key: str, _message) -> None:
+            returned.append(key)
+
         connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
         with producers[connection].acquire(block=True, timeout=10) as producer:
-            producer.publish(
-                message.body,
-                exchange="",
-                routing_key=routing_key,
-                headers=headers,
-                expiration=expiration,
-                delivery_mode=2,
-                retry=True,
-                **properties,
-            )
+            events = producer.channel.events["basic_return"]
+            events.add(on_return)  # the broker returns the copy before it confirms it
+            try:
+                producer.publish(
+                    message.body,
+                    exchange=exchange,
+                    routing_key=routing_key,
+                    mandatory=True,
+                    headers=headers,
+                    expiration=expiration,
+                    delivery_mode=2,
+                    retry=True,
+                    **properties,
+                )
+            finally:
+                events.discard(on_return)
+        if returned:
+            raise Unroutable(f"no queue bound to {exchange} for {routing_key}")
 
 
 class EventSubscriber(Consumer):
@@ -114,6 +174,8 @@ class EventSubscriber(Consumer):
         self.service = self.container.service_name
         self.max_attempts = int(settings.get("EVENT_MAX_ATTEMPTS", 5))
         self.retry_delay = float(settings.get("EVENT_RETRY_DELAY", 1.0))
+        configured = settings.get("EVENT_MAX_BYTES") or os.environ.get("EVENT_MAX_BYTES")
+        self.max_bytes = int(configured or EVENT_MAX_BYTES)
         queue_type = settings.get("QUEUE_TYPE") or config.queue_type()
         subscription = self.subscription(self.service, queue_type)
         with Connection(settings["AMQP_URI"]) as connection:
@@ -129,12 +191,11 @@ class EventSubscriber(Consumer):
         metrics.EVENTS_HANDLED.labels(self.service, event_label, self.method_name, outcome).inc()
 
     def handle_message(self, body, message) -> None:
-        try:
-            event = parse_event(message.body)
-        except InvalidEvent as exc:
-            self._park(message, str(exc), label=self.event_name)
+        event, refusal = self._accept(message)
+        if refusal is not None:
+            self._park(message, refusal, label=event.name if event else self.event_name)
             return
-        if event.definition.name != self.event_name or event.definition.version != self.version:
+        if event.definition.version != self.version:
             # another version published side by side: this handler follows its own only
             self._count(event.name, "skipped")
             self.queue_consumer.ack_message(message)
@@ -147,6 +208,26 @@ class EventSubscriber(Consumer):
             )
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
+
+    def _accept(self, message) -> tuple[Event | None, str | None]:
+        """The event ``message`` carries, and why it can never be handled here (or None)."""
+        size = _body_size(message.body)
+        if size > self.max_bytes:
+            return (
+                None,
+                f"body of {size} bytes is over EVENT_MAX_BYTES, {size_text(self.max_bytes)}",
+            )
+        try:
+            event = parse_event(message.body)
+        except InvalidEvent as exc:
+            return None, str(exc)
+        if event.definition.name != self.event_name:
+            # the publisher's routing key disagrees with the type
+            return event, f"{event.type} arrived on the queue of {self.event_name}"
+        problems = unstorable(event.data)
+        if problems:  # fits the schema, but no handler could store it
+            return event, f"{event.type}: data holds text that cannot be stored: {problems}"
+        return event, None
 
     def handle_result(
         self, message, event: Event, started: float, worker_ctx, result=None, exc_info=None
@@ -208,13 +289,21 @@ class EventSubscriber(Consumer):
         )
 
     def _republish_then_ack(self, message, **publish: Any) -> None:
+        exchange = redelivery_exchange_name(self.service)
         try:
-            self.queue_consumer.republish(message, **publish)
+            self.queue_consumer.republish(message, exchange=exchange, **publish)
         except Exception:
             log.exception("could not republish a failed message; it stays on its queue")
             self.queue_consumer.requeue_message(message)
             return
         self.queue_consumer.ack_message(message)
+
+
+def _body_size(body: bytes | str | None) -> int:
+    """Bytes on the wire: py-amqp hands over a body it could decode as ``str``."""
+    if isinstance(body, str):
+        return len(body.encode("utf-8", "surrogatepass"))
+    return len(body or b"")
 
 
 subscribe = EventSubscriber.decorator
@@ -252,10 +341,14 @@ class JsonApi(HttpRequestHandler):
 
     ``roles`` names who may call the route (default: ``admin`` only); the verified caller is
     ``request.principal`` (see :mod:`.auth`). ``public=True`` lets anyone in (health, metrics).
+
+    A body larger than ``max_body`` bytes (default ``HTTP_MAX_BODY_BYTES``, 8 MiB) is refused
+    with 413 before any worker runs; JSON bodies have a lower limit (see :func:`.web.load_json`).
     """
 
     server = ProblemWebServer()
     DOC_KEYS = ("summary", "tags", "request", "query", "response", "many", "status")
+    MAX_BODY_BYTES = 8 * 1024 * 1024
 
     def __init__(
         self,
@@ -264,6 +357,7 @@ class JsonApi(HttpRequestHandler):
         *,
         roles: tuple[str, ...] = (auth.ADMIN,),
         public: bool = False,
+        max_body: int | None = None,
         **kwargs: Any,
     ) -> None:
         self.doc = {key: kwargs.pop(key) for key in self.DOC_KEYS if key in kwargs}
@@ -272,8 +366,31 @@ class JsonApi(HttpRequestHandler):
             raise ValueError(f"unknown roles {sorted(unknown)} on {method} {url}")
         self.roles = tuple(roles)
         self.public = public
+        self.max_body = max_body
         kwargs.setdefault("expected_exceptions", (Problem, ValidationError))
         super().__init__(method, url, **kwargs)
+
+    def setup(self) -> None:
+        super().setup()
+        if self.max_body is None:
+            configured = self.container.config.get("HTTP_MAX_BODY_BYTES")
+            configured = configured or os.environ.get("HTTP_MAX_BODY_BYTES")
+            self.max_body = int(configured or self.MAX_BODY_BYTES)
+        if not self.public:
+            auth.verifier()  # no key, no start: better than refusing every request later
+
+    def check_request(self, request: Request) -> None:
+        """Refuse, before any work, a body over the limit and path values no row can match."""
+        if (request.content_length or 0) > self.max_body:
+            raise PayloadTooLarge.over("The request body", self.max_body)
+        request.max_content_length = self.max_body  # also bounds multipart parsing
+        errors = {
+            name: [reason]
+            for name, value in request.path_values.items()
+            if isinstance(value, str) and (reason := unstorable_text(value))
+        }
+        if errors:
+            raise Problem("The path has invalid parameters.", errors=errors)
 
     def authorize(self, request: Request) -> None:
         request.principal = None
@@ -287,6 +404,7 @@ class JsonApi(HttpRequestHandler):
         context_data = self.server.context_data_from_headers(request)
         try:
             self.authorize(request)
+            self.check_request(request)
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
             done = EventletEvent()

@@ -6,32 +6,39 @@ Naming follows nameko, so nameko services and plain AMQP clients meet on the sam
   event name (``assessment.recorded``).
 * ``evt-<producer>-<event>--<consumer>.<method>``: the durable queue of one handler.
 * ``<queue>.retry``: where a failed message waits out its back-off; on expiry RabbitMQ
-  dead-letters it back to ``<queue>``.
+  dead-letters it back to ``<queue>`` through ``<service>.redelivery``.
 * ``<service>.dead-letter``: where messages are parked, with the reason, once retries are
   exhausted or when they can never be handled (malformed, unknown type or version).
+* ``<service>.redelivery``: the durable direct exchange of the consuming service through
+  which failed messages go to its retry and dead-letter queues and back to its handler
+  queues; each of those queues is bound to it with its own name as the routing key.
 
 Each service may connect as a broker user of its own whose permissions cover only these
 objects of its own (see :func:`broker_permissions`): before binding its queues to a
 producer's exchange a service checks that the exchange exists (a passive declare, which
-needs no permission), and declares it only when it is missing.
+needs no permission), and declares it only when it is missing. No service needs the default
+exchange, which would let it publish into any queue by name.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import amqp
-from kombu import Connection, Exchange, Queue
+from kombu import Connection, Exchange, Queue, binding
 
 from .events import exchange_name
 
 DEAD_LETTER_REASON = "x-dead-letter-reason"
 ATTEMPTS = "x-attempts"
 ORIGINAL_QUEUE = "x-original-queue"
+
+log = logging.getLogger(__name__)
 
 
 def event_exchange(service: str, *, passive: bool = False) -> Exchange:
@@ -40,6 +47,14 @@ def event_exchange(service: str, *, passive: bool = False) -> Exchange:
     return Exchange(
         exchange_name(service), type="topic", durable=True, delivery_mode=2, passive=passive
     )
+
+
+def redelivery_exchange_name(service: str) -> str:
+    return f"{service}.redelivery"
+
+
+def redelivery_exchange(service: str) -> Exchange:
+    return Exchange(redelivery_exchange_name(service), type="direct", durable=True, delivery_mode=2)
 
 
 def consumer_queue_name(producer: str, event_name: str, consumer: str, method: str) -> str:
@@ -73,25 +88,38 @@ class Subscription:
         # the producer's exchange: configuring it is the producer's right, not the consumer's
         return Queue(
             self.queue_name,
-            exchange=event_exchange(self.producer, passive=True),
-            routing_key=self.event_name,
+            bindings=[
+                binding(event_exchange(self.producer, passive=True), self.event_name),
+                binding(redelivery_exchange(self.consumer), self.queue_name),
+            ],
             durable=True,
             queue_arguments=_queue_arguments(self.queue_type),
         )
 
     def retry_queue(self) -> Queue:
         # no consumer: messages expire (per-message TTL) back into the handler's queue
-        arguments = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": self.queue_name}
+        arguments = {
+            "x-dead-letter-exchange": redelivery_exchange_name(self.consumer),
+            "x-dead-letter-routing-key": self.queue_name,
+        }
+        name = retry_queue_name(self.queue_name)
         return Queue(
-            retry_queue_name(self.queue_name),
+            name,
+            exchange=redelivery_exchange(self.consumer),
+            routing_key=name,
             durable=True,
             queue_arguments={**_queue_arguments(self.queue_type), **arguments},
         )
 
 
 def dead_letter_queue(service: str, queue_type: str = "classic") -> Queue:
+    name = dead_letter_queue_name(service)
     return Queue(
-        dead_letter_queue_name(service), durable=True, queue_arguments=_queue_arguments(queue_type)
+        name,
+        exchange=redelivery_exchange(service),
+        routing_key=name,
+        durable=True,
+        queue_arguments=_queue_arguments(queue_type),
     )
 
 
@@ -119,11 +147,66 @@ def declare_topology(
             event_exchange(service)(channel).declare()
         for subscription in subscriptions:
             subscription.queue()(channel).declare()
-            subscription.retry_queue()(channel).declare()
         for queue in dead_letter_queues:
             queue(channel).declare()
     finally:
         channel.close()
+    for subscription in subscriptions:
+        declare_retry_queue(connection, subscription.retry_queue())
+
+
+def declare_retry_queue(connection: Connection, queue: Queue) -> None:
+    """Declare a retry queue and its binding; replace one declared with other arguments.
+
+    A queue's arguments never change: RabbitMQ refuses (PRECONDITION_FAILED) to declare it
+    again with others, such as a retry queue of an older topology, which dead-lettered
+    through the default exchange. An empty classic queue is deleted (only if empty, in one
+    step on the broker) and declared anew. One that holds messages is kept, and so is a
+    quorum queue, which cannot be deleted only if empty: its messages still expire into their
+    handler queue, and bound to the redelivery exchange it takes retries as before. A later
+    declaration replaces a classic one once it is empty; a quorum one, once an operator
+    deleted it.
+    """
+    try:
+        _on_channel(connection, lambda channel: queue(channel).declare())
+        return
+    except amqp.exceptions.PreconditionFailed as exc:
+        differs = str(exc)
+    kept = _delete_if_empty(connection, queue.name)
+    if kept is None:
+        _on_channel(connection, lambda channel: queue(channel).declare())
+        log.warning("retry queue %s declared anew", queue.name, extra={"reason": differs})
+        return
+    _on_channel(connection, lambda channel: queue(channel).queue_bind())
+    log.warning(
+        "retry queue %s has other arguments and is kept: %s",
+        queue.name,
+        kept,
+        extra={"reason": differs},
+    )
+
+
+def _on_channel(connection: Connection, action) -> None:
+    # a channel of its own: a refused declaration closes the channel it was made on
+    channel = connection.channel()
+    try:
+        action(channel)
+    finally:
+        with contextlib.suppress(OSError, amqp.exceptions.AMQPError):
+            channel.close()
+
+
+def _delete_if_empty(connection: Connection, queue: str) -> str | None:
+    """Delete ``queue`` if it is empty; else say why it stays."""
+    # on a connection of its own: quorum queues refuse if-empty with a connection error
+    with connection.clone() as spare:
+        try:
+            spare.default_channel.queue_delete(queue, if_empty=True)
+        except amqp.exceptions.PreconditionFailed:
+            return "it holds messages; a later declaration replaces it once it is empty"
+        except amqp.exceptions.AMQPNotImplementedError:
+            return "a quorum queue cannot be deleted only if empty: delete it once it is empty"
+    return None
 
 
 def ensure_exchange(connection: Connection, exchange: Exchange) -> None:
@@ -161,21 +244,23 @@ class Permissions:
 def broker_permissions(service: str, producers: Iterable[str] = ()) -> Permissions:
     """What the broker user of ``service`` may do, and nothing more.
 
-    configure: its exchange, its handler and retry queues, its dead-letter queue.
-    write: the same (publishing to its exchange; binding its queues), and the default
-    exchange, through which a failed message is republished to a retry queue or the
+    configure: its exchanges (events and redelivery), its handler and retry queues, its
     dead-letter queue.
-    read: its queues (consuming), and the exchanges of the ``producers`` whose events it
-    handles (binding a queue to an exchange needs read on the exchange).
+    write: the same: publishing to its exchanges, binding its queues, and declaring a retry
+    queue that dead-letters to its redelivery exchange. Not the default exchange.
+    read: its queues (consuming), its redelivery exchange and the exchanges of the
+    ``producers`` whose events it handles (binding a queue needs read on the exchange).
     """
-    own_exchange = _literal(exchange_name(service))
+    events, redelivery = (
+        _literal(name) for name in (exchange_name(service), redelivery_exchange_name(service))
+    )
     handler_queues = rf"evt-[a-z0-9_.-]+--{_literal(service)}\.[A-Za-z0-9_]+(\.retry)?"
     own_queues = [handler_queues, _literal(dead_letter_queue_name(service))]
     sources = [_literal(exchange_name(producer)) for producer in sorted(set(producers))]
     return Permissions(
-        configure=_any_of(own_exchange, *own_queues),
-        write=_any_of(own_exchange, *own_queues, _literal(DEFAULT_EXCHANGE)),
-        read=_any_of(*own_queues, *sources),
+        configure=_any_of(events, redelivery, *own_queues),
+        write=_any_of(events, redelivery, *own_queues),
+        read=_any_of(redelivery, *own_queues, *sources),
     )
 
 
@@ -194,6 +279,10 @@ class OutgoingMessage:
     routing_key: str
     body: bytes
     properties: dict[str, Any]
+
+
+class Unroutable(RuntimeError):
+    """The broker returned a mandatory message: no queue is bound for its routing key."""
 
 
 class PublishError(RuntimeError):

@@ -7,6 +7,8 @@ generic 500 problem carrying the correlation id under which the trace was logged
 from __future__ import annotations
 
 import json
+import os
+import re
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -15,6 +17,9 @@ from werkzeug.wrappers import Request, Response
 
 PROBLEM_JSON = "application/problem+json"
 JSON = "application/json"
+MAX_JSON_BYTES = 1024 * 1024  # HTTP_MAX_JSON_BYTES overrides it
+# text PostgreSQL cannot store (NUL) or UTF-8 cannot encode (a lone surrogate from "\ud800")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class Problem(Exception):
@@ -44,10 +49,27 @@ class Unprocessable(Problem):
     status, title = 422, "Unprocessable Content"
 
 
+class PayloadTooLarge(Problem):
+    status, title = 413, "Content Too Large"
+
+    @classmethod
+    def over(cls, what: str, limit: int) -> PayloadTooLarge:
+        """``what`` is larger than ``limit`` bytes."""
+        return cls(f"{what} is larger than {size_text(limit)}.", limit_bytes=limit)
+
+
+def size_text(size: int) -> str:
+    """``1048576`` → ``1 MiB (1048576 bytes)``: a limit as a person reads it."""
+    for unit, factor in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit} ({size} bytes)"
+    return f"{size} bytes"
+
+
 def json_response(
     payload: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    body = json.dumps(payload, default=str, ensure_ascii=False)
+    body = _encode(json.dumps(payload, default=str, ensure_ascii=False))
     return Response(body, status=status, headers=headers, content_type=JSON)
 
 
@@ -58,9 +80,13 @@ def problem_response(
     if detail:
         payload["detail"] = detail
     payload.update(extensions)
-    return Response(
-        json.dumps(payload, ensure_ascii=False), status=status, content_type=PROBLEM_JSON
-    )
+    body = _encode(json.dumps(payload, ensure_ascii=False))
+    return Response(body, status=status, content_type=PROBLEM_JSON)
+
+
+def _encode(text: str) -> bytes:
+    # a lone surrogate (echoed from a request, say) becomes the JSON escape "\udxxx"
+    return text.encode("utf-8", "backslashreplace")
 
 
 def response_for(exc: BaseException, *, correlation_id: str | None = None) -> Response:
@@ -87,26 +113,79 @@ def response_for(exc: BaseException, *, correlation_id: str | None = None) -> Re
     )
 
 
+def max_json_bytes() -> int:
+    return int(os.environ.get("HTTP_MAX_JSON_BYTES") or MAX_JSON_BYTES)
+
+
 def load_json(request: Request, schema: Schema, *, partial: bool = False) -> Any:
-    """Parse and validate a JSON body; bad JSON and invalid fields become 400 problems."""
+    """Parse and validate a JSON body; bad JSON and invalid fields become 400 problems,
+    a body over ``HTTP_MAX_JSON_BYTES`` (1 MiB) a 413 problem."""
     if request.mimetype != JSON:
         raise Problem(f"Content-Type must be {JSON}, not {request.mimetype or 'missing'}.")
+    limit = max_json_bytes()
+    if (request.content_length or 0) > limit:
+        raise PayloadTooLarge.over("The JSON body", limit)
     try:
         payload = json.loads(request.get_data())
+        found = unstorable(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Problem(f"The body is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise Problem("The body is nested too deeply.") from None
+    if found:
+        errors = found if isinstance(found, dict) else {"_schema": found}
+        raise Problem("The request body has invalid fields.", errors=errors)
     return schema.load(payload, partial=partial)
 
 
 def load_query(request: Request, schema: Schema) -> Any:
     """Validate query parameters; invalid ones become a 400 problem naming them."""
-    return schema.load(request.args.to_dict())
+    arguments = request.args.to_dict()
+    errors = unstorable(arguments)
+    if not errors:
+        try:
+            return schema.load(arguments)
+        except ValidationError as exc:
+            errors = exc.normalized_messages()
+    raise Problem("The query string has invalid parameters.", errors=errors)
+
+
+def unstorable_text(value: str) -> str | None:
+    """Why ``value`` cannot be text of this API (a NUL or a lone surrogate), or None."""
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return None
+    name = "NUL" if found.group() == "\x00" else "a lone UTF-16 surrogate"
+    return f"Contains {name} (U+{ord(found.group()):04X}), which is not allowed in text."
+
+
+def unstorable(value: Any) -> Any:
+    """Errors shaped like marshmallow's for each key or string of ``value`` (JSON-like data)
+    that cannot be stored, or None when there is none."""
+    if isinstance(value, str):
+        reason = unstorable_text(value)
+        return [reason] if reason else None
+    if isinstance(value, dict):
+        pairs = [
+            (_printable(key), [unstorable_text(key)] if unstorable_text(key) else unstorable(item))
+            for key, item in value.items()
+        ]
+    elif isinstance(value, list):
+        pairs = list(enumerate(map(unstorable, value)))
+    else:
+        return None
+    return {key: errors for key, errors in pairs if errors} or None
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode()
 
 
 class PageQuery(Schema):
     """``?page=1&per_page=50``; subclass it to add a list's filters."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    # bounded so that the row offset fits PostgreSQL's bigint
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 

@@ -88,7 +88,7 @@ class ServiceProcess:
             try:
                 if requests.get(f"{self.url}/health", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused, or slow while the broker restarts
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.service} not healthy within {timeout}s\n{self.log()}")
