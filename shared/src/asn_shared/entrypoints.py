@@ -57,7 +57,7 @@ from .web import (
 log = logging.getLogger(__name__)
 
 MAX_RETRY_DELAY = 300.0  # seconds; back-off doubles up to this
-EVENT_MAX_BYTES = 1024 * 1024  # a bigger body is parked unread; EVENT_MAX_BYTES overrides it
+EVENT_MAX_BYTES = 1024 * 1024  # a bigger body is parked unparsed; EVENT_MAX_BYTES overrides it
 
 REPUBLISHED_PROPERTIES = (
     "content_type",

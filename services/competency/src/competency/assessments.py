@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,7 +21,7 @@ from sqlalchemy import Uuid, column, insert, select, text, update, values
 from sqlalchemy.exc import IntegrityError
 
 from asn_shared.persistence import UnitOfWork
-from asn_shared.web import Conflict, Problem, Unprocessable
+from asn_shared.web import Conflict, PayloadTooLarge, Problem, Unprocessable
 
 from . import domain, queries, tabular, views
 from .models import (
@@ -35,6 +36,8 @@ from .models import (
 )
 
 FIELDS = ("nip", "assessed_on", "method", "jabatan_code")
+MAX_IMPORT_ROWS = 10_000  # per request; competency-import sends a bigger file in chunks
+YIELD_EVERY = 200  # rows between giving other requests (health checks too) their turn
 COLUMN_ALIASES = {
     "nip": "nip",
     "assessed_on": "assessed_on",
@@ -405,14 +408,25 @@ def import_assessments(
             return False, earlier
         try:
             fmt = fmt or tabular.detect_format(content, filename)
+            if fmt == "csv" and b"\x00" in content:  # no text cell may hold it (PostgreSQL)
+                raise tabular.UnreadableFile(
+                    "Berkas CSV memuat byte NUL (mungkin UTF-16): simpan sebagai CSV UTF-8."
+                )
             table = tabular.read_table(content, fmt, first_row=first_row)
         except tabular.UnreadableFile as exc:
             raise Problem(str(exc)) from None
+        if len(table.rows) > MAX_IMPORT_ROWS:
+            raise PayloadTooLarge(
+                f"Berkas memuat {len(table.rows)} baris; paling banyak {MAX_IMPORT_ROWS} baris "
+                "per unggahan. competency-import mengirim berkas besar per 500 baris.",
+                limit_rows=MAX_IMPORT_ROWS,
+            )
         columns = _columns(uow.session, table.header)
         import_id = uuid.uuid4()
         errors: list[dict[str, Any]] = []
         parsed = []
-        for number, cells in table.rows:
+        for index, (number, cells) in enumerate(table.rows):
+            _take_turns(index)
             try:
                 parsed.append((number, _submission(columns, cells)))
             except Rejected as exc:
@@ -421,7 +435,8 @@ def import_assessments(
             uow, rules, {s.nip for _, s in parsed}, import_id=import_id, today=today
         )
         stored = unchanged = 0
-        for number, submission in parsed:
+        for index, (number, submission) in enumerate(parsed):
+            _take_turns(index)
             try:
                 outcome = recorder.record(submission, origin=number)
             except Rejected as exc:
@@ -462,6 +477,12 @@ def import_assessments(
                 raise
             return False, earlier
         return True, report
+
+
+def _take_turns(index: int) -> None:
+    """Let other green threads run now and then: an import is CPU work that never waits."""
+    if index % YIELD_EVERY == YIELD_EVERY - 1:
+        time.sleep(0)  # green under nameko's monkey-patching: a switch to the hub
 
 
 def _earlier_import(uow: UnitOfWork, digest: str, first_row: int) -> dict[str, Any] | None:

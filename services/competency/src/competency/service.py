@@ -14,7 +14,6 @@ from asn_shared.web import NotFound, Problem, load_json, load_query
 from . import access, assessments, domain, queries, use_cases
 from . import schemas as s
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 READERS = (ADMIN, OPERATOR, EMPLOYEE)  # the dictionary, units and jabatan are open to staff
 
 
@@ -40,9 +39,8 @@ def _uuid(value: str) -> uuid.UUID:
 
 
 def _upload(request) -> tuple[bytes, str | None]:
-    """The file of a multipart upload (field ``file``) or the raw request body."""
-    if request.content_length and request.content_length > MAX_UPLOAD_BYTES:
-        raise Problem(f"Berkas lebih dari {MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
+    """The file of a multipart upload (field ``file``) or the raw request body (bounded by
+    ``HTTP_MAX_BODY_BYTES``, see asn_shared.entrypoints.JsonApi)."""
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:

@@ -17,7 +17,10 @@ CODE = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", error="Kode: huruf, angka, titik, garis bawah, strip."
 )
 LEVEL = validate.Range(min=1, max=5)
-RUPIAH = validate.Range(min=0, error="Rupiah utuh, tidak negatif.")
+MAX_RUPIAH = 10**15  # as budget's limit: well inside PostgreSQL's bigint
+RUPIAH = validate.Range(min=0, max=MAX_RUPIAH, error="Rupiah utuh, 0 sampai 10^15.")
+MAX_JP = 10_000  # bounds keep every count inside an integer column
+MAX_CAPACITY = 100_000
 TEXT = validate.Length(min=1, max=500)
 
 
@@ -53,7 +56,9 @@ class ActivityOut(Schema):
 
 
 class ActivityUpdate(Schema):
-    default_jp = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    default_jp = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=MAX_JP)
+    )
 
 
 class ProgrammeCompetency(Schema):
@@ -68,7 +73,9 @@ class BatchIn(DatesInOrder, Schema):
     ends_on = fields.Date(required=True)
     place = fields.String(allow_none=True, load_default=None, validate=TEXT)
     online = fields.Boolean(load_default=False)
-    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    capacity = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_CAPACITY)
+    )
 
     @validates_schema
     def place_or_online(self, data, **kwargs):
@@ -95,11 +102,12 @@ class ProgrammeIn(Schema):
     activity = fields.String(
         allow_none=True,
         load_default=None,
+        validate=CODE,
         metadata={"description": "a code of GET /activities; gives the default JP"},
     )
     jp = fields.Integer(
         strict=True,
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_JP),
         metadata={"description": "1 JP = 45 minutes; default: the activity's"},
     )
     cost_rupiah = rupiah("cost per participant (0: free)", required=True)
@@ -267,11 +275,11 @@ class DevelopmentRecordIn(DatesInOrder, Schema):
     employee_nip = fields.String(required=True, validate=NIP)
     title = fields.String(required=True, validate=TEXT)
     form = fields.String(required=True, validate=validate.OneOf(FORMS))
-    activity = fields.String(allow_none=True, load_default=None)
-    jp = fields.Integer(strict=True, validate=validate.Range(min=0))
+    activity = fields.String(allow_none=True, load_default=None, validate=CODE)
+    jp = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_JP))
     minutes = fields.Integer(
         strict=True,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=MAX_JP * 45),
         metadata={"description": "instead of jp: whole JP of 45 minutes are credited"},
     )
     started_on = fields.Date(required=True)
