@@ -43,6 +43,8 @@ def test_assessment_reaches_the_employee_by_email_in_bahasa_indonesia(
     assert message["Subject"] == (
         "Hasil penilaian kompetensi Anda: JPM 72,5% (Masih Memenuhi Syarat)"
     )
+    # a copy sent again after a crash carries the same ids, for the mail system to drop
+    assert message["Message-ID"] == f"<{message['X-Kompas-Delivery']}@kompas-asn>"
     body = message.get_content()
     assert body.startswith("Yth. Siti Rahmawati,")
     assert "tanggal 26 November 2026 untuk jabatan Lurah Plaju Ulu" in body

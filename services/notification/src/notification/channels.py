@@ -6,8 +6,11 @@ import smtplib
 import ssl
 import time
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.charset import BASE64, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate
 
 import requests
 
@@ -16,6 +19,9 @@ from .domain import signature
 TIMESTAMP_HEADER = "X-Kompas-Timestamp"
 SIGNATURE_HEADER = "X-Kompas-Signature"
 DELIVERY_HEADER = "X-Kompas-Delivery"
+
+UTF8 = Charset("utf-8")
+UTF8.header_encoding = UTF8.body_encoding = BASE64  # C-speed; parsers decode either way
 EVENT_HEADER = "X-Kompas-Event-Type"
 
 
@@ -48,15 +54,18 @@ class SmtpSender:
     tls: str = "none"
     timeout: float = 10.0
 
-    def message(self, email: Email) -> EmailMessage:
-        message = EmailMessage()
+    def message(self, email: Email) -> Message:
+        """The message in the email package's compat32 form: a quarter of the CPU time of
+        an EmailMessage, whose headers are parsed and refolded on every assignment."""
+        message = MIMEText(email.body, "plain", UTF8)
         message["From"] = self.sender
         message["To"] = formataddr((email.to_name or "", email.to_address))
-        message["Subject"] = email.subject
+        subject = email.subject
+        message["Subject"] = subject if subject.isascii() else Header(subject, UTF8)
         message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid(idstring=email.delivery_id, domain="kompas-asn")
+        # the same id on every attempt, so a mail system can drop a copy sent again after a crash
+        message["Message-ID"] = f"<{email.delivery_id}@kompas-asn>"
         message[DELIVERY_HEADER] = email.delivery_id
-        message.set_content(email.body, charset="utf-8")
         return message
 
     def send(self, email: Email) -> None:
@@ -116,7 +125,7 @@ class SmtpConnection:
             self.close()
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
 
-    def _send(self, message: EmailMessage) -> None:
+    def _send(self, message: Message) -> None:
         if self.smtp is None:
             self.smtp = self.sender.open()
         try:

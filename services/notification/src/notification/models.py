@@ -105,6 +105,10 @@ class Subscription(Base):
     secret: Mapped[str] = mapped_column(Text, nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False)
     created_at: Mapped[datetime] = _now()
+    # the agency's id in its bearer tokens; an agency sees and cancels only its own
+    agency: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("subscriptions_agency", "agency"),)
 
 
 class Delivery(Base):

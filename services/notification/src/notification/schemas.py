@@ -13,6 +13,11 @@ CHANNELS = ("email", "webhook", "inbox")
 
 
 class SubscriptionIn(Schema):
+    agency = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "the owning agency's id; an agency's own token sets it"},
+    )
     name = fields.String(
         required=True,
         validate=validate.Length(min=1, max=200),
@@ -40,6 +45,7 @@ class SubscriptionIn(Schema):
 
 class SubscriptionOut(Schema):
     id = fields.UUID()
+    agency = fields.String(allow_none=True)
     name = fields.String()
     url = fields.String()
     patterns = fields.List(fields.String())
@@ -55,6 +61,7 @@ class SubscriptionCreated(SubscriptionOut):
 
 class SubscriptionQuery(PageQuery):
     active = fields.Boolean(load_default=None)
+    agency = fields.String()
 
 
 class OfficialIn(Schema):

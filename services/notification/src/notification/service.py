@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from dataclasses import replace
 
@@ -10,6 +12,7 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 from prometheus_client import Counter
 
+from asn_shared.auth import ADMIN, AGENCY, EMPLOYEE, Principal
 from asn_shared.base import ServiceBase
 from asn_shared.entrypoints import api, subscribe
 from asn_shared.web import load_json, load_query, page_response
@@ -25,12 +28,17 @@ ATTEMPTS = Counter(
 )
 
 
+MAX_CLAIMS = 20  # batches a dispatch lane claims in one round, so that rounds end
+
+
 class Channels(DependencyProvider):
-    """The senders and retry policies, from configuration (SMTP_*, WEBHOOK_*, RETRY_*)."""
+    """The senders and retry policies, from configuration (SMTP_*, WEBHOOK_*, RETRY_*), the
+    cached setup (SETUP_CACHE_SECONDS) and the dispatcher's wake-up call."""
 
     def setup(self) -> None:
         get = self.container.config.get
         delay, cap = float(get("RETRY_BASE_DELAY", 30)), float(get("RETRY_MAX_DELAY", 3600))
+        self.wake = threading.Event()
         self.delivering = use_cases.Delivering(
             email=SmtpSender(
                 host=str(get("SMTP_HOST") or "localhost"),
@@ -46,26 +54,69 @@ class Channels(DependencyProvider):
                 EMAIL: RetryPolicy(int(get("EMAIL_MAX_ATTEMPTS", 5)), delay, cap),
                 WEBHOOK: RetryPolicy(int(get("WEBHOOK_MAX_ATTEMPTS", 8)), delay, cap),
             },
+            setup=use_cases.SetupCache(float(get("SETUP_CACHE_SECONDS", 5))),
+            wake=self.wake.set,
         )
         self.concurrency = int(get("DISPATCH_CONCURRENCY", 4))
         self.batch = int(get("DISPATCH_BATCH", 50))
+        self.smtp_idle = float(get("SMTP_IDLE_SECONDS", 30))
+        self.connections = [
+            SmtpConnection(self.delivering.email) for _ in range(max(self.concurrency, 1))
+        ]
+        self.rested_at = time.monotonic()
+
+    def lanes(self) -> list[SmtpConnection]:
+        """One SMTP connection per dispatch lane, kept open from round to round (opening one
+        costs more than a message); closed first when they rested longer than SMTP_IDLE."""
+        if time.monotonic() - self.rested_at > self.smtp_idle:
+            self.close()
+        return self.connections
+
+    def rest(self) -> None:
+        self.rested_at = time.monotonic()
+
+    def close(self) -> None:
+        for connection in self.connections:
+            connection.close()
+
+    def stop(self) -> None:
+        self.close()
 
     def get_dependency(self, worker_ctx) -> Channels:
         return self
 
 
-class ConfiguredTimer(Timer):
-    """nameko's timer with its interval read from the configuration at start-up."""
+class DispatchTimer(Timer):
+    """Fires as soon as an e-mail or webhook is committed (``Channels.wake``), and at the
+    latest every DISPATCH_INTERVAL seconds: retries falling due, deliveries planned by
+    another replica. Woken during a round, it starts the next one when this one ends."""
 
-    def __init__(self, setting: str, default: float, **kwargs) -> None:
-        self.setting, self.default = setting, default
-        super().__init__(interval=default, eager=True, **kwargs)
+    def __init__(self, **kwargs) -> None:
+        super().__init__(interval=1.0, eager=True, **kwargs)
 
     def setup(self) -> None:
-        self.interval = float(self.container.config.get(self.setting, self.default))
+        self.interval = float(self.container.config.get("DISPATCH_INTERVAL", 1.0))
+
+    def start(self) -> None:
+        channels = [d for d in self.container.dependencies if isinstance(d, Channels)]
+        self.wake = channels[0].wake
+        super().start()
+
+    def stop(self) -> None:
+        self.should_stop.send(True)
+        self.wake.set()
+        self.gt.wait()
+
+    def _run(self) -> None:
+        while not self.should_stop.ready():
+            self.wake.clear()
+            self.handle_timer_tick()
+            self.worker_complete.wait()
+            self.worker_complete.reset()
+            self.wake.wait(self.interval)
 
 
-configured_timer = ConfiguredTimer.decorator
+dispatch_timer = DispatchTimer.decorator
 
 
 class NotificationService(ServiceBase):
@@ -105,30 +156,38 @@ class NotificationService(ServiceBase):
 
     # --- dispatching ----------------------------------------------------------------------
 
-    @configured_timer("DISPATCH_INTERVAL", 1.0)
+    @dispatch_timer()
     def dispatch(self):
-        """Send due e-mails and webhooks, a few at a time; replicas share the work."""
-        pool = eventlet.GreenPool(self.channels.concurrency)
-        for _ in pool.imap(self._dispatch_some, range(self.channels.concurrency)):
-            pass
-
-    def _dispatch_some(self, _lane: int) -> None:
-        connection = SmtpConnection(self.channels.delivering.email)
-        delivering = replace(self.channels.delivering, email=connection)
+        """Send due e-mails and webhooks in batches: one lane, and DISPATCH_CONCURRENCY lanes
+        while a full batch keeps coming (a backlog); replicas share the work."""
+        lanes = self.channels.lanes()
         try:
-            for _ in range(self.channels.batch):
-                attempted = use_cases.dispatch_next(self.db.unit_of_work(), delivering)
-                if attempted is None:
-                    return
-                ATTEMPTS.labels(*attempted).inc()
+            if self._dispatch_some(lanes[0], claims=1) and len(lanes) > 1:
+                pool = eventlet.GreenPool(len(lanes))
+                for _ in pool.imap(self._dispatch_some, lanes):
+                    pass
         finally:
-            connection.close()
+            self.channels.rest()
+
+    def _dispatch_some(self, connection: SmtpConnection, claims: int = MAX_CLAIMS) -> bool:
+        """Claim batches of due deliveries until one comes back short (nothing more is due:
+        False) or ``claims`` were full (True)."""
+        delivering = replace(self.channels.delivering, email=connection)
+        batch = self.channels.batch
+        for _ in range(claims):
+            attempted = use_cases.dispatch_due(self.db.unit_of_work(), delivering, batch)
+            for channel, status in attempted:
+                ATTEMPTS.labels(channel, status).inc()
+            if len(attempted) < batch:
+                return False
+        return True
 
     # --- subscriptions --------------------------------------------------------------------
 
     @api(
         "POST",
         "/subscriptions",
+        roles=(ADMIN, AGENCY),
         summary="Subscribe a webhook to event-type patterns; the secret is shown only here",
         tags=["subscriptions"],
         request=schemas.SubscriptionIn,
@@ -137,6 +196,7 @@ class NotificationService(ServiceBase):
     )
     def create_subscription(self, request):
         command = load_json(request, schemas.SubscriptionIn())
+        command["agency"] = _owner(request.principal, command["agency"])
         subscription, secret = use_cases.subscribe(self.db.unit_of_work(), **command)
         payload = schemas.SubscriptionOut().dump(subscription)
         return 201, {**payload, "secret": secret}
@@ -144,6 +204,7 @@ class NotificationService(ServiceBase):
     @api(
         "GET",
         "/subscriptions",
+        roles=(ADMIN, AGENCY),
         summary="List webhook subscriptions (without their secrets)",
         tags=["subscriptions"],
         query=schemas.SubscriptionQuery,
@@ -151,30 +212,36 @@ class NotificationService(ServiceBase):
     )
     def list_subscriptions(self, request):
         query = load_query(request, schemas.SubscriptionQuery())
+        query["agency"] = _owner(request.principal, query.get("agency"))
         items, total = use_cases.subscription_page(
-            self.db.unit_of_work(), query["active"], query["page"], query["per_page"]
+            self.db.unit_of_work(), query, query["page"], query["per_page"]
         )
         return _page(schemas.SubscriptionOut, items, total, query)
 
     @api(
         "GET",
         "/subscriptions/<uuid:subscription_id>",
+        roles=(ADMIN, AGENCY),
         summary="One webhook subscription",
         tags=["subscriptions"],
         response=schemas.SubscriptionOut,
     )
     def get_subscription(self, request, subscription_id: uuid.UUID):
         subscription = use_cases.get_subscription(self.db.unit_of_work(), subscription_id)
+        request.principal.require_agency(subscription.agency)
         return schemas.SubscriptionOut().dump(subscription)
 
     @api(
         "DELETE",
         "/subscriptions/<uuid:subscription_id>",
+        roles=(ADMIN, AGENCY),
         summary="Cancel a webhook subscription",
         tags=["subscriptions"],
         status=204,
     )
     def cancel_subscription(self, request, subscription_id: uuid.UUID):
+        subscription = use_cases.get_subscription(self.db.unit_of_work(), subscription_id)
+        request.principal.require_agency(subscription.agency)
         use_cases.cancel_subscription(self.db.unit_of_work(), subscription_id)
 
     # --- inbox ----------------------------------------------------------------------------
@@ -182,12 +249,14 @@ class NotificationService(ServiceBase):
     @api(
         "GET",
         "/recipients/<recipient>/inbox",
+        roles=(ADMIN, EMPLOYEE),
         summary="A recipient's inbox (NIP or official id), newest first",
         tags=["inbox"],
         query=schemas.InboxQuery,
         response=schemas.InboxPage,
     )
     def inbox(self, request, recipient: str):
+        request.principal.require_nip(recipient)
         query = load_query(request, schemas.InboxQuery())
         items, total, unread = use_cases.inbox_page(
             self.db.unit_of_work(), recipient, query["unread"], query["page"], query["per_page"]
@@ -197,12 +266,14 @@ class NotificationService(ServiceBase):
     @api(
         "PATCH",
         "/recipients/<recipient>/inbox/<uuid:message_id>",
+        roles=(ADMIN, EMPLOYEE),
         summary="Mark an inbox message read or unread",
         tags=["inbox"],
         request=schemas.ReadMark,
         response=schemas.InboxMessage,
     )
     def mark_read(self, request, recipient: str, message_id: uuid.UUID):
+        request.principal.require_nip(recipient)
         command = load_json(request, schemas.ReadMark())
         message = use_cases.mark_read(
             self.db.unit_of_work(), recipient, message_id, command["read"]
@@ -214,6 +285,7 @@ class NotificationService(ServiceBase):
     @api(
         "GET",
         "/deliveries",
+        roles=(ADMIN,),
         summary="The delivery log, newest first, with filters",
         tags=["deliveries"],
         query=schemas.DeliveryQuery,
@@ -229,6 +301,7 @@ class NotificationService(ServiceBase):
     @api(
         "GET",
         "/deliveries/<uuid:delivery_id>",
+        roles=(ADMIN,),
         summary="One delivery with its message and every attempt",
         tags=["deliveries"],
         response=schemas.DeliveryDetail,
@@ -240,6 +313,7 @@ class NotificationService(ServiceBase):
     @api(
         "POST",
         "/deliveries/<uuid:delivery_id>/resend",
+        roles=(ADMIN,),
         summary="Resend a parked e-mail or webhook: a fresh round of attempts",
         tags=["deliveries"],
         response=schemas.DeliveryOut,
@@ -252,11 +326,13 @@ class NotificationService(ServiceBase):
     @api(
         "GET",
         "/employees/<nip>",
+        roles=(ADMIN, EMPLOYEE),
         summary="An employee as this service knows them (from employee events)",
         tags=["recipients"],
         response=schemas.EmployeeOut,
     )
     def get_employee(self, request, nip: str):
+        request.principal.require_nip(nip)
         return schemas.EmployeeOut().dump(use_cases.get_employee(self.db.unit_of_work(), nip))
 
     # --- officials ------------------------------------------------------------------------
@@ -264,6 +340,7 @@ class NotificationService(ServiceBase):
     @api(
         "POST",
         "/officials",
+        roles=(ADMIN,),
         summary="Add a unit operator or a BKPSDM administrator",
         tags=["recipients"],
         request=schemas.OfficialIn,
@@ -279,6 +356,7 @@ class NotificationService(ServiceBase):
     @api(
         "GET",
         "/officials",
+        roles=(ADMIN,),
         summary="List active unit operators and BKPSDM administrators",
         tags=["recipients"],
         query=schemas.OfficialQuery,
@@ -294,6 +372,7 @@ class NotificationService(ServiceBase):
     @api(
         "DELETE",
         "/officials/<uuid:official_id>",
+        roles=(ADMIN,),
         summary="Stop notifying an official",
         tags=["recipients"],
         status=204,
@@ -306,6 +385,7 @@ class NotificationService(ServiceBase):
     @api(
         "GET",
         "/rules",
+        roles=(ADMIN,),
         summary="Who hears of which event, over which channels",
         tags=["rules"],
         response=schemas.RuleOut,
@@ -317,6 +397,7 @@ class NotificationService(ServiceBase):
     @api(
         "POST",
         "/rules",
+        roles=(ADMIN,),
         summary="Add a rule: an event type, an audience, channels and a template",
         tags=["rules"],
         request=schemas.RuleIn,
@@ -330,6 +411,7 @@ class NotificationService(ServiceBase):
     @api(
         "PATCH",
         "/rules/<int:rule_id>",
+        roles=(ADMIN,),
         summary="Switch a rule on or off, or change its channels",
         tags=["rules"],
         request=schemas.RuleChange,
@@ -343,6 +425,7 @@ class NotificationService(ServiceBase):
     @api(
         "GET",
         "/templates",
+        roles=(ADMIN,),
         summary="Message templates (Jinja2) by key and language",
         tags=["rules"],
         response=schemas.TemplateOut,
@@ -355,6 +438,7 @@ class NotificationService(ServiceBase):
     @api(
         "PUT",
         "/templates/<key>/<language>",
+        roles=(ADMIN,),
         summary="Create or replace a template in one language (id or en)",
         tags=["rules"],
         request=schemas.TemplateIn,
@@ -364,6 +448,14 @@ class NotificationService(ServiceBase):
         command = load_json(request, schemas.TemplateIn())
         template = use_cases.put_template(self.db.unit_of_work(), key, language, **command)
         return schemas.TemplateOut().dump(template)
+
+
+def _owner(principal: Principal, agency: str | None) -> str | None:
+    """The agency a subscription request is about: an agency's own, whatever it asked."""
+    if principal.role != AGENCY:
+        return agency
+    principal.require_agency(agency or principal.scope)
+    return principal.scope
 
 
 def _page(schema, items, total: int, query: dict) -> dict:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.event import listen
 from sqlalchemy.orm import Session
 
 from asn_shared.events import Event
@@ -29,6 +31,7 @@ from .domain import (
     INBOX,
     LANGUAGES,
     NOTIFIED_EVENTS,
+    OFFICIAL_ROLES,
     PARKED,
     PENDING,
     SUPERVISOR,
@@ -45,6 +48,9 @@ from .domain import (
 )
 from .models import Delivery, DeliveryAttempt, Employee, Official, Rule, Subscription, Template
 
+DELIVERIES, DELIVERY_ATTEMPTS = Delivery.__table__, DeliveryAttempt.__table__
+EMPLOYEES = Employee.__table__
+
 
 class RecipientUnknown(LookupError):
     """An audience names an employee this service has not heard of yet.
@@ -56,11 +62,14 @@ class RecipientUnknown(LookupError):
 
 @dataclass(frozen=True)
 class Delivering:
-    """What the dispatcher needs: the senders and each channel's retry policy."""
+    """What planning and dispatching need: the senders, each channel's retry policy, the
+    setup (read anew for every event without a cache) and how to wake the dispatcher."""
 
     email: SmtpSender | SmtpConnection  # a connection: several e-mails over one
     webhook: WebhookSender
     policies: dict[str, RetryPolicy]
+    setup: SetupCache | None = None
+    wake: Callable[[], None] | None = None  # called once an e-mail or webhook is committed
 
     def limit(self, channel: str) -> int:
         policy = self.policies.get(channel)
@@ -110,20 +119,37 @@ def get_employee(uow: UnitOfWork, nip: str) -> Employee:
     return employee
 
 
-def _employee(session: Session, nip: str, role: str) -> Employee:
-    employee = session.get(Employee, nip)
+_RECIPIENT = ("nip", "name", "email", "language", "unit_code", "unit_name", "supervisor_nip")
+_EMPLOYEE = select(*[EMPLOYEES.c[name] for name in _RECIPIENT]).where(
+    EMPLOYEES.c.nip == bindparam("nip")
+)
+
+
+def _known(session: Session, nip: str) -> Any:
+    """The employee as this service knows them (a row, or None), read once per transaction."""
+    known = session.info.setdefault("employees", {})
+    if nip not in known:
+        known[nip] = session.execute(_EMPLOYEE, {"nip": nip}).first()
+    return known[nip]
+
+
+def _employee(session: Session, nip: str, role: str) -> Any:
+    employee = _known(session, nip)
     if employee is None:
         raise RecipientUnknown(f"{role} {nip} is not known yet (no employee.registered seen)")
     return employee
 
 
-def _as_recipient(person: Employee | Official) -> Recipient:
-    key = person.nip if isinstance(person, Employee) else str(person.id)
+def _as_recipient(person: Any) -> Recipient:
+    """An official, or an employee (a row or an entity)."""
+    key = str(person.id) if isinstance(person, Official) else person.nip
     return Recipient(key, person.name, person.email, language_of(person.language))
 
 
-def audience(session: Session, kind: str, facts: EventFacts) -> list[Recipient]:
-    """Who ``kind`` is for an event with these facts."""
+def audience(
+    session: Session, kind: str, facts: EventFacts, setup: Setup | None = None
+) -> list[Recipient]:
+    """Who ``kind`` is for an event with these facts (officials from ``setup`` when given)."""
     if kind in (EMPLOYEE, SUPERVISOR):
         if facts.employee_nip is None:
             return []
@@ -133,28 +159,133 @@ def audience(session: Session, kind: str, facts: EventFacts) -> list[Recipient]:
         if employee.supervisor_nip is None:
             return []
         return [_as_recipient(_employee(session, employee.supervisor_nip, "supervisor"))]
-    officials = select(Official).where(Official.role == kind, Official.active.is_(True))
-    if kind == UNIT_OPERATOR:
-        if facts.unit_code is None:
-            return []
-        officials = officials.where(Official.unit_code == facts.unit_code)
-    elif kind != BKPSDM_ADMIN:
+    if kind not in OFFICIAL_ROLES or (kind == UNIT_OPERATOR and facts.unit_code is None):
         return []
+    officials = (setup or read_setup(session)).officials
     return [
-        _as_recipient(official) for official in session.scalars(officials.order_by(Official.id))
+        who
+        for role, unit_code, who in officials
+        if role == kind and (kind == BKPSDM_ADMIN or unit_code == facts.unit_code)
     ]
 
 
-def _unit_name(session: Session, unit_code: str | None) -> str:
-    if unit_code is None:
+def _unit_name(session: Session, facts: EventFacts, data: dict[str, Any]) -> str:
+    """The unit's name: from the event itself, else from the employee it concerns, else from
+    any employee of the unit."""
+    if facts.unit_code is None:
         return "-"
+    employee = data.get("employee")
+    unit = employee.get("unit") if isinstance(employee, dict) else None
+    if isinstance(unit, dict) and unit.get("code") == facts.unit_code and unit.get("name"):
+        return unit["name"]
+    if facts.employee_nip is not None:
+        known = _known(session, facts.employee_nip)  # the audience needs it anyway
+        if known is not None and known.unit_code == facts.unit_code:
+            return known.unit_name
     name = session.scalar(
-        select(Employee.unit_name).where(Employee.unit_code == unit_code).limit(1)
+        select(Employee.unit_name).where(Employee.unit_code == facts.unit_code).limit(1)
     )
-    return name or unit_code
+    return name or facts.unit_code
+
+
+# --- the setup: rules, templates, subscriptions and officials -----------------------------
+
+
+@dataclass(frozen=True)
+class RuleSetting:
+    audience: str
+    channels: tuple[str, ...]
+    template: str
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    id: uuid.UUID
+    url: str
+    patterns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Who hears of which event and how the message reads, as committed at one moment."""
+
+    rules: dict[str, list[RuleSetting]]  # active rules by event type, in rule order
+    templates: dict[tuple[str, str], tuple[str, str]]  # (key, language) -> (subject, body)
+    subscribers: list[Subscriber]  # active subscriptions
+    officials: list[tuple[str, str | None, Recipient]]  # active: role, unit code, recipient
+
+
+def read_setup(session: Session) -> Setup:
+    rules: dict[str, list[RuleSetting]] = {}
+    active_rules = select(Rule.event_type, Rule.audience, Rule.channels, Rule.template).where(
+        Rule.active.is_(True)
+    )
+    for rule in session.execute(active_rules.order_by(Rule.id)):
+        setting = RuleSetting(rule.audience, tuple(rule.channels), rule.template)
+        rules.setdefault(rule.event_type, []).append(setting)
+    templates = session.execute(
+        select(Template.key, Template.language, Template.subject, Template.body)
+    )
+    subscriptions = session.execute(
+        select(Subscription.id, Subscription.url, Subscription.patterns)
+        .where(Subscription.active.is_(True))
+        .order_by(Subscription.id)
+    )
+    officials = session.scalars(
+        select(Official).where(Official.active.is_(True)).order_by(Official.id)
+    )
+    return Setup(
+        rules=rules,
+        templates={(t.key, t.language): (t.subject, t.body) for t in templates},
+        subscribers=[Subscriber(s.id, s.url, tuple(s.patterns)) for s in subscriptions],
+        officials=[(o.role, o.unit_code, _as_recipient(o)) for o in officials],
+    )
+
+
+_setup_changes = 0  # changes made through this process's API
+
+
+def setup_changed() -> None:
+    """A rule, template, subscription or official changed: cached setups are read anew."""
+    global _setup_changes
+    _setup_changes += 1
+
+
+class SetupCache:
+    """The setup read once and reused, so that planning an event needs no query for it.
+
+    A change made through this process's API is seen at once; one made through another
+    replica, or straight in the database, within ``ttl`` seconds.
+    """
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self.ttl = ttl
+        self._setup: Setup | None = None
+        self._changes = -1
+        self._expires = 0.0
+
+    def get(self, session: Session) -> Setup:
+        if (
+            self._setup is None
+            or self._changes != _setup_changes
+            or time.monotonic() >= self._expires
+        ):
+            changes = _setup_changes
+            self._setup = read_setup(session)
+            self._changes, self._expires = changes, time.monotonic() + self.ttl
+        return self._setup
 
 
 # --- planning: who hears of an event, over which channel ---------------------------------
+
+
+@dataclass(frozen=True)
+class _Planned:
+    channel: str
+    recipient: str
+    address: str
+    subject: str | None
+    body: str
 
 
 def notify(uow: UnitOfWork, event: Event, delivering: Delivering) -> list[uuid.UUID]:
@@ -163,199 +294,230 @@ def notify(uow: UnitOfWork, event: Event, delivering: Delivering) -> list[uuid.U
     Messages are rendered now, from the event and the recipients as known now; inbox
     messages are delivered at once; e-mail and webhooks wait for the dispatcher.
     """
-    if isinstance(event.data.get("employee"), dict):  # the event carries the employee too
-        upsert_employee(uow.session, event.data["employee"])
-    planned = (
-        _tell_people(uow, event, delivering) if concerns_people(event.name, event.data) else []
-    )
-    return planned + _forward_to_agencies(uow, event, delivering)
-
-
-def _tell_people(uow: UnitOfWork, event: Event, delivering: Delivering) -> list[uuid.UUID]:
-    """Each active rule's audience, over each of the rule's channels they can be reached by."""
     session = uow.session
+    if isinstance(event.data.get("employee"), dict):  # the event carries the employee too
+        upsert_employee(session, event.data["employee"])
+    setup = delivering.setup.get(session) if delivering.setup else read_setup(session)
+    planned = _tell_people(session, event, setup) if concerns_people(event.name, event.data) else []
+    return _plan(uow, event, planned + _forward_to_agencies(event, setup), delivering)
+
+
+def _tell_people(session: Session, event: Event, setup: Setup) -> list[_Planned]:
+    """Each active rule's audience, over each of the rule's channels they can be reached by."""
+    rules = setup.rules.get(event.name)
+    if not rules:
+        return []
     facts = facts_of(event.name, event.data)
     context = {
         "data": event.data,
         "event": {"id": event.id, "type": event.name, "time": event.time},
-        "unit_name": _unit_name(session, facts.unit_code),
+        "unit_name": _unit_name(session, facts, event.data),
     }
-    templates = _TemplateCache(session)
-    rules = session.scalars(
-        select(Rule).where(Rule.event_type == event.name, Rule.active.is_(True)).order_by(Rule.id)
-    ).all()
-    planned: list[uuid.UUID] = []
+    planned = []
     for rule in rules:
-        for recipient in audience(session, rule.audience, facts):
-            subject, body = templates.render(rule.template, recipient, context)
+        for recipient in audience(session, rule.audience, facts, setup):
+            subject, body = _render(setup, rule.template, recipient, context)
             for channel in rule.channels:
                 address = recipient.email if channel == EMAIL else recipient.key
                 if address:
-                    planned += _plan(
-                        uow,
-                        event,
-                        channel=channel,
-                        recipient=recipient.key,
-                        address=address,
-                        subject=subject,
-                        body=body,
-                        limit=delivering.limit(channel),
-                    )
+                    planned.append(_Planned(channel, recipient.key, address, subject, body))
     return planned
 
 
-def _forward_to_agencies(uow: UnitOfWork, event: Event, delivering: Delivering) -> list[uuid.UUID]:
+def _render(
+    setup: Setup, key: str, recipient: Recipient, context: dict[str, Any]
+) -> tuple[str, str]:
+    """The template in the recipient's language, else in Bahasa Indonesia."""
+    for language in dict.fromkeys((recipient.language, DEFAULT_LANGUAGE)):
+        template = setup.templates.get((key, language))
+        if template is not None:
+            personal = {**context, "recipient": {"name": recipient.name, "key": recipient.key}}
+            return rendering.render(*template, personal, language)
+    raise rendering.TemplateError(f"no template {key!r}")
+
+
+def _forward_to_agencies(event: Event, setup: Setup) -> list[_Planned]:
     """The CloudEvent itself, to every active subscription with a matching pattern."""
-    planned: list[uuid.UUID] = []
-    body = event.to_json().decode()
-    for subscription in _subscribers(uow.session, event.name):
-        planned += _plan(
-            uow,
-            event,
-            channel=WEBHOOK,
-            recipient=str(subscription.id),
-            address=subscription.url,
-            subject=None,
-            body=body,
-            limit=delivering.limit(WEBHOOK),
-        )
-    return planned
-
-
-class _TemplateCache:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.found: dict[tuple[str, str], Template | None] = {}
-
-    def get(self, key: str, language: str) -> Template:
-        for wanted in dict.fromkeys((language, DEFAULT_LANGUAGE)):
-            if (key, wanted) not in self.found:
-                self.found[key, wanted] = self.session.get(Template, (key, wanted))
-            if self.found[key, wanted] is not None:
-                return self.found[key, wanted]
-        raise rendering.TemplateError(f"no template {key!r}")
-
-    def render(self, key: str, recipient: Recipient, context: dict[str, Any]) -> tuple[str, str]:
-        template = self.get(key, recipient.language)
-        personal = {**context, "recipient": {"name": recipient.name, "key": recipient.key}}
-        return rendering.render(template.subject, template.body, personal, template.language)
-
-
-def _subscribers(session: Session, event_name: str) -> list[Subscription]:
-    if event_name not in NOTIFIED_EVENTS:
+    if event.name not in NOTIFIED_EVENTS:
         return []  # employee events carry personal data: they are not forwarded
-    active = session.scalars(
-        select(Subscription).where(Subscription.active.is_(True)).order_by(Subscription.id)
-    )
-    return [s for s in active if any(pattern_matches(p, event_name) for p in s.patterns)]
+    subscribers = [
+        s for s in setup.subscribers if any(pattern_matches(p, event.name) for p in s.patterns)
+    ]
+    if not subscribers:
+        return []
+    body = event.to_json().decode()
+    return [_Planned(WEBHOOK, str(s.id), s.url, None, body) for s in subscribers]
 
 
 def _plan(
-    uow: UnitOfWork,
-    event: Event,
-    *,
-    channel: str,
-    recipient: str,
-    address: str,
-    subject: str | None,
-    body: str,
-    limit: int,
+    uow: UnitOfWork, event: Event, planned: list[_Planned], delivering: Delivering
 ) -> list[uuid.UUID]:
-    """Insert one delivery unless this (event, recipient, channel) already has one."""
-    now = utcnow()
-    inbox = channel == INBOX
-    delivery_id = uow.session.scalar(
-        pg_insert(Delivery)
-        .values(
-            id=uuid.uuid4(),
-            event_id=event.id,
-            event_type=event.name,
-            correlation_id=event.correlation_id,
-            channel=channel,
-            recipient=recipient,
-            address=address,
-            subject=subject,
-            body=body,
-            status=DELIVERED if inbox else PENDING,
-            attempts=1 if inbox else 0,
-            attempt_limit=limit,
-            next_attempt_at=None if inbox else now,
-            delivered_at=now if inbox else None,
-        )
-        .on_conflict_do_nothing(constraint="deliveries_once")
-        .returning(Delivery.id)
-    )
-    if delivery_id is None:
+    """Insert, in one statement, the deliveries this event does not have yet (at most one per
+    recipient and channel); inbox messages are delivered by this very transaction."""
+    once: dict[tuple[str, str], _Planned] = {}
+    for p in planned:
+        once.setdefault((p.recipient, p.channel), p)
+    if not once:
         return []
-    if inbox:  # written to the recipient's inbox: delivered by this very transaction
-        delivery = uow.session.get(Delivery, delivery_id)
-        uow.session.add(
-            DeliveryAttempt(
-                delivery_id=delivery_id, number=1, attempted_at=now, succeeded=True, duration_ms=0
-            )
+    wanted = list(once.values())
+    now = utcnow()
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "event_id": event.id,
+            "event_type": event.name,
+            "correlation_id": event.correlation_id,
+            "channel": p.channel,
+            "recipient": p.recipient,
+            "address": p.address,
+            "subject": p.subject,
+            "body": p.body,
+            "status": DELIVERED if p.channel == INBOX else PENDING,
+            "attempts": 1 if p.channel == INBOX else 0,
+            "attempt_limit": delivering.limit(p.channel),
+            "next_attempt_at": None if p.channel == INBOX else now,
+            "delivered_at": now if p.channel == INBOX else None,
+        }
+        for p in wanted
+    ]
+    inserted = uow.session.execute(_PLAN_ONCE, rows).all()  # one statement for all rows
+    ids = {(row.recipient, row.channel): row.id for row in inserted}
+    inbox = [row for row in rows if row["channel"] == INBOX and (row["recipient"], INBOX) in ids]
+    if inbox:  # written to the recipients' inboxes: delivered now, and announced
+        uow.session.execute(
+            DELIVERY_ATTEMPTS.insert(),
+            [_attempt_row(row["id"], 1, now, None, 0) for row in inbox],
         )
-        _announce(uow, delivery)
-    return [delivery_id]
+        uow.publish_many(
+            "notification.delivered",
+            [(str(row["id"]), _announcement(row, attempts=1)) for row in inbox],
+        )
+    if delivering.wake is not None and any(channel != INBOX for _, channel in ids):
+        listen(uow.session, "after_commit", lambda _session: delivering.wake(), once=True)
+    return [ids[p.recipient, p.channel] for p in wanted if (p.recipient, p.channel) in ids]
 
 
-def _announce(uow: UnitOfWork, delivery: Delivery) -> None:
-    data = {
-        "delivery_id": delivery.id,
-        "source_event_id": delivery.event_id,
-        "source_event_type": delivery.event_type,
-        "channel": delivery.channel,
-        "recipient": delivery.address if delivery.channel == WEBHOOK else delivery.recipient,
-        "attempts": delivery.attempts,
+_PLAN_ONCE = (
+    pg_insert(DELIVERIES)
+    .on_conflict_do_nothing(constraint="deliveries_once")
+    .returning(DELIVERIES.c.id, DELIVERIES.c.recipient, DELIVERIES.c.channel)
+)
+
+
+def _attempt_row(
+    delivery_id: uuid.UUID, number: int, at: datetime, error: str | None, duration_ms: int
+) -> dict[str, Any]:
+    return {
+        "delivery_id": delivery_id,
+        "number": number,
+        "attempted_at": at,
+        "succeeded": error is None,
+        "error": error,
+        "duration_ms": duration_ms,
     }
-    if delivery.status == DELIVERED:
-        uow.publish("notification.delivered", data, subject=str(delivery.id))
-    else:
-        uow.publish(
-            "notification.failed",
-            {**data, "error": delivery.last_error or "", "parked": delivery.status == PARKED},
-            subject=str(delivery.id),
-        )
+
+
+def _announcement(delivery: Any, *, attempts: int) -> dict[str, Any]:
+    """What notification.delivered / .failed say of a delivery (a row or a mapping)."""
+    get = delivery.get if isinstance(delivery, dict) else delivery._mapping.get
+    channel = get("channel")
+    return {
+        "delivery_id": get("id"),
+        "source_event_id": get("event_id"),
+        "source_event_type": get("event_type"),
+        "channel": channel,
+        "recipient": get("address") if channel == WEBHOOK else get("recipient"),
+        "attempts": attempts,
+    }
 
 
 # --- dispatching: e-mail and webhooks, retried with back-off -----------------------------
 
 
-def dispatch_next(uow: UnitOfWork, delivering: Delivering) -> tuple[str, str] | None:
-    """Attempt the next due delivery: its channel and new status; None when none is due.
+@dataclass(frozen=True)
+class _Outcome:
+    delivery: Any  # the locked row
+    attempted_at: datetime
+    duration_ms: int
+    error: DeliveryError | None
+    status: str
+    next_attempt_at: datetime | None
 
-    The row stays locked (FOR UPDATE SKIP LOCKED) while it is sent, so replicas never send
-    the same delivery at once; the attempt and its outcome commit together.
+    @property
+    def number(self) -> int:
+        return self.delivery.attempts + 1
+
+
+def dispatch_due(uow: UnitOfWork, delivering: Delivering, limit: int) -> list[tuple[str, str]]:
+    """Attempt up to ``limit`` due deliveries: each one's channel and new status ([]: none due).
+
+    The rows stay locked (FOR UPDATE SKIP LOCKED) while they are sent, so replicas never
+    send the same delivery at once; the attempts and their outcomes commit together.
     """
     with uow:
         session = uow.session
-        delivery = session.scalars(
-            select(Delivery)
-            .where(Delivery.status == PENDING, Delivery.next_attempt_at <= utcnow())
-            .order_by(Delivery.next_attempt_at)
-            .limit(1)
+        due = session.execute(
+            select(*[DELIVERIES.c[name] for name in _DISPATCHED])
+            .where(DELIVERIES.c.status == PENDING, DELIVERIES.c.next_attempt_at <= utcnow())
+            .order_by(DELIVERIES.c.next_attempt_at)
+            .limit(limit)
             .with_for_update(skip_locked=True)
-        ).first()
-        if delivery is None:
-            return None
-        # what the attempt announces belongs to the story of the event that caused it
-        uow.correlation_id, uow.causation_id = delivery.correlation_id, delivery.event_id
-        attempted_at, started = utcnow(), time.monotonic()
-        try:
-            _send(session, delivering, delivery)
-            error = None
-        except DeliveryError as exc:
-            error = exc
-        duration_ms = round((time.monotonic() - started) * 1000)
-        _record_attempt(uow, delivery, error, attempted_at, duration_ms, delivering)
+        ).all()
+        if not due:
+            return []
+        names = _recipient_names(session, [d.recipient for d in due if d.channel == EMAIL])
+        outcomes = [_attempt(session, delivering, delivery, names) for delivery in due]
+        _record(uow, outcomes)
         uow.commit()
-    return delivery.channel, delivery.status
+    return [(outcome.delivery.channel, outcome.status) for outcome in outcomes]
 
 
-def _send(session: Session, delivering: Delivering, delivery: Delivery) -> None:
+_DISPATCHED = (
+    "id",
+    "event_id",
+    "event_type",
+    "correlation_id",
+    "channel",
+    "recipient",
+    "address",
+    "subject",
+    "body",
+    "attempts",
+    "attempt_limit",
+)
+
+
+def _attempt(
+    session: Session, delivering: Delivering, delivery: Any, names: dict[str, str]
+) -> _Outcome:
+    attempted_at, started = utcnow(), time.monotonic()
+    try:
+        _send(session, delivering, delivery, names)
+        error = None
+    except DeliveryError as exc:
+        error = exc
+    duration_ms = round((time.monotonic() - started) * 1000)
+    number = delivery.attempts + 1
+    if error is None:
+        return _Outcome(delivery, attempted_at, duration_ms, None, DELIVERED, None)
+    status = PARKED if error.permanent else delivery_outcome(False, number, delivery.attempt_limit)
+    retry_at = None
+    if status == PENDING:
+        delay = delivering.policies[delivery.channel].delay_after(number)
+        retry_at = utcnow() + timedelta(seconds=delay)
+    return _Outcome(delivery, attempted_at, duration_ms, error, status, retry_at)
+
+
+def _send(session: Session, delivering: Delivering, delivery: Any, names: dict[str, str]) -> None:
     if delivery.channel == EMAIL:
-        name = _recipient_name(session, delivery.recipient)
         delivering.email.send(
-            Email(str(delivery.id), name, delivery.address, delivery.subject or "", delivery.body)
+            Email(
+                str(delivery.id),
+                names.get(delivery.recipient),
+                delivery.address,
+                delivery.subject or "",
+                delivery.body,
+            )
         )
     elif delivery.channel == WEBHOOK:
         subscription = session.get(Subscription, uuid.UUID(delivery.recipient))
@@ -374,52 +536,85 @@ def _send(session: Session, delivering: Delivering, delivery: Delivery) -> None:
         raise DeliveryError(f"channel {delivery.channel} is not dispatched", permanent=True)
 
 
-def _recipient_name(session: Session, key: str) -> str | None:
-    employee = session.get(Employee, key)
-    if employee is not None:
-        return employee.name
-    try:
-        official = session.get(Official, uuid.UUID(key))
-    except ValueError:
-        return None
-    return official.name if official else None
-
-
-def _record_attempt(
-    uow: UnitOfWork,
-    delivery: Delivery,
-    error: DeliveryError | None,
-    attempted_at: datetime,
-    duration_ms: int,
-    delivering: Delivering,
-) -> None:
-    delivery.attempts += 1
-    uow.session.add(
-        DeliveryAttempt(
-            delivery_id=delivery.id,
-            number=delivery.attempts,
-            attempted_at=attempted_at,
-            succeeded=error is None,
-            error=None if error is None else str(error),
-            duration_ms=duration_ms,
-        )
+def _recipient_names(session: Session, keys: list[str]) -> dict[str, str]:
+    """The names of e-mail recipients, employees (by NIP) or officials (by id)."""
+    if not keys:
+        return {}
+    wanted = set(keys)
+    names = dict(
+        session.execute(select(Employee.nip, Employee.name).where(Employee.nip.in_(wanted))).all()
     )
-    now = utcnow()
-    if error is None:
-        delivery.status, delivery.delivered_at, delivery.last_error = DELIVERED, now, None
-        delivery.next_attempt_at = None
-    else:
-        delivery.last_error = str(error)
-        delivery.status = (
-            PARKED
-            if error.permanent
-            else delivery_outcome(False, delivery.attempts, delivery.attempt_limit)
+    officials = []
+    for key in wanted - set(names):
+        try:
+            officials.append(uuid.UUID(key))
+        except ValueError:
+            pass
+    if officials:
+        found = session.execute(
+            select(Official.id, Official.name).where(Official.id.in_(officials))
         )
-        delivery.next_attempt_at = None
-        if delivery.status == PENDING:
-            delay = delivering.policies[delivery.channel].delay_after(delivery.attempts)
-            delivery.next_attempt_at = now + timedelta(seconds=delay)
-    _announce(uow, delivery)
+        names.update({str(official_id): name for official_id, name in found})
+    return names
+
+
+def _record(uow: UnitOfWork, outcomes: list[_Outcome]) -> None:
+    """Every attempt and the deliveries' new states; delivered ones in one statement."""
+    session, now = uow.session, utcnow()
+    session.execute(
+        DELIVERY_ATTEMPTS.insert(),
+        [
+            _attempt_row(
+                o.delivery.id,
+                o.number,
+                o.attempted_at,
+                None if o.error is None else str(o.error),
+                o.duration_ms,
+            )
+            for o in outcomes
+        ],
+    )
+    delivered = [o for o in outcomes if o.error is None]
+    if delivered:
+        session.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.id.in_([o.delivery.id for o in delivered]))
+            .values(
+                status=DELIVERED,
+                attempts=DELIVERIES.c.attempts + 1,
+                delivered_at=now,
+                next_attempt_at=None,
+                last_error=None,
+            )
+        )
+    for o in outcomes:
+        if o.error is not None:
+            session.execute(
+                update(DELIVERIES)
+                .where(DELIVERIES.c.id == o.delivery.id)
+                .values(
+                    status=o.status,
+                    attempts=o.number,
+                    next_attempt_at=o.next_attempt_at,
+                    last_error=str(o.error),
+                )
+            )
+    _announce(uow, delivered, "notification.delivered")
+    _announce(uow, [o for o in outcomes if o.error is not None], "notification.failed")
+
+
+def _announce(uow: UnitOfWork, outcomes: list[_Outcome], name: str) -> None:
+    """One event per attempt, each in the story of the event that caused its delivery."""
+    if not outcomes:
+        return
+    items = []
+    for o in outcomes:
+        data = _announcement(o.delivery, attempts=o.number)
+        if o.error is not None:
+            data.update(error=str(o.error), parked=o.status == PARKED)
+        items.append((str(o.delivery.id), data))
+    causes = [(o.delivery.correlation_id, o.delivery.event_id) for o in outcomes]
+    uow.publish_many(name, items, causes=causes)
 
 
 def resend(uow: UnitOfWork, delivery_id: uuid.UUID, delivering: Delivering) -> Delivery:
@@ -437,6 +632,8 @@ def resend(uow: UnitOfWork, delivery_id: uuid.UUID, delivering: Delivering) -> D
         delivery.next_attempt_at = utcnow()
         delivery.attempt_limit = delivery.attempts + delivering.limit(delivery.channel)
         uow.commit()
+    if delivering.wake is not None:
+        delivering.wake()
     return delivery
 
 
@@ -524,12 +721,13 @@ def mark_read(uow: UnitOfWork, recipient: str, message_id: uuid.UUID, read: bool
 
 
 def subscribe(
-    uow: UnitOfWork, name: str, url: str, patterns: list[str]
+    uow: UnitOfWork, name: str, url: str, patterns: list[str], agency: str | None = None
 ) -> tuple[Subscription, str]:
     """A new webhook subscription and its signing secret (returned only here)."""
     secret = secrets.token_urlsafe(32)
     subscription = Subscription(
         id=uuid.uuid4(),
+        agency=agency,
         name=name,
         url=url,
         patterns=list(dict.fromkeys(patterns)),
@@ -540,15 +738,18 @@ def subscribe(
     with uow:
         uow.session.add(subscription)
         uow.commit()
+    setup_changed()
     return subscription, secret
 
 
 def subscription_page(
-    uow: UnitOfWork, active: bool | None, page: int, per_page: int
+    uow: UnitOfWork, query: dict[str, Any], page: int, per_page: int
 ) -> tuple[list[Subscription], int]:
     statement = select(Subscription).order_by(Subscription.created_at, Subscription.id)
-    if active is not None:
-        statement = statement.where(Subscription.active.is_(active))
+    if query.get("active") is not None:
+        statement = statement.where(Subscription.active.is_(query["active"]))
+    if query.get("agency"):
+        statement = statement.where(Subscription.agency == query["agency"])
     with uow:
         return _detached(uow, fetch_page(uow.session, statement, page=page, per_page=per_page))
 
@@ -570,6 +771,7 @@ def cancel_subscription(uow: UnitOfWork, subscription_id: uuid.UUID) -> None:
         if cancelled.rowcount == 0:
             raise NotFound(f"No subscription {subscription_id}.")
         uow.commit()
+    setup_changed()
 
 
 # --- officials: unit operators and BKPSDM administrators ---------------------------------
@@ -582,6 +784,7 @@ def add_official(uow: UnitOfWork, official: dict[str, Any]) -> Official:
     with uow:
         uow.session.add(row)
         uow.commit()
+    setup_changed()
     return row
 
 
@@ -605,6 +808,7 @@ def remove_official(uow: UnitOfWork, official_id: uuid.UUID) -> None:
         if removed.rowcount == 0:
             raise NotFound(f"No official {official_id}.")
         uow.commit()
+    setup_changed()
 
 
 # --- rules and templates ------------------------------------------------------------------
@@ -635,6 +839,7 @@ def add_rule(uow: UnitOfWork, rule: dict[str, Any]) -> Rule:
                 f"A rule for {rule['event_type']} and {rule['audience']} exists; change it."
             )
         uow.commit()
+    setup_changed()
     return row
 
 
@@ -646,6 +851,7 @@ def change_rule(uow: UnitOfWork, rule_id: int, changes: dict[str, Any]) -> Rule:
         for name, value in changes.items():
             setattr(rule, name, value)
         uow.commit()
+    setup_changed()
     return rule
 
 
@@ -678,4 +884,5 @@ def put_template(uow: UnitOfWork, key: str, language: str, subject: str, body: s
             ).returning(Template)
         )
         uow.commit()
+    setup_changed()
     return row
