@@ -38,12 +38,14 @@ import io
 import json
 import multiprocessing
 import os
+import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
@@ -51,6 +53,7 @@ from pathlib import Path
 import requests
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from asn_shared.testing import auth
 from asn_shared.testing.infrastructure import Broker, DatabaseServer
@@ -70,8 +73,18 @@ PEOPLE_EVENTS = {
 CHANNELS_PER_EVENT = 2  # the default rules: e-mail and inbox, to the employee alone
 DECISIONS = {"proposal.approved", "proposal.waitlisted"}
 BUDGET_ANSWERS = {"budget.reserved", "budget.rejected"}
+# the steps of an assessment's way, by the first event of each (the latency's breakdown)
+STAGES = {
+    "assessment.recorded": "recorded",
+    "proposal.created": "proposed",
+    "budget.reserved": "budget_answered",
+    "budget.rejected": "budget_answered",
+    "proposal.approved": "decided",
+    "proposal.waitlisted": "decided",
+}  # then "settled": the last notification delivered
 UNITS = 20
 GAPS_PER_ASSESSMENT = 2
+WARM_UP = 50  # assessments through a fresh suite before anything is measured
 PROGRAMME_COST = 1_500_000
 PROGRAMME_JP = 20
 
@@ -111,6 +124,7 @@ class Tracker:
         self.delivered: dict[str, int] = defaultdict(int)
         self.recorded: set[str] = set()
         self.outcomes: dict[str, int] = defaultdict(int)
+        self.first_seen: dict[str, dict[str, float]] = defaultdict(dict)  # nip → stage → time
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -150,6 +164,8 @@ class Tracker:
         with self.lock:
             self.counts[name] += 1
             nip = self._apply(name, event)
+            if nip is not None and name in STAGES:
+                self.first_seen[nip].setdefault(STAGES[name], now)
             if nip is not None and nip in self.watched and nip not in self.settled:
                 if self._is_settled(nip):
                     self.settled[nip] = now
@@ -393,21 +409,67 @@ def wait_quiet(broker: Broker, vhost: str, tracker_queue: str, timeout: float = 
 
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
     """User + system CPU time of each process so far (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    used = {}
-    for name, pid in pids.items():
+    return {name: process_cpu(pid) or 0.0 for name, pid in pids.items()}
+
+
+def process_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a process, None if it is not visible here."""
+    try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        used[name] = (int(fields[11]) + int(fields[12])) / ticks
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def transactions(urls: dict[str, str]) -> dict[str, int]:
+    """Transactions committed or rolled back so far in each service's database."""
+    services = {url.rsplit("/", 1)[1]: name for name, url in urls.items()}
+    url = next(iter(urls.values())).replace("postgresql://", "postgresql+psycopg2://", 1)
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT datname, xact_commit + xact_rollback FROM pg_stat_database"
+                " WHERE datname = ANY(:names)"
+            ),
+            {"names": list(services)},
+        ).all()
+    return {services[database]: count for database, count in rows}
+
+
+def backend_cpu(urls: dict[str, str]) -> dict[str, dict[int, float]]:
+    """CPU seconds of each PostgreSQL backend serving a service's database, by service
+    (empty when the server runs elsewhere, e.g. in a container: /proc does not show it)."""
+    services = {url.rsplit("/", 1)[1]: name for name, url in urls.items()}
+    url = next(iter(urls.values())).replace("postgresql://", "postgresql+psycopg2://", 1)
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT pid, datname FROM pg_stat_activity WHERE datname = ANY(:names)"),
+            {"names": list(services)},
+        ).all()
+    used: dict[str, dict[int, float]] = defaultdict(dict)
+    for pid, database in rows:
+        seconds = process_cpu(pid)
+        if seconds is not None:
+            used[services[database]][pid] = seconds
     return used
 
 
 def throughput(
-    world: World, tracker: Tracker, indexes: range, chunk: int, today: date, pids: dict[str, int]
+    world: World,
+    tracker: Tracker,
+    indexes: range,
+    chunk: int,
+    today: date,
+    pids: dict[str, int],
+    urls: dict[str, str],
 ) -> dict:
     nips = [world.nips[i] for i in indexes]
     tracker.watch(nips)
     tracker.reset_counts()
-    cpu_before = cpu_seconds(pids)
+    cpu_before, backends_before = cpu_seconds(pids), backend_cpu(urls)
+    xacts_before = transactions(urls)
     url = world.url("competency", "/assessment-imports?format=csv")
     started = time.time()
     accepted = 0
@@ -427,11 +489,16 @@ def throughput(
     with tracker.lock:
         times = [tracker.settled[n] for n in nips if n in tracker.settled]
     counts = tracker.reset_counts()
-    cpu_after = cpu_seconds(pids)
+    cpu_after, backends_after = cpu_seconds(pids), backend_cpu(urls)
+    xacts_after = transactions(urls)
     cpu = {name: cpu_after[name] - cpu_before[name] for name in pids}
     per_service: dict[str, float] = defaultdict(float)
     for name, seconds in cpu.items():
         per_service[name.rsplit("-", 1)[0]] += seconds
+    database = {
+        name: sum(t - backends_before.get(name, {}).get(pid, 0.0) for pid, t in used.items())
+        for name, used in backends_after.items()
+    }
     elapsed = (max(times) - started) if times else float("nan")
     events = sum(v for k, v in counts.items() if not k.startswith("employee."))
     return {
@@ -454,6 +521,16 @@ def throughput(
         "service_cpu_ms_per_assessment_total": round(
             sum(per_service.values()) * 1000 / max(len(times), 1), 1
         ),
+        # database transactions per settled assessment (statistics PostgreSQL keeps)
+        "database_transactions_per_assessment": {
+            name: round((count - xacts_before.get(name, 0)) / max(len(times), 1), 1)
+            for name, count in sorted(xacts_after.items())
+        },
+        # and what their PostgreSQL backends spent (RabbitMQ's share cannot be told apart)
+        "database_cpu_ms_per_assessment": {
+            name: round(seconds * 1000 / max(len(times), 1), 1)
+            for name, seconds in sorted(database.items())
+        },
         "load_average_after": os.getloadavg()[0],
     }
 
@@ -500,6 +577,7 @@ def latency(world: World, tracker: Tracker, indexes: range, rate: float, today: 
         latencies = sorted(
             tracker.settled[n] - accepted_at[n] for n in nips if n in tracker.settled
         )
+        stages = stage_medians(tracker, nips, accepted_at)
     tracker.reset_counts()
     return {
         "offered_per_second": rate,
@@ -510,7 +588,24 @@ def latency(world: World, tracker: Tracker, indexes: range, rate: float, today: 
         "p95_ms": percentile(latencies, 95),
         "p99_ms": percentile(latencies, 99),
         "max_ms": round(latencies[-1] * 1000) if latencies else None,
+        # where the time goes: the median of each step, from the previous one
+        "median_step_ms": stages,
     }
+
+
+def stage_medians(tracker: Tracker, nips: list[str], accepted_at: dict[str, float]) -> dict:
+    """Median milliseconds from each step of an assessment's way to the next (lock held)."""
+    steps: dict[str, list[float]] = defaultdict(list)
+    for nip in nips:
+        if nip not in tracker.settled or nip not in accepted_at:
+            continue
+        seen = {**tracker.first_seen[nip], "settled": tracker.settled[nip]}
+        previous = accepted_at[nip]
+        for stage in (*dict.fromkeys(STAGES.values()), "settled"):
+            if stage in seen:
+                steps[stage].append(seen[stage] - previous)
+                previous = seen[stage]
+    return {stage: percentile(sorted(values), 50) for stage, values in steps.items()}
 
 
 def percentile(values: list[float], p: float) -> int | None:
@@ -662,6 +757,77 @@ def baseline(amqp_uri: str, count: int, body: bytes) -> dict:
     }
 
 
+# --- profiling -------------------------------------------------------------------------------
+
+
+class Profiler:
+    """py-spy sampling every service process through the throughput phase (``--profile DIR``).
+
+    Writes one speedscope file per process (open it at https://www.speedscope.app) and a
+    text summary of the functions that took the most CPU, by own time and with callees.
+    Sampling is non-blocking, so the services run at their usual speed.
+    """
+
+    def __init__(self, directory: Path | None, label: str, pids: dict[str, int]) -> None:
+        self.records: dict[str, tuple[Path, subprocess.Popen]] = {}
+        if directory is None:
+            return
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, pid in pids.items():
+            out = directory / f"{label}-{name}.speedscope.json"
+            command = [PY_SPY, "record", "-p", str(pid), "-o", str(out), "--format", "speedscope"]
+            process = subprocess.Popen(
+                [*command, "--nonblocking", "--rate", "100"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            self.records[name] = (out, process)
+        say(f"  profiling {len(pids)} processes with py-spy into {directory}")
+
+    def stop(self) -> None:
+        for _, process in self.records.values():
+            process.send_signal(signal.SIGINT)
+        for name, (out, process) in self.records.items():
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            if out.exists():
+                summary = out.with_name(out.name.replace(".speedscope.json", ".top.txt"))
+                summary.write_text(profile_summary(json.loads(out.read_text())))
+                say(f"  profile of {name}: {summary}")
+
+
+def _py_spy() -> str:
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else (shutil.which("py-spy") or "py-spy")
+
+
+PY_SPY = _py_spy()
+
+
+def profile_summary(speedscope: dict, top: int = 30) -> str:
+    """The functions with the most samples: own (leaf) time and inclusive time, in %."""
+    frames = speedscope["shared"]["frames"]
+    names = [f"{f['name']} ({Path(f.get('file', '?')).name})" for f in frames]
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for profile in speedscope["profiles"]:
+        for stack, weight in zip(profile["samples"], profile["weights"], strict=True):
+            if not stack:
+                continue
+            total += weight
+            own[names[stack[-1]]] += weight
+            for name in {names[i] for i in stack}:
+                inclusive[name] += weight
+    lines = [f"{total} samples (CPU, idle excluded)", "", "own time:"]
+    lines += [f"{100 * n / total:5.1f}%  {name}" for name, n in own.most_common(top)]
+    lines += ["", "with callees:"]
+    lines += [f"{100 * n / total:5.1f}%  {name}" for name, n in inclusive.most_common(top)]
+    return "\n".join(lines) + "\n"
+
+
 # --- one configuration ----------------------------------------------------------------------
 
 
@@ -718,7 +884,7 @@ def seed(args, broker: Broker, databases: DatabaseServer, today: date) -> tuple[
     urls = {name: databases.create(path) for name, path in Suite.migrations().items()}
     stack = Stack(args, broker, databases, urls, 1).start()
     try:
-        world = World(stack.suite, args.assessments + int(args.rate * args.duration))
+        world = World(stack.suite, args.assessments + int(args.rate * args.duration) + WARM_UP)
         world.seed(today)
         stack.quiet()
     except BaseException:
@@ -756,16 +922,24 @@ def measure(
         stack.start()
         world.suite, tracker = stack.suite, stack.tracker
         result: dict = {"replicas": replicas}
+        offered = args.assessments + int(args.rate * args.duration)
+        say(f"  warm-up (not measured): {WARM_UP} assessments at 10/s")
+        latency(world, tracker, range(offered, world.count), 10.0, today)
+        stack.quiet()
         say(f"  latency: {args.rate:g}/s for {args.duration:g}s")
         result["latency"] = latency(
-            world, tracker, range(args.assessments, world.count), args.rate, today
+            world, tracker, range(args.assessments, offered), args.rate, today
         )
         say(f"  latency: {result['latency']}")
         stack.quiet()
         say(f"  throughput: {args.assessments:,} assessments in files of {args.chunk}")
-        result["throughput"] = throughput(
-            world, tracker, range(args.assessments), args.chunk, today, stack.pids
-        )
+        profiler = Profiler(args.profile, f"{args.label}-{replicas}", stack.pids)
+        try:
+            result["throughput"] = throughput(
+                world, tracker, range(args.assessments), args.chunk, today, stack.pids, urls
+            )
+        finally:
+            profiler.stop()
         say(f"  throughput: {result['throughput']}")
         result["deliveries"] = delivery_summary(urls["notification"])
         # a handler that failed EVENT_MAX_ATTEMPTS times (e.g. the database refusing
@@ -835,6 +1009,12 @@ def main() -> None:
         help="a setting for every service process, e.g. --env MAX_WORKERS 20",
     )
     parser.add_argument("--label", default="chain", help="results file name")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="sample every service process with py-spy through the throughput phase",
+    )
     args = parser.parse_args()
     # a terminated run still stops its services and drops its vhost and databases
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -846,13 +1026,20 @@ def main() -> None:
         world, templates = seed(args, broker, databases, today)
         for replicas in args.replicas:
             runs.append(measure(args, replicas, broker, databases, world, templates, today))
+            report(args, runs)  # what is measured is kept, should a later configuration fail
     finally:
         for template in templates.values():
             databases._execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
         databases.drop_templates()
         for container in containers:
             container.stop()
-    report(args, runs)
+
+
+def _cpu_cell(throughput: dict) -> str:
+    """``63.8 (notification 28.1, training 26.1, ...)``: the total, then each service."""
+    each = sorted(throughput["service_cpu_ms_per_assessment"].items(), key=lambda kv: -kv[1])
+    parts = ", ".join(f"{name} {ms:g}" for name, ms in each)
+    return f"{throughput['service_cpu_ms_per_assessment_total']:g} ({parts})"
 
 
 def report(args, runs: list[dict]) -> None:
@@ -867,8 +1054,9 @@ def report(args, runs: list[dict]) -> None:
     }
     lines = [
         "| replicas per service | settled/s | chain msgs/s | baseline msgs/s | chain / baseline "
-        f"| p50 / p95 / p99 at {args.rate:g}/s (ms) |",
-        "|---|---|---|---|---|---|",
+        f"| p50 / p95 / p99 at {args.rate:g}/s offered (ms) | offer achieved "
+        "| service CPU ms per assessment |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         t, lat = run["throughput"], run["latency"]
@@ -876,8 +1064,9 @@ def report(args, runs: list[dict]) -> None:
         ratio = f"{t['chain_messages_per_second'] / base:.0%}" if base else "-"
         lines.append(
             f"| {run['replicas']} | {t['settled_per_second']:,} | "
-            f"{t['chain_messages_per_second']:,.0f} | {base or '-':,} | {ratio} | "
-            f"{lat['p50_ms']:,} / {lat['p95_ms']:,} / {lat['p99_ms']:,} |"
+            f"{t['chain_messages_per_second']:,.0f} | {f'{base:,}' if base else '-'} | {ratio} | "
+            f"{lat['p50_ms']:,} / {lat['p95_ms']:,} / {lat['p99_ms']:,} | "
+            f"{lat['achieved_offer_per_second']:g}/s | {_cpu_cell(t)} |"
         )
         if base:
             run["chain_to_baseline"] = round(t["chain_messages_per_second"] / base, 3)
