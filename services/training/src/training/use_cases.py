@@ -436,7 +436,15 @@ def booked_jp(session: Session, nip: str, year: int) -> int:
 
 
 def _locked_proposal(session: Session, proposal_id: uuid.UUID) -> Proposal | None:
-    return locked(session, Proposal, proposal_id)
+    """The proposal locked, with its items and their batches in one more query (not one per
+    item: the decision's event names every item's batch)."""
+    return session.get(
+        Proposal,
+        proposal_id,
+        with_for_update=True,
+        populate_existing=True,
+        options=[selectinload(Proposal.items).joinedload(ProposalItem.batch)],
+    )
 
 
 def _apply(proposal: Proposal, settlement: domain.Settlement) -> None:
