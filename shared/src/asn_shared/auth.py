@@ -63,6 +63,12 @@ class Principal:
         if self.role == EMPLOYEE and self.scope != nip:
             raise Forbidden("An employee may only reach their own records.")
 
+    def own_nip(self, requested: str | None) -> str:
+        """An employee's list filter: their own NIP; a filter on another's is refused."""
+        if requested:
+            self.require_nip(requested)
+        return self.scope
+
     def require_agency(self, agency: str | None) -> None:
         if self.role == AGENCY and self.scope != agency:
             raise Forbidden("An agency may only reach its own subscriptions.")

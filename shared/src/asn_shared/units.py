@@ -11,7 +11,7 @@ from sqlalchemy import CTE, ColumnElement, Select, Table, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from .auth import ADMIN, OPERATOR, Principal
+from .auth import ADMIN, EMPLOYEE, OPERATOR, Principal
 from .entrypoints import subscribe
 from .events import Event
 from .persistence import UnitOfWork, unit_tree
@@ -47,6 +47,20 @@ def reachable_units(
     if unit_code is not None:
         principal.require_unit(unit_code, scope)
     return scope
+
+
+def check_reach(
+    session: Session,
+    principal: Principal,
+    nip: str,
+    unit_code: str | None,
+    table: Table = unit_tree,
+) -> None:
+    """Employees reach their own records; operators those of their units; admins all."""
+    if principal.role == EMPLOYEE:
+        principal.require_nip(nip)
+    else:
+        principal.require_unit(unit_code, units_in_scope(session, principal, table))
 
 
 def in_units(statement: Select, column: ColumnElement, scope: set[str] | None) -> Select:

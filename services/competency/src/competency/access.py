@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from asn_shared import units
-from asn_shared.auth import ADMIN, EMPLOYEE, OPERATOR, Forbidden, Principal
+from asn_shared.auth import ADMIN, EMPLOYEE, OPERATOR, Principal
 
 from .models import Employee, Unit
 
@@ -29,20 +29,19 @@ def check_unit(session: Session, principal: Principal, unit_code: str | None) ->
 def check_employee(session: Session, principal: Principal, nip: str) -> None:
     """Employees reach themselves; operators the employees of their units."""
     nip = "".join(nip.split())
-    principal.require_nip(nip)
+    unit_code = None
     if principal.role == OPERATOR:
         unit_code = session.scalar(select(Employee.unit_code).where(Employee.nip == nip))
-        if unit_code is not None:  # an unknown NIP answers 404 further on
-            check_unit(session, principal, unit_code)
+        if unit_code is None:  # an unknown NIP answers 404 further on
+            return
+    units.check_reach(session, principal, nip, unit_code, Unit.__table__)
 
 
 def narrow(session: Session, principal: Principal, query: dict[str, Any]) -> dict[str, Any]:
     """A list query limited to what the caller may see: an employee's own NIP, an operator's
     units (a ``unit`` filter outside them is refused)."""
     if principal.role == EMPLOYEE:
-        if query.get("nip") and "".join(query["nip"].split()) != principal.scope:
-            raise Forbidden("An employee may only reach their own records.")
-        return {**query, "nip": principal.scope}
+        return {**query, "nip": principal.own_nip("".join(query.get("nip", "").split()))}
     if principal.role == OPERATOR:
         if query.get("unit"):
             check_unit(session, principal, query["unit"])

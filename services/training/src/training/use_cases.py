@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, selectinload
 
 from asn_shared import units
-from asn_shared.auth import EMPLOYEE, Forbidden, Principal
+from asn_shared.auth import EMPLOYEE, Principal
 from asn_shared.events import Event
 from asn_shared.persistence import UnitOfWork, page_of
 from asn_shared.web import Conflict, NotFound, Unprocessable
@@ -51,14 +51,6 @@ def locked(session: Session, model: type, key: Any) -> Any:
 # --- who may reach what (the roles of each route are named in service.py) ------------------
 
 
-def check_reach(session: Session, principal: Principal, nip: str, unit_code: str | None) -> None:
-    """Employees reach their own records; operators those of their units; admins all."""
-    if principal.role == EMPLOYEE:
-        principal.require_nip(nip)
-    else:
-        principal.require_unit(unit_code, units.units_in_scope(session, principal))
-
-
 def narrowed(
     session: Session, principal: Principal, query: dict[str, Any]
 ) -> tuple[dict[str, Any], set[str] | None]:
@@ -68,9 +60,7 @@ def narrowed(
     refused); an operator only its units (a ``unit_code`` filter outside them is refused).
     """
     if principal.role == EMPLOYEE:
-        if query.get("employee_nip", principal.scope) != principal.scope:
-            raise Forbidden("An employee may only reach their own records.")
-        return {**query, "employee_nip": principal.scope}, None
+        return {**query, "employee_nip": principal.own_nip(query.get("employee_nip"))}, None
     return query, units.reachable_units(session, principal, query.get("unit_code"))
 
 
@@ -589,7 +579,7 @@ def _proposal(
     if proposal is None:
         raise NotFound(f"Usulan {proposal_id} tidak ada.")
     if caller is not None:
-        check_reach(session, caller, proposal.employee_nip, proposal.unit_code)
+        units.check_reach(session, caller, proposal.employee_nip, proposal.unit_code)
     return proposal
 
 
@@ -678,7 +668,7 @@ def enrol_directly(uow: UnitOfWork, command: dict[str, Any], caller: Principal) 
     with uow:
         session = uow.session
         employee = known_employee(session, command["employee_nip"])
-        check_reach(session, caller, employee.nip, employee.unit_code)
+        units.check_reach(session, caller, employee.nip, employee.unit_code)
         _programme(session, command["programme_code"])
         wanted = session.get(Batch, command["batch_id"])
         if wanted is None or wanted.programme_code != command["programme_code"]:
@@ -804,7 +794,7 @@ def _enrollment(
     if enrollment is None:
         raise NotFound(f"Pendaftaran {enrollment_id} tidak ada.")
     if caller is not None:
-        check_reach(session, caller, enrollment.employee_nip, enrollment.unit_code)
+        units.check_reach(session, caller, enrollment.employee_nip, enrollment.unit_code)
     return enrollment
 
 
@@ -882,7 +872,7 @@ def record_development(
     with uow:
         session = uow.session
         employee = known_employee(session, command["employee_nip"])
-        check_reach(session, caller, employee.nip, employee.unit_code)
+        units.check_reach(session, caller, employee.nip, employee.unit_code)
         jp = command.get("jp")
         if "minutes" in command:
             jp = domain.jp_from_minutes(command["minutes"])
@@ -924,7 +914,7 @@ def jp_ledger(uow: UnitOfWork, nip: str, year: int, caller: Principal) -> dict[s
         if employee is None and not entries:
             raise NotFound(f"Pegawai dengan NIP {nip} belum dikenal layanan pelatihan.")
         unit_code = employee.unit_code if employee else entries[-1].unit_code
-        check_reach(session, caller, nip, unit_code)
+        units.check_reach(session, caller, nip, unit_code)
         jp = sum(e.jp for e in entries)
         return {
             "employee_nip": nip,
