@@ -116,10 +116,13 @@ class TrainingEvents:
         *,
         proposal: dict[str, Any] | None = None,
         item: dict[str, Any] | None = None,
+        funding: str | None = None,
     ) -> dict[str, Any]:
         return {
             "enrollment_id": uuid.uuid4(),
             "proposal_id": proposal["proposal_id"] if proposal else None,
+            "proposal_item_id": item["item_id"] if item else None,
+            "funding": funding or ("budget" if item else None),
             "employee_nip": self.nip,
             "unit_code": unit,
             "programme_code": item["programme_code"] if item else "SEMINAR-LUAR",

@@ -217,3 +217,47 @@ def test_a_cancellation_that_overtakes_its_proposal_prevents_the_reservation(
     budget_events.settle(quiet=1.0)
     assert budget_events.seen == []
     assert ledger_sums("DLH")["reserved"] == 0
+
+
+def test_a_completion_spends_exactly_the_item_it_names_and_nothing_when_funded_another_way(
+    start_budget, allocate, training, publish_event, budget_events, ledger_sums
+):
+    (service,) = start_budget()
+    url = service.url
+    allocate(url, "DISHUB", 10 * JUTA)
+    # two batches of one workshop in one proposal: the programme code cannot tell them apart
+    first = training.item(6 * JUTA, programme_code="LOKAKARYA-TRANSPORTASI")
+    second = training.item(3 * JUTA, programme_code="LOKAKARYA-TRANSPORTASI")
+    proposal = {**training.proposal("DISHUB", []), "items": [first, second]}
+    proposal["total_cost_rupiah"], proposal["total_jp"] = 9 * JUTA, 48
+    publish_event("proposal.created", proposal)
+    budget_events.wait("budget.reserved", 1)
+
+    publish_event(
+        "enrollment.completed",
+        training.completed("DISHUB", 3 * JUTA, proposal=proposal, item=second),
+    )
+    budget_events.wait("budget.spent", 1)
+    decision = admin_http.get(f"{url}/proposals/{proposal['proposal_id']}").json()
+    assert [item["state"] for item in decision["items"]] == ["reserved", "spent"]
+    assert ledger_sums("DISHUB") == {
+        "allocated": 10 * JUTA,
+        "reserved": 6 * JUTA,
+        "spent": 3 * JUTA,
+    }
+
+    # an item an operator approved as funded another way (no reservation) charges nothing
+    outside = training.proposal("DISHUB", [1 * JUTA])
+    funded_elsewhere = training.completed(
+        "DISHUB", 1 * JUTA, proposal=outside, item=outside["items"][0], funding="other"
+    )
+    publish_event("enrollment.completed", funded_elsewhere)
+    wait_for(lambda: events_handled(url, "on_enrollment_completed") == 2, what="two completions")
+    budget_events.settle(quiet=0.5)
+    assert len(budget_events.data("budget.spent")) == 1
+    assert ledger_sums("DISHUB") == {
+        "allocated": 10 * JUTA,
+        "reserved": 6 * JUTA,
+        "spent": 3 * JUTA,
+    }
+    assert position(url, "DISHUB")["available_rupiah"] == 1 * JUTA

@@ -36,6 +36,7 @@ class Seeded:
     batch_id: str
     proposals: dict[str, str]  # nip: proposal id
     enrollments: dict[str, str]  # nip: direct enrolment id
+    assessments: dict[str, str]  # nip: assessment id
 
 
 @pytest.fixture
@@ -64,7 +65,10 @@ def seeded(training_service, api, training_events, publish_event, build) -> Seed
         )["enrollment_id"]
         for nip in (OWN, OUTSIDER)
     }
-    return Seeded(url, batch_id, proposals, enrollments)
+    assessments = {
+        event["data"]["employee_nip"]: event["data"]["assessment_id"] for event in created
+    }
+    return Seeded(url, batch_id, proposals, enrollments, assessments)
 
 
 def access_table(seeded: Seeded, build) -> list:
@@ -132,6 +136,26 @@ def access_table(seeded: Seeded, build) -> list:
             "GET /proposals/{proposal_id}",
             ADMIN,
             path=f"/proposals/{outsider}",
+            note="another unit's",
+        ),
+        row(
+            "GET /assessments/{assessment_id}/review",
+            ADMIN,
+            OPERATOR,
+            EMPLOYEE,
+            path=f"/assessments/{seeded.assessments[OWN]}/review",
+        ),
+        row(
+            "GET /assessments/{assessment_id}/review",
+            ADMIN,
+            OPERATOR,
+            path=f"/assessments/{seeded.assessments[COLLEAGUE]}/review",
+            note="another employee's",
+        ),
+        row(
+            "GET /assessments/{assessment_id}/review",
+            ADMIN,
+            path=f"/assessments/{seeded.assessments[OUTSIDER]}/review",
             note="another unit's",
         ),
         row(

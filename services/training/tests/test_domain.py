@@ -229,3 +229,83 @@ def test_a_full_batch_puts_the_participant_on_the_next_one():
     last = domain.Seats(uuid.uuid4(), START + timedelta(28), capacity=5, taken=0)
     assert domain.place_in_batch(full, [last, earlier, next_]) == next_
     assert domain.place_in_batch(full, [earlier]) is None
+
+
+# --- a gap no programme closes, development already booked, the year planned ------------------
+
+
+def test_short_of_the_level_the_programme_reaching_highest_wins_over_a_cheaper_one():
+    need = [Need("M.02", 4, 1)]
+    cheap_to_2 = offer("KER-2", 24, 240_000, {"M.02": 2})  # 10,000 a JP, 1 -> 2
+    dear_to_3 = offer("KER-3", 24, 2_400_000, {"M.02": 3})  # 100,000 a JP, 1 -> 3
+    plan = domain.propose(need, [cheap_to_2, dear_to_3], jp_this_year=20)
+    assert list(items_by_code(plan)) == ["KER-3"]
+    assert rules(plan.items[0]) == [("M.02", Rule.NARROWS_GAP, -3)]
+
+
+def test_a_gap_booked_development_closes_is_not_proposed_again_one_it_narrows_is_planned_on():
+    needs = [Need("M.01", 3, 1), Need("M.03", 4, 2)]
+    offers = [
+        offer("INT-3", 24, 2_400_000, {"M.01": 3}),
+        offer("KOM-3", 24, 1_000_000, {"M.03": 3}),  # would narrow 2 -> 3
+        offer("KOM-4", 24, 3_000_000, {"M.03": 4}),
+    ]
+    plan = domain.propose(needs, offers, 20, booked_levels={"M.01": 3, "M.03": 3})
+    assert list(items_by_code(plan)) == ["KOM-4"]  # M.03 from the booked level 3 to 4
+    assert [n.competency_code for n in plan.booked] == ["M.01"]
+
+
+def year_offer(code, levels, starts, ends, cost=1_000_000, jp=24):
+    return Offer(code, jp, cost, levels, OpenBatch(uuid.uuid4(), starts, ends))
+
+
+def test_a_batch_counts_in_the_year_it_ends_so_a_december_to_january_batch_is_next_years():
+    across = year_offer("LINTAS", {"M.04": 3}, date(2026, 12, 28), date(2027, 1, 8), cost=100)
+    inside = year_offer("DESEMBER", {"M.04": 3}, date(2026, 12, 14), date(2026, 12, 18))
+    assert (across.year, inside.year) == (2027, 2026)
+
+    planned = domain.plan_for([Need("M.04", 3, 2)], [across, inside], 2026, {2026: 0})
+
+    # this year's, though the other is cheaper per JP and starts in this year too
+    assert [item.offer.code for item in planned.plan.items] == ["DESEMBER"]
+    assert planned.review.fiscal_year == 2026 and not planned.review.next_year
+
+
+def test_jp_booked_in_a_batch_ending_next_year_do_not_meet_this_years_minimum():
+    needs = [Need("M.04", 3, 3)]  # no gap: only the 20 JP matter
+    top_up = year_offer("SEMINAR", {"M.04": 3}, date(2026, 12, 10), date(2026, 12, 11), jp=20)
+    this_year = domain.plan_for(needs, [top_up], 2026, {2026: 0, 2027: 24})
+    assert [i.offer.code for i in this_year.plan.items] == ["SEMINAR"]
+    assert this_year.review.jp_finding is domain.Finding.TOP_UP_PROPOSED
+    reached = domain.plan_for(needs, [top_up], 2026, {2026: 20})
+    assert reached.plan.items == []
+    assert reached.review.jp_finding is domain.Finding.MINIMUM_REACHED
+    assert [c.finding for c in reached.review.competencies] == [domain.Finding.NO_GAP]
+
+
+def test_when_no_batch_this_year_narrows_a_gap_the_proposal_is_for_next_year():
+    needs = [Need("M.06", 3, 1), Need("M.07", 3, 3)]
+    january = year_offer("PENGEMBANGAN", {"M.06": 3}, date(2027, 1, 11), date(2027, 1, 15))
+    planned = domain.plan_for(needs, [january], 2026, {2026: 0, 2027: 0})
+    assert [i.offer.code for i in planned.plan.items] == ["PENGEMBANGAN"]
+    review = planned.review
+    assert (review.fiscal_year, review.next_year) == (2027, True)
+    assert review.jp_finding is domain.Finding.NOT_PLANNED
+    assert [(c.competency_code, c.finding) for c in review.competencies] == [
+        ("M.06", domain.Finding.PROPOSED),
+        ("M.07", domain.Finding.NO_GAP),
+    ]
+
+
+def test_the_review_says_why_an_assessment_led_to_no_proposal():
+    needs = [Need("M.01", 3, 1), Need("M.02", 3, 2), Need("M.03", 2, 2)]
+    planned = domain.plan_for(needs, [], 2026, {2026: 24}, booked_levels={"M.02": 3})
+    assert planned.plan.items == []
+    review = planned.review
+    assert [(c.competency_code, c.finding) for c in review.competencies] == [
+        ("M.01", domain.Finding.NO_PROGRAMME),
+        ("M.02", domain.Finding.ALREADY_BOOKED),
+        ("M.03", domain.Finding.NO_GAP),
+    ]
+    assert [c.competency_code for c in review.unmet] == ["M.01"]
+    assert review.jp_finding is domain.Finding.MINIMUM_REACHED

@@ -364,13 +364,18 @@ def _claim_cancelled(session: Session, data: dict[str, Any]) -> bool:
 def spend_for_enrollment(uow: UnitOfWork, event: Event, *, rules: domain.Rules) -> None:
     """Turn the reservation of the completed item into spending, once per enrollment.
 
-    The item is the proposal's reserved item of the same programme. A completion without
-    a proposal (or whose proposal holds no such reservation) is charged its cost from the
-    available budget of its unit and year (``jp_year``); a free one changes nothing.
+    The item is the one the event names (``proposal_item_id``; events from before it was
+    carried: the proposal's reserved item of the same programme). An item approved as
+    funded another way (``funding`` other) charges nothing. A completion without a proposal
+    (or whose proposal holds no reservation for it) is charged its cost from the available
+    budget of its unit and year (``jp_year``); a free one changes nothing.
     """
     data = event.data
     session = uow.session
     enrollment_id, proposal_id = data["enrollment_id"], data["proposal_id"]
+    if data.get("funding") == "other":
+        log.info("completion funded another way: nothing charged")
+        return
     proposal = session.get(Proposal, proposal_id) if proposal_id else None
     unit, year = (
         (proposal.unit_code, proposal.fiscal_year)
@@ -381,7 +386,7 @@ def spend_for_enrollment(uow: UnitOfWork, event: Event, *, rules: domain.Rules) 
     if _already_spent(session, enrollment_id):
         log.info("enrollment already charged: nothing spent")
         return
-    item = _reserved_item(session, proposal_id, data["programme_code"]) if proposal else None
+    item = _reserved_item(session, proposal_id, data) if proposal else None
     if allocation is None:
         if data["cost_rupiah"] > 0:
             log.warning(
@@ -434,18 +439,19 @@ def _already_spent(session: Session, enrollment_id: uuid.UUID) -> bool:
 
 
 def _reserved_item(
-    session: Session, proposal_id: uuid.UUID, programme_code: str | None
+    session: Session, proposal_id: uuid.UUID, completion: dict[str, Any]
 ) -> ProposalItem | None:
+    """The reservation the completion settles: exactly the item it names, else (older
+    events) the proposal's first reserved item of the same programme."""
+    statement = select(ProposalItem).where(
+        ProposalItem.proposal_id == proposal_id, ProposalItem.state == "reserved"
+    )
+    if completion.get("proposal_item_id"):
+        statement = statement.where(ProposalItem.item_id == completion["proposal_item_id"])
+    else:
+        statement = statement.where(ProposalItem.programme_code == completion["programme_code"])
     return session.scalars(
-        select(ProposalItem)
-        .where(
-            ProposalItem.proposal_id == proposal_id,
-            ProposalItem.state == "reserved",
-            ProposalItem.programme_code == programme_code,
-        )
-        .order_by(ProposalItem.ordinal)
-        .limit(1)
-        .with_for_update()
+        statement.order_by(ProposalItem.ordinal).limit(1).with_for_update()
     ).first()
 
 

@@ -1,10 +1,16 @@
 """The training service's rules, in plain Python: no database, no broker, no clock.
 
 - Proposals from an assessment's gaps (``propose``): for every competency with a negative gap
-  (gap = achieved - required), the programme that reaches the required level, then the lower
-  cost per JP, then the earlier batch; a programme already chosen for one gap covers every
-  other gap it closes at no extra cost; and if the year's JP would stay under the minimum
-  (20 JP, PP 11/2017), the cheapest relevant programme that reaches it.
+  (gap = achieved - required), the programme reaching the highest level up to the required
+  one, then the lower cost per JP, then the earlier batch; a programme already chosen for one
+  gap covers every other gap it closes at no extra cost; a gap that development already booked
+  will close is not proposed again; and if the year's JP would stay under the minimum (20 JP,
+  PP 11/2017), the cheapest relevant programme that reaches it.
+- One rule for the year development counts in: the year its batch ends (``Offer.year``), for
+  planning, booking and crediting alike. ``plan_for`` plans the current year and turns to the
+  next one only when no batch of this year narrows any gap.
+- What an assessment led to, per competency and for the year's JP (``Review``), so that an
+  assessment with no proposal says why.
 - Cheaper or free alternatives for items the budget could not pay (``alternatives``).
 - The proposal life cycle as an explicit state machine (``transition``) and how a budget
   answer settles a proposal's items (``settle_reservation``, ``settle_rejection``).
@@ -98,6 +104,14 @@ class ItemStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class Funding(StrEnum):
+    """Who pays an approved item: the unit's training budget, or another source an operator
+    approved it under (never charged to the unit's budget)."""
+
+    BUDGET = "budget"
+    OTHER = "other"
+
+
 @dataclass(frozen=True)
 class Settlement:
     """What a budget answer does to a proposal: its new status and its items' statuses."""
@@ -187,11 +201,20 @@ class Offer:
     def cost_per_jp(self) -> Fraction:
         return Fraction(self.cost_rupiah, max(self.jp, 1))
 
+    @property
+    def year(self) -> int:
+        """The year the development counts in: its batch's end (the JP ledger's rule)."""
+        return self.batch.ends_on.year
+
     def raises(self, need: Need) -> bool:
         return self.levels.get(need.competency_code, 0) > need.achieved_level
 
     def reaches(self, need: Need) -> bool:
         return self.levels.get(need.competency_code, 0) >= need.required_level
+
+    def reach(self, need: Need) -> int:
+        """The level it brings the competency to, counted up to the required level only."""
+        return min(self.levels.get(need.competency_code, 0), need.required_level)
 
 
 @dataclass(frozen=True)
@@ -226,6 +249,7 @@ class PlannedItem:
 class Plan:
     items: list[PlannedItem]
     unmet: list[Need]  # gaps no programme on offer can narrow
+    booked: list[Need] = field(default_factory=list)  # gaps development already booked closes
 
     @property
     def total_cost_rupiah(self) -> int:
@@ -246,22 +270,36 @@ def propose(
     offers: Sequence[Offer],
     jp_this_year: int,
     minimum_jp: int = MINIMUM_JP_PER_YEAR,
+    booked_levels: Mapping[str, int] | None = None,
 ) -> Plan:
     """The development to propose for an assessment's ``needs``; empty items: no proposal.
 
-    ``jp_this_year`` is what the employee has completed or is already booked for this year.
+    ``jp_this_year`` is what the employee has completed or is already booked for this year;
+    ``booked_levels`` the level per competency that development already approved or enrolled
+    will bring the employee to: a gap it closes is not proposed again, one it narrows is
+    planned from there.
     """
     chosen: dict[str, PlannedItem] = {}
-    unmet = []
+    unmet, booked = [], []
     for need in gaps_of(needs):
-        offer = _best_for_gap(need, offers, chosen)
+        after_booked = _after(need, (booked_levels or {}).get(need.competency_code, 0))
+        if after_booked.gap >= 0:
+            booked.append(need)
+            continue
+        offer = _best_for_gap(after_booked, offers, chosen)
         if offer is None:
             unmet.append(need)
             continue
         rule = Rule.CLOSES_GAP if offer.reaches(need) else Rule.NARROWS_GAP
         _add(chosen, offer, _reason(need, rule))
     _top_up(needs, offers, chosen, jp_this_year, minimum_jp)
-    return Plan(list(chosen.values()), unmet)
+    return Plan(list(chosen.values()), unmet, booked)
+
+
+def _after(need: Need, booked_level: int) -> Need:
+    """The need as it will stand once booked development reaching ``booked_level`` is done."""
+    achieved = max(need.achieved_level, booked_level)
+    return Need(need.competency_code, need.required_level, achieved)
 
 
 def _best_for_gap(
@@ -272,9 +310,10 @@ def _best_for_gap(
         return None
 
     def rank(offer: Offer):
-        # a programme already proposed costs nothing more: preferred among equals in reach
+        # the highest level first (short of the required one, a 1->3 course beats a cheaper
+        # 1->2); a programme already proposed costs nothing more: preferred among equals
         return (
-            not offer.reaches(need),
+            -offer.reach(need),
             offer.code not in chosen,
             offer.cost_per_jp,
             offer.batch.starts_on,
@@ -316,6 +355,124 @@ def _reason(need: Need, rule: Rule) -> Reason:
 
 def _add(chosen: dict[str, PlannedItem], offer: Offer, reason: Reason) -> None:
     chosen.setdefault(offer.code, PlannedItem(offer)).reasons.append(reason)
+
+
+# --- the year a proposal plans, and what an assessment led to ---------------------------------
+
+
+class Finding(StrEnum):
+    """What became of one competency of an assessment, or of the year's JP."""
+
+    NO_GAP = "no_gap"  # achieved the required level
+    PROPOSED = "proposed"  # a proposed programme closes the gap
+    NARROWED = "narrowed"  # the best on offer narrows the gap without closing it
+    ALREADY_BOOKED = "already_booked"  # development approved or enrolled will close it
+    NO_PROGRAMME = "no_programme"  # nothing on offer in the year planned narrows it
+    MINIMUM_REACHED = "minimum_reached"  # the year's JP already reach the minimum
+    TOP_UP_PROPOSED = "top_up_proposed"  # a programme brings the year's JP toward it
+    NOT_PLANNED = "not_planned"  # the proposal is for next year: this year's JP not planned
+
+
+@dataclass(frozen=True)
+class CompetencyFinding:
+    competency_code: str
+    required_level: int
+    achieved_level: float
+    finding: Finding
+    programme_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    """An assessment's outcome: the year planned, each competency's finding and the JP's."""
+
+    fiscal_year: int
+    next_year: bool  # no batch of the current year narrows any gap: next year's are used
+    competencies: list[CompetencyFinding]
+    jp_counted: int  # completed or booked in the fiscal year before this proposal
+    jp_finding: Finding
+    minimum_jp: int
+
+    @property
+    def unmet(self) -> list[CompetencyFinding]:
+        """Gaps this assessment's proposal leaves open."""
+        return [
+            c for c in self.competencies if c.finding in (Finding.NO_PROGRAMME, Finding.NARROWED)
+        ]
+
+
+@dataclass(frozen=True)
+class YearPlan:
+    plan: Plan
+    review: Review
+
+
+def plan_for(
+    needs: Sequence[Need],
+    offers: Sequence[Offer],
+    this_year: int,
+    jp_by_year: Mapping[int, int],
+    booked_levels: Mapping[str, int] | None = None,
+    minimum_jp: int = MINIMUM_JP_PER_YEAR,
+) -> YearPlan:
+    """Plan the current year (its batches ending this year); when none of them narrows any
+    gap, next year's batches (the proposal then belongs to that fiscal year, without a JP
+    top-up: next year's minimum is planned next year)."""
+    by_year = {this_year: [o for o in offers if o.year == this_year]}
+    plan = propose(
+        needs, by_year[this_year], jp_by_year.get(this_year, 0), minimum_jp, booked_levels
+    )
+    year = this_year
+    if plan.unmet and not _closes_any_gap(plan):
+        following = [o for o in offers if o.year == this_year + 1]
+        later = propose(needs, following, jp_by_year.get(this_year + 1, 0), 0, booked_levels)
+        if later.items:
+            plan, year = later, this_year + 1
+    return YearPlan(
+        plan, _review(needs, plan, year, this_year, jp_by_year.get(year, 0), minimum_jp)
+    )
+
+
+def _closes_any_gap(plan: Plan) -> bool:
+    return any(r.rule is not Rule.JP_TOP_UP for item in plan.items for r in item.reasons)
+
+
+def _review(
+    needs: Sequence[Need], plan: Plan, year: int, this_year: int, jp_counted: int, minimum: int
+) -> Review:
+    by_competency = {
+        reason.competency_code: (reason.rule, item.offer.code)
+        for item in plan.items
+        for reason in item.reasons
+        if reason.rule is not Rule.JP_TOP_UP
+    }
+    booked = {need.competency_code for need in plan.booked}
+    findings = []
+    for need in needs:
+        rule, programme = by_competency.get(need.competency_code, (None, None))
+        if need.gap >= 0:
+            finding = Finding.NO_GAP
+        elif need.competency_code in booked:
+            finding = Finding.ALREADY_BOOKED
+        elif rule is None:
+            finding = Finding.NO_PROGRAMME
+        else:
+            finding = Finding.PROPOSED if rule is Rule.CLOSES_GAP else Finding.NARROWED
+        findings.append(
+            CompetencyFinding(
+                need.competency_code, need.required_level, need.achieved_level, finding, programme
+            )
+        )
+    topped_up = any(r.rule is Rule.JP_TOP_UP for item in plan.items for r in item.reasons)
+    if year != this_year:
+        jp_finding = Finding.NOT_PLANNED
+    elif topped_up:
+        jp_finding = Finding.TOP_UP_PROPOSED
+    elif jp_counted + plan.total_jp >= minimum:
+        jp_finding = Finding.MINIMUM_REACHED
+    else:
+        jp_finding = Finding.NO_PROGRAMME
+    return Review(year, year != this_year, findings, jp_counted, jp_finding, minimum)
 
 
 # --- alternatives when the budget says no ---------------------------------------------------
@@ -361,7 +518,7 @@ def _best_alternative(
     return min(
         candidates,
         key=lambda o: (
-            not o.reaches(need),
+            -o.reach(need),
             o.code not in chosen,
             o.cost_rupiah,
             o.cost_per_jp,

@@ -122,16 +122,20 @@ class Employee(Base):
 
 
 class Assessment(Base):
-    """Each assessment received, so an older one arriving late cannot supersede a newer."""
+    """Each assessment received, so an older one arriving late cannot supersede a newer one
+    of the same jabatan, and what it led to (``review``: per competency and for the JP)."""
 
     __tablename__ = "assessments"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     employee_nip: Mapped[str] = mapped_column(Text, nullable=False, index=True)
+    jabatan_code: Mapped[str | None] = mapped_column(Text)
+    unit_code: Mapped[str | None] = mapped_column(Text)
     assessed_on: Mapped[date] = mapped_column(Date, nullable=False)
     supersedes: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     outcome: Mapped[str] = mapped_column(Text, nullable=False)
     proposal_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    review: Mapped[dict | None] = mapped_column(JSONB)
     received_at: Mapped[datetime] = created_column()
 
 
@@ -146,6 +150,7 @@ class Proposal(Base):
     status: Mapped[str] = mapped_column(Text, nullable=False, index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
     assessment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    jabatan_code: Mapped[str | None] = mapped_column(Text)  # of the assessment it follows
     supersedes: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     alternative_of: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     total_cost_rupiah: Mapped[int] = mapped_column(BigInteger, nullable=False)
@@ -181,6 +186,7 @@ class ProposalItem(Base):
     # [{competency_code, rule, required_level, achieved_level}]
     reasons: Mapped[list[dict]] = mapped_column(JSONB, nullable=False)
     status: Mapped[str] = mapped_column(Text, nullable=False)
+    funding: Mapped[str | None] = mapped_column(Text)  # budget | other, once approved
 
     batch: Mapped[Batch | None] = relationship()
 

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from asn_shared.web import PageQuery
 
-from .domain import FORMS, ItemStatus, Rule, Status
+from .domain import FORMS, Funding, ItemStatus, Rule, Status
 
 NIP = validate.Regexp(r"^\d{18}$", error="NIP harus 18 digit.")
 CODE = validate.Regexp(
@@ -172,6 +172,11 @@ class ProposalItemOut(Schema):
     batch = fields.Nested(BatchOut, allow_none=True)
     reasons = fields.List(fields.Nested(ReasonOut), required=True)
     status = fields.String(required=True, validate=validate.OneOf([s.value for s in ItemStatus]))
+    funding = fields.String(
+        allow_none=True,
+        validate=validate.OneOf([f.value for f in Funding]),
+        metadata={"description": "once approved: budget, or other (funded another way)"},
+    )
 
 
 class ProposalOut(Schema):
@@ -183,6 +188,7 @@ class ProposalOut(Schema):
     status = fields.String(required=True, validate=validate.OneOf([s.value for s in Status]))
     status_reason = fields.String(allow_none=True)
     assessment_id = fields.UUID(allow_none=True)
+    jabatan_code = fields.String(allow_none=True)
     supersedes = fields.UUID(allow_none=True)
     alternative_of = fields.UUID(allow_none=True)
     total_cost_rupiah = fields.Integer(required=True)

@@ -9,6 +9,7 @@ from functools import partial
 from asn_shared.auth import ADMIN, EMPLOYEE, OPERATOR
 from asn_shared.base import ServiceBase
 from asn_shared.entrypoints import api, subscribe
+from asn_shared.events.catalog import AssessmentReviewed
 from asn_shared.units import UnitTreeProjection
 from asn_shared.web import NotFound, load_json, load_query
 
@@ -188,6 +189,20 @@ class TrainingService(ServiceBase, UnitTreeProjection):
             self.db.unit_of_work(), _id(proposal_id, "Usulan"), request.principal
         )
         return ProposalOut().dump(view)
+
+    @api(
+        "GET",
+        "/assessments/<assessment_id>/review",
+        roles=(ADMIN, OPERATOR, EMPLOYEE),
+        summary="What an assessment led to: the proposal, or why none, per competency",
+        tags=["proposals"],
+        response=AssessmentReviewed,
+    )
+    def get_assessment_review(self, request, assessment_id):
+        view = use_cases.get_assessment_review(
+            self.db.unit_of_work(), _id(assessment_id, "Penilaian"), request.principal
+        )
+        return AssessmentReviewed().dump(view)
 
     @api(
         "POST",

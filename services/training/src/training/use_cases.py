@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, func, literal, or_, select, union, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, selectinload
 
@@ -26,7 +26,7 @@ from asn_shared.persistence import UnitOfWork, page_of
 from asn_shared.web import Conflict, NotFound, Unprocessable
 
 from . import domain, views
-from .domain import IllegalTransition, ItemStatus, Status
+from .domain import Funding, IllegalTransition, ItemStatus, Status
 from .models import (
     Activity,
     Assessment,
@@ -217,11 +217,17 @@ def _programme(session: Session, code: str) -> Programme:
 
 
 def load_offers(
-    session: Session, competency_codes: Iterable[str], today: date, fiscal_year: int
+    session: Session,
+    competency_codes: Iterable[str],
+    today: date,
+    years: Iterable[int],
+    exclude: Iterable[str] = (),
 ) -> tuple[list[domain.Offer], dict[str, Programme]]:
-    """Programmes developing any of ``competency_codes`` with a free seat in a batch that
-    starts between today and the end of the fiscal year, each with its earliest such batch."""
-    codes = sorted(set(competency_codes))
+    """Programmes developing any of ``competency_codes`` (but those in ``exclude``) with a free
+    seat in a batch starting from today and ending in one of ``years``: for each programme
+    and year, its earliest such batch. A batch counts in the year it ends (the JP ledger's
+    rule), so a December batch ending in January is next year's."""
+    codes, years = sorted(set(competency_codes)), sorted(set(years))
     programmes = session.scalars(
         select(Programme)
         .where(
@@ -229,7 +235,8 @@ def load_offers(
                 select(ProgrammeCompetency.programme_code).where(
                     ProgrammeCompetency.competency_code.in_(codes)
                 )
-            )
+            ),
+            Programme.code.not_in(list(exclude)),
         )
         .options(selectinload(Programme.competencies))
     ).all()
@@ -239,14 +246,16 @@ def load_offers(
         .where(
             Batch.programme_code.in_(list(by_code)),
             Batch.starts_on >= today,
-            Batch.starts_on <= date(fiscal_year, 12, 31),
+            Batch.ends_on >= date(years[0], 1, 1),
+            Batch.ends_on <= date(years[-1], 12, 31),
             Batch.enrolled < Batch.capacity,
         )
         .order_by(Batch.starts_on, Batch.id)
     ).all()
-    earliest: dict[str, Batch] = {}
+    earliest: dict[tuple[str, int], Batch] = {}
     for batch in batches:
-        earliest.setdefault(batch.programme_code, batch)
+        if batch.ends_on.year in years:
+            earliest.setdefault((batch.programme_code, batch.ends_on.year), batch)
     offers = [
         domain.Offer(
             code=code,
@@ -255,7 +264,7 @@ def load_offers(
             levels=by_code[code].levels(),
             batch=domain.OpenBatch(batch.id, batch.starts_on, batch.ends_on),
         )
-        for code, batch in earliest.items()
+        for (code, _), batch in earliest.items()
     ]
     return offers, by_code
 
@@ -264,9 +273,14 @@ def load_offers(
 
 
 def record_assessment(uow: UnitOfWork, event: Event, *, today: date) -> None:
-    """``assessment.recorded``: supersede what is not yet approved, then propose."""
+    """``assessment.recorded``: supersede what is not yet approved, then propose.
+
+    The current assessment is the employee's latest for one jabatan, as competency decides
+    (``current`` and ``supersedes`` in the event): an assessment for another jabatan leaves
+    the proposals of the first alone.
+    """
     data, session = event.data, uow.session
-    nip = data["employee"]["nip"]
+    nip, jabatan_code = data["employee"]["nip"], data["jabatan"]["code"]
     upsert_employee(session, data["employee"])
     employee = locked(session, Employee, nip)  # one employee at a time
     if session.get(Assessment, data["assessment_id"]) is not None:
@@ -274,6 +288,8 @@ def record_assessment(uow: UnitOfWork, event: Event, *, today: date) -> None:
     assessment = Assessment(
         id=data["assessment_id"],
         employee_nip=nip,
+        jabatan_code=jabatan_code,
+        unit_code=employee.unit_code,
         assessed_on=data["assessed_on"],
         supersedes=data.get("supersedes"),
         outcome="stale",
@@ -283,24 +299,35 @@ def record_assessment(uow: UnitOfWork, event: Event, *, today: date) -> None:
         session.add(assessment)
         log.info("older assessment ignored", extra={"assessment_id": str(assessment.id)})
         return
-    superseded = supersede_open_proposals(uow, nip)
+    superseded = supersede_open_proposals(uow, nip, jabatan_code)
     needs = [
         domain.Need(r["competency_code"], r["required_level"], r["achieved_level"])
         for r in data["results"]
     ]
-    proposal = propose_for(uow, employee, needs, today=today, assessment_id=assessment.id)
+    proposal, review = propose_for(
+        uow, employee, needs, today=today, assessment_id=assessment.id, jabatan_code=jabatan_code
+    )
     if proposal is not None:
         proposal.supersedes = superseded[-1].id if superseded else None
         publish_created(uow, proposal)
     assessment.outcome = "proposed" if proposal else "no_proposal"
     assessment.proposal_id = proposal.id if proposal else None
+    assessment.review = views.review_row(review)
     session.add(assessment)
+    uow.publish("assessment.reviewed", views.assessment_reviewed_data(assessment), subject=nip)
 
 
 def _is_stale(session: Session, incoming: Assessment) -> bool:
-    """Stale when a stored assessment supersedes it, or is later and not superseded by it."""
+    """Stale when a stored assessment of the same employee and jabatan supersedes it, or is
+    later and not superseded by it."""
     for known in session.scalars(
-        select(Assessment).where(Assessment.employee_nip == incoming.employee_nip)
+        select(Assessment).where(
+            Assessment.employee_nip == incoming.employee_nip,
+            or_(
+                Assessment.jabatan_code == incoming.jabatan_code,
+                Assessment.jabatan_code.is_(None),
+            ),
+        )
     ):
         if known.supersedes == incoming.id:
             return True
@@ -309,11 +336,16 @@ def _is_stale(session: Session, incoming: Assessment) -> bool:
     return False
 
 
-def supersede_open_proposals(uow: UnitOfWork, nip: str) -> list[Proposal]:
-    """Cancel the employee's proposals not yet approved; budget releases what it reserved."""
+def supersede_open_proposals(uow: UnitOfWork, nip: str, jabatan_code: str) -> list[Proposal]:
+    """Cancel the employee's proposals for the jabatan not yet approved; budget releases
+    what it reserved. (Proposals from before jabatan were recorded count for any.)"""
     open_ones = uow.session.scalars(
         select(Proposal)
-        .where(Proposal.employee_nip == nip, Proposal.status.in_(domain.NOT_YET_APPROVED))
+        .where(
+            Proposal.employee_nip == nip,
+            Proposal.status.in_(domain.NOT_YET_APPROVED),
+            or_(Proposal.jabatan_code == jabatan_code, Proposal.jabatan_code.is_(None)),
+        )
         .order_by(Proposal.created_at, Proposal.id)
         .with_for_update()
         .execution_options(populate_existing=True)
@@ -330,26 +362,47 @@ def propose_for(
     *,
     today: date,
     assessment_id: uuid.UUID | None,
-) -> Proposal | None:
-    session, year = uow.session, today.year
-    offers, programmes = load_offers(session, [n.competency_code for n in needs], today, year)
-    jp_done = completed_jp(session, employee.nip, year)
-    plan = domain.propose(needs, offers, jp_done + booked_jp(session, employee.nip, year))
-    for need in plan.unmet:
-        log.info("no programme narrows a gap", extra={"competency": need.competency_code})
-    if not plan.items:
-        return None
-    return new_proposal(
+    jabatan_code: str | None,
+) -> tuple[Proposal | None, domain.Review]:
+    """Plan this year (or next, when no batch of this year narrows a gap), leaving out what
+    the employee already has booked or completed."""
+    session, years = uow.session, (today.year, today.year + 1)
+    held, booked_levels = development_held(session, employee.nip)
+    offers, programmes = load_offers(
+        session, [n.competency_code for n in needs], today, years, exclude=held
+    )
+    jp = jp_counts(session, employee.nip, years)
+    planned = domain.plan_for(
+        needs,
+        offers,
+        today.year,
+        {year: done + booked for year, (done, booked) in jp.items()},
+        booked_levels,
+    )
+    review, year = planned.review, planned.review.fiscal_year
+    if not planned.plan.items:
+        return None, review
+    proposal = new_proposal(
         session,
         employee.nip,
         employee.name,
         employee.unit_code,
-        plan,
+        planned.plan,
         programmes,
         fiscal_year=year,
-        jp_before=jp_done,
+        jp_before=jp[year][0],
         assessment_id=assessment_id,
+        jabatan_code=jabatan_code,
     )
+    if review.next_year:
+        proposal.status_reason = NEXT_YEAR_REASON
+    return proposal, review
+
+
+NEXT_YEAR_REASON = (
+    "Tidak ada angkatan tahun ini yang menutup kesenjangan: usulan memakai angkatan tahun "
+    "depan dan anggaran tahun depan."
+)
 
 
 def new_proposal(
@@ -400,26 +453,69 @@ def publish_created(uow: UnitOfWork, proposal: Proposal) -> None:
     )
 
 
-def completed_jp(session: Session, nip: str, year: int) -> int:
-    return session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.jp), 0)).where(
-            LedgerEntry.employee_nip == nip, LedgerEntry.jp_year == year
-        )
-    )
-
-
-def booked_jp(session: Session, nip: str, year: int) -> int:
-    """JP of approved or enrolled development of the year, not yet completed."""
-    return session.scalar(
-        select(func.coalesce(func.sum(ProposalItem.jp), 0))
+def jp_counts(session: Session, nip: str, years: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Per year, the JP completed (the ledger) and booked (approved items not yet enrolled,
+    open enrolments), each counted in the year its batch ends: one query."""
+    batch_year = func.extract("year", Batch.ends_on).cast(Integer)
+    completed = select(
+        LedgerEntry.jp_year.label("year"), LedgerEntry.jp, literal(True).label("done")
+    ).where(LedgerEntry.employee_nip == nip, LedgerEntry.jp_year.in_(years))
+    approved = (
+        select(batch_year.label("year"), ProposalItem.jp, literal(False).label("done"))
         .join(Proposal, ProposalItem.proposal_id == Proposal.id)
+        .join(Batch, ProposalItem.batch_id == Batch.id)
         .where(
             Proposal.employee_nip == nip,
-            Proposal.fiscal_year == year,
             Proposal.status.in_(ACTIVE_PROPOSALS),
-            ProposalItem.status.in_(BOOKED_ITEMS),
+            ProposalItem.status == ItemStatus.APPROVED,
         )
     )
+    enrolled = (
+        select(batch_year.label("year"), Enrollment.jp, literal(False).label("done"))
+        .join(Batch, Enrollment.batch_id == Batch.id)
+        .where(Enrollment.employee_nip == nip, Enrollment.status == "enrolled")
+    )
+    rows = union_all(completed, approved, enrolled).subquery()
+    totals = {year: [0, 0] for year in years}
+    for year, done, jp in session.execute(
+        select(rows.c.year, rows.c.done, func.sum(rows.c.jp)).group_by(rows.c.year, rows.c.done)
+    ):
+        if year in totals:
+            totals[year][0 if done else 1] += int(jp)
+    return {year: (done, booked) for year, (done, booked) in totals.items()}
+
+
+def development_held(session: Session, nip: str) -> tuple[set[str], dict[str, int]]:
+    """The programmes the employee has approved, enrolled or completed (never proposed
+    again), and per competency the highest level booked development not yet completed
+    will bring them to."""
+    booked_items = (
+        select(ProposalItem.programme_code)
+        .join(Proposal, ProposalItem.proposal_id == Proposal.id)
+        .where(Proposal.employee_nip == nip, ProposalItem.status.in_(BOOKED_ITEMS))
+    )
+    open_enrolments = select(Enrollment.programme_code).where(
+        Enrollment.employee_nip == nip, Enrollment.status == "enrolled"
+    )
+    booked = set(session.scalars(union(booked_items, open_enrolments)))
+    completed = session.scalars(
+        union(
+            select(Enrollment.programme_code).where(
+                Enrollment.employee_nip == nip, Enrollment.status == "completed"
+            ),
+            select(LedgerEntry.programme_code).where(
+                LedgerEntry.employee_nip == nip, LedgerEntry.programme_code.is_not(None)
+            ),
+        )
+    )
+    levels: dict[str, int] = {}
+    for code, level in session.execute(
+        select(ProgrammeCompetency.competency_code, func.max(ProgrammeCompetency.level))
+        .where(ProgrammeCompetency.programme_code.in_(booked))
+        .group_by(ProgrammeCompetency.competency_code)
+    ):
+        levels[code] = level
+    return booked | set(completed), levels
 
 
 # --- the budget's answers ----------------------------------------------------------------------
@@ -440,7 +536,10 @@ def _locked_proposal(session: Session, proposal_id: uuid.UUID) -> Proposal | Non
 def _apply(proposal: Proposal, settlement: domain.Settlement) -> None:
     proposal.status = settlement.status.value
     for item in proposal.items:
-        item.status = settlement.items[item.id].value
+        status = settlement.items[item.id]
+        if status is ItemStatus.APPROVED and item.status != ItemStatus.APPROVED:
+            item.funding = Funding.BUDGET.value  # the budget reserved it
+        item.status = status.value
 
 
 def budget_reserved(uow: UnitOfWork, event: Event, *, today: date) -> None:
@@ -525,9 +624,11 @@ def _alternative(
         for i in waiting
     ]
     codes = [r.competency_code for item in unpaid for r in item.reasons]
-    offers, programmes = load_offers(session, codes, today, today.year)
-    held = [i.programme_code for i in proposal.items if i.status != ItemStatus.CANCELLED]
-    plan = domain.alternatives(unpaid, offers, exclude=held)
+    year = proposal.fiscal_year
+    held, _ = development_held(session, proposal.employee_nip)
+    offers, programmes = load_offers(session, codes, today, [year], exclude=held)
+    in_proposal = [i.programme_code for i in proposal.items if i.status != ItemStatus.CANCELLED]
+    plan = domain.alternatives(unpaid, offers, exclude=in_proposal)
     if not plan.items:
         return None
     return new_proposal(
@@ -537,14 +638,27 @@ def _alternative(
         proposal.unit_code,
         plan,
         programmes,
-        fiscal_year=today.year,
-        jp_before=completed_jp(session, proposal.employee_nip, today.year),
+        fiscal_year=year,
+        jp_before=jp_counts(session, proposal.employee_nip, [year])[year][0],
         assessment_id=proposal.assessment_id,
+        jabatan_code=proposal.jabatan_code,
         alternative_of=proposal.id,
     )
 
 
 # --- an operator's decisions -------------------------------------------------------------------
+
+
+def get_assessment_review(
+    uow: UnitOfWork, assessment_id: uuid.UUID, caller: Principal
+) -> dict[str, Any]:
+    with uow:
+        session = uow.session
+        assessment = session.get(Assessment, assessment_id)
+        if assessment is None or assessment.review is None:
+            raise NotFound(f"Penilaian {assessment_id} belum ditelaah layanan pelatihan.")
+        units.check_reach(session, caller, assessment.employee_nip, assessment.unit_code)
+        return views.assessment_review_view(assessment)
 
 
 def get_proposal(uow: UnitOfWork, proposal_id: uuid.UUID, caller: Principal) -> dict[str, Any]:
@@ -593,6 +707,7 @@ def approve_proposal(
         for item in proposal.items:
             if item.status in (ItemStatus.PROPOSED, ItemStatus.WAITLISTED):
                 item.status = ItemStatus.APPROVED.value
+                item.funding = Funding.OTHER.value  # never charged to the unit's budget
         proposal.status_reason = note or "disetujui operator"
         _publish_approved(uow, proposal)
         uow.commit()
@@ -840,21 +955,25 @@ def complete_enrollment(
             cost_rupiah=enrollment.cost_rupiah,
         )
         session.add(entry)
-        if proposal is not None:
-            _complete_item(session, proposal, enrollment)
+        item = _complete_item(session, proposal, enrollment) if proposal else None
         uow.publish(
             "enrollment.completed",
-            views.enrollment_completed_data(entry),
+            views.enrollment_completed_data(entry, item),
             subject=enrollment.employee_nip,
         )
         uow.commit()
         return views.enrollment_view(enrollment)
 
 
-def _complete_item(session: Session, proposal: Proposal, enrollment: Enrollment) -> None:
+def _complete_item(
+    session: Session, proposal: Proposal, enrollment: Enrollment
+) -> ProposalItem | None:
+    """Complete the enrolment's item (returned), and the proposal with its last one."""
+    completed = None
     for item in proposal.items:
         if item.id == enrollment.item_id:
             item.status = ItemStatus.COMPLETED.value
+            completed = item
     session.flush()
     still_open = session.scalar(
         select(func.count())
@@ -863,6 +982,7 @@ def _complete_item(session: Session, proposal: Proposal, enrollment: Enrollment)
     )
     if not still_open and proposal.status == Status.ENROLLED:
         proposal.status = domain.transition(proposal.status, Status.COMPLETED).value
+    return completed
 
 
 def record_development(
@@ -895,7 +1015,9 @@ def record_development(
         )
         session.add(entry)
         uow.publish(
-            "enrollment.completed", views.enrollment_completed_data(entry), subject=employee.nip
+            "enrollment.completed",
+            views.enrollment_completed_data(entry, None),
+            subject=employee.nip,
         )
         uow.commit()
         return views.ledger_entry_view(entry)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import domain
-from .models import Batch, Enrollment, LedgerEntry, Programme, Proposal, ProposalItem
+from .models import Assessment, Batch, Enrollment, LedgerEntry, Programme, Proposal, ProposalItem
 
 EXPLANATIONS = {
     domain.Rule.CLOSES_GAP: "Menutup kesenjangan {code}: level {achieved:g} menuju {required}.",
@@ -94,6 +94,7 @@ def item_view(item: ProposalItem) -> dict[str, Any]:
         "batch": batch_view(item.batch) if item.batch else None,
         "reasons": [reason_view(r) for r in item.reasons],
         "status": item.status,
+        "funding": item.funding,
     }
 
 
@@ -107,6 +108,7 @@ def proposal_view(proposal: Proposal) -> dict[str, Any]:
         "status": proposal.status,
         "status_reason": proposal.status_reason,
         "assessment_id": proposal.assessment_id,
+        "jabatan_code": proposal.jabatan_code,
         "supersedes": proposal.supersedes,
         "alternative_of": proposal.alternative_of,
         "total_cost_rupiah": proposal.total_cost_rupiah,
@@ -186,6 +188,7 @@ def item_data(item: ProposalItem) -> dict[str, Any]:
             {"competency_code": r["competency_code"], "gap": reason_of(r).gap, "rule": r["rule"]}
             for r in item.reasons
         ],
+        "funding": item.funding,
     }
 
 
@@ -204,6 +207,7 @@ def proposal_created_data(proposal: Proposal) -> dict[str, Any]:
     return {
         **proposal_facts(proposal),
         "assessment_id": proposal.assessment_id,
+        "jabatan_code": proposal.jabatan_code,
         "supersedes": proposal.supersedes,
         "alternative_of": proposal.alternative_of,
         "items": [item_data(item) for item in proposal.items],
@@ -228,10 +232,14 @@ def enrollment_created_data(enrollment: Enrollment) -> dict[str, Any]:
     }
 
 
-def enrollment_completed_data(entry: LedgerEntry) -> dict[str, Any]:
+def enrollment_completed_data(entry: LedgerEntry, item: ProposalItem | None) -> dict[str, Any]:
+    """``item``: the proposal item the completion settles (its reservation, or its funding
+    from another source); None for direct enrolments and development recorded elsewhere."""
     return {
         "enrollment_id": entry.enrollment_id or entry.id,
         "proposal_id": entry.proposal_id,
+        "proposal_item_id": item.id if item else None,
+        "funding": item.funding if item else None,
         "employee_nip": entry.employee_nip,
         "unit_code": entry.unit_code,
         "programme_code": entry.programme_code,
@@ -245,3 +253,56 @@ def enrollment_completed_data(entry: LedgerEntry) -> dict[str, Any]:
         "competency_codes": list(entry.competency_codes),
         "cost_rupiah": entry.cost_rupiah,
     }
+
+
+# --- what an assessment led to ------------------------------------------------------------------
+
+
+def review_row(review: domain.Review) -> dict[str, Any]:
+    """The review as stored (JSONB) and shown: plain values only."""
+    return {
+        "fiscal_year": review.fiscal_year,
+        "next_year": review.next_year,
+        "competencies": [
+            {
+                "competency_code": c.competency_code,
+                "required_level": c.required_level,
+                "achieved_level": c.achieved_level,
+                "gap": c.achieved_level - c.required_level,
+                "finding": c.finding.value,
+                "programme_code": c.programme_code,
+            }
+            for c in review.competencies
+        ],
+        "jp": {
+            "counted": review.jp_counted,
+            "minimum": review.minimum_jp,
+            "finding": review.jp_finding.value,
+        },
+    }
+
+
+UNMET = (domain.Finding.NO_PROGRAMME.value, domain.Finding.NARROWED.value)
+
+
+def assessment_review_view(assessment: Assessment) -> dict[str, Any]:
+    review = assessment.review or {}
+    competencies = review.get("competencies", [])
+    return {
+        "assessment_id": assessment.id,
+        "employee_nip": assessment.employee_nip,
+        "unit_code": assessment.unit_code,
+        "jabatan_code": assessment.jabatan_code,
+        "assessed_on": assessment.assessed_on,
+        "outcome": assessment.outcome,
+        "proposal_id": assessment.proposal_id,
+        "fiscal_year": review.get("fiscal_year"),
+        "next_year": review.get("next_year", False),
+        "competencies": competencies,
+        "unmet": [c for c in competencies if c["finding"] in UNMET],
+        "jp": review.get("jp"),
+    }
+
+
+def assessment_reviewed_data(assessment: Assessment) -> dict[str, Any]:
+    return assessment_review_view(assessment)

@@ -135,8 +135,10 @@ class AssessmentRecorded(Schema):
         load_default=True,
         dump_default=True,
         metadata={
-            "description": "False for an older result recorded after a newer one of the "
-            "same employee and jabatan: history only, the newer one stays current"
+            "description": "The current assessment is the latest of one employee for one "
+            "jabatan (the one in ``jabatan``): False for an older result recorded after a "
+            "newer one of the same employee and jabatan, history only. An assessment for "
+            "another jabatan never supersedes it."
         },
     )
 
@@ -145,6 +147,7 @@ class AssessmentRecorded(Schema):
 
 RUPIAH = validate.Range(min=0)
 FORMS = ("pendidikan", "klasikal", "nonklasikal")
+FUNDING = ("budget", "other")
 PROPOSAL_STATES = (
     "pending_budget",
     "approved",
@@ -196,6 +199,14 @@ class ProposalItem(Schema):
     competency_codes = fields.List(fields.String(), required=True)
     batch = fields.Nested(Batch, allow_none=True)
     reasons = fields.List(fields.Nested(ProposalReason), required=True)
+    funding = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(FUNDING),
+        metadata={
+            "description": "once approved: budget (reserved by the budget service) or other "
+            "(an operator approved it funded another way; never charged to the unit's budget)"
+        },
+    )
 
 
 class ProposalFacts(Schema):
@@ -214,6 +225,9 @@ class ProposalCreated(ProposalFacts):
     """Development was proposed for an employee; it waits for the budget's answer."""
 
     assessment_id = fields.UUID(allow_none=True)
+    jabatan_code = fields.String(
+        allow_none=True, metadata={"description": "the jabatan of the assessment it follows"}
+    )
     supersedes = fields.UUID(allow_none=True, metadata={"description": "replaced proposal"})
     alternative_of = fields.UUID(
         allow_none=True,
@@ -277,6 +291,15 @@ class EnrollmentCompleted(Schema):
         allow_none=True,
         metadata={"description": "None when recorded directly, e.g. a seminar elsewhere"},
     )
+    proposal_item_id = fields.UUID(
+        allow_none=True,
+        metadata={"description": "the proposal item it settles: budget spends its reservation"},
+    )
+    funding = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(FUNDING),
+        metadata={"description": "the item's funding; other: nothing is charged to the budget"},
+    )
     employee_nip = fields.String(required=True, validate=NIP)
     unit_code = fields.String(required=True)
     programme_code = fields.String(allow_none=True)
@@ -289,6 +312,75 @@ class EnrollmentCompleted(Schema):
     jp_year = fields.Integer(required=True, metadata={"description": "year of ended_on"})
     competency_codes = fields.List(fields.String(), required=True)
     cost_rupiah = rupiah("spent", required=True)
+
+
+FINDINGS = (
+    "no_gap",
+    "proposed",
+    "narrowed",
+    "already_booked",
+    "no_programme",
+    "minimum_reached",
+    "top_up_proposed",
+    "not_planned",
+)
+
+
+class CompetencyFinding(Schema):
+    competency_code = fields.String(required=True)
+    required_level = fields.Integer(required=True, validate=LEVEL)
+    achieved_level = fields.Float(required=True, validate=LEVEL)
+    gap = fields.Float(required=True)
+    finding = fields.String(
+        required=True,
+        validate=validate.OneOf(FINDINGS),
+        metadata={
+            "description": "no_gap, proposed (closes the gap), narrowed (the best on offer "
+            "falls short), already_booked (approved or enrolled development closes it), "
+            "no_programme (nothing on offer in the year planned)"
+        },
+    )
+    programme_code = fields.String(allow_none=True)
+
+
+class JpFinding(Schema):
+    counted = fields.Integer(
+        required=True, metadata={"description": "JP completed or booked in the fiscal year"}
+    )
+    minimum = fields.Integer(required=True)
+    finding = fields.String(
+        required=True,
+        validate=validate.OneOf(FINDINGS),
+        metadata={"description": "minimum_reached, top_up_proposed, no_programme, not_planned"},
+    )
+
+
+@event_type("assessment.reviewed", version=1, producer="training")
+class AssessmentReviewed(Schema):
+    """What training made of a current assessment: the proposal (if any), and per competency
+    and for the year's 20 JP what was found, so a gap left open is never silent."""
+
+    assessment_id = fields.UUID(required=True)
+    employee_nip = fields.String(required=True, validate=NIP)
+    unit_code = fields.String(allow_none=True)
+    jabatan_code = fields.String(allow_none=True)
+    assessed_on = fields.Date(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(("proposed", "no_proposal")))
+    proposal_id = fields.UUID(allow_none=True)
+    fiscal_year = fields.Integer(
+        required=True, metadata={"description": "the year planned (its batches end in it)"}
+    )
+    next_year = fields.Boolean(
+        required=True,
+        metadata={"description": "no batch of the current year narrows a gap: next year's"},
+    )
+    competencies = fields.List(fields.Nested(CompetencyFinding), required=True)
+    unmet = fields.List(
+        fields.Nested(CompetencyFinding),
+        required=True,
+        metadata={"description": "gaps the proposal leaves open (no_programme, narrowed)"},
+    )
+    jp = fields.Nested(JpFinding, required=True)
 
 
 # --- budget -------------------------------------------------------------------------------
