@@ -369,3 +369,37 @@ def test_completion_fills_the_jp_ledger_spends_the_reservation_and_enters_the_hi
     subjects = [m["subject"] for m in chain.inbox(org.employee["nip"])["items"]]
     assert subjects[0] == finished.subject  # newest first
     assert len(subjects) == 5  # result, proposal, approval, enrolment, completion
+
+
+def test_a_reassessment_with_the_same_gaps_reserves_nothing_new_for_what_is_already_booked(
+    chain, seed, levels
+):
+    org = seed.organisation()
+    seed.programme("KOM-EFEKTIF", "Pelatihan Komunikasi Efektif", 2_500_000, {"M.03": 3})
+    seed.allocation(org, 20_000_000)
+    first = seed.assess(org, levels(2, {"M.03": 1.5}), str(uuid.uuid4()))
+    [approved] = chain.wait("proposal.approved")
+    assert seed.position(org)["reserved_rupiah"] == 2_500_000
+
+    # the same gaps again, from a written test the same day: M.03 is booked already
+    again = chain.competency.post(
+        "/assessments",
+        {
+            "nip": org.employee["nip"],
+            "assessed_on": first["assessed_on"],
+            "method": "test",
+            "levels": levels(2, {"M.03": 1.5}),
+        },
+    )
+    assert again["supersedes"] == first["id"]
+    [_, reviewed] = chain.wait("assessment.reviewed", 2)
+    assert reviewed["data"]["assessment_id"] == again["id"]
+    assert reviewed["data"]["outcome"] == "no_proposal"
+    findings = {c["competency_code"]: c["finding"] for c in reviewed["data"]["competencies"]}
+    assert findings["M.03"] == "already_booked"
+    chain.settled()
+    assert len(chain.named("proposal.created")) == 1
+    assert len(chain.named("budget.reserved")) == 1
+    assert seed.position(org)["reserved_rupiah"] == 2_500_000
+    proposal = chain.training.get(f"/proposals/{approved['data']['proposal_id']}")
+    assert proposal["status"] == "approved"
