@@ -236,7 +236,7 @@ class Tracker:
 
 def nip_of(i: int) -> str:
     birth = date(1970, 1, 1) + timedelta(days=i)
-    return f"{birth:%Y%m%d}201901{1 + i % 2}{i % 1000:03d}"
+    return f"{birth:%Y%m%d}201901{1 + i % 2}{1 + i % 999:03d}"
 
 
 def post(session: requests.Session, url: str, body: dict) -> dict:

@@ -14,6 +14,7 @@ from asn_shared.events import (
     new_event,
     parse_event,
 )
+from asn_shared.events.catalog import ProposalCancelled
 
 registry = EventRegistry()
 
@@ -106,3 +107,21 @@ def test_registry_finds_versions_and_refuses_a_second_schema_for_one_type():
 
     with pytest.raises(ValueError, match="registered twice"):
         event_type("thing.done", version=1, producer="maker", registry=registry)(Other)
+
+
+@pytest.mark.parametrize(
+    "nip",
+    ["\u0661\u0669\u0668\u0666" + "09262015051001", "1986092620150510\uff10\uff11", "1986"],
+)
+def test_the_catalogue_takes_only_18_ascii_digits_as_a_nip(nip):
+    data = {
+        "proposal_id": str(uuid.uuid4()),
+        "employee_nip": nip,
+        "employee_name": "Rina",
+        "unit_code": "KEC-PLAJU",
+        "fiscal_year": 2026,
+        "status": "cancelled",
+        "reason": "superseded",
+    }
+    assert list(ProposalCancelled().validate(data)) == ["employee_nip"]
+    assert ProposalCancelled().validate({**data, "employee_nip": "198609262015051001"}) == {}

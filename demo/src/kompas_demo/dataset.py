@@ -22,7 +22,7 @@ GOLONGAN = tuple(
     for room in rooms
 )
 SEX_DIGIT = {"L": "1", "P": "2"}  # laki-laki, perempuan
-APPOINTMENT_MIN_AGE = 17
+APPOINTMENT_MIN_AGE = 18  # PP 11/2017 art. 23
 
 
 # --- what a dataset holds -----------------------------------------------------------------
@@ -158,8 +158,10 @@ def add_years(day: date, years: int) -> date:
 
 def compose_nip(birth: date, appointed: date, sex: str, serial: int) -> str:
     """The 18 digits: birth date, appointment month (TMT CPNS), sex digit, 3-digit serial."""
-    if date(appointed.year, appointed.month, 1) < add_years(birth, APPOINTMENT_MIN_AGE):
-        raise ValueError("appointment before the 17th birthday")
+    if date(appointed.year, appointed.month, 1) < add_years(birth, APPOINTMENT_MIN_AGE).replace(
+        day=1
+    ):
+        raise ValueError("appointment before the month of the 18th birthday")
     if not 1 <= serial <= 999:
         raise ValueError("serial must be 001-999")
     return f"{birth:%Y%m%d}{appointed:%Y%m}{SEX_DIGIT[sex]}{serial:03d}"

@@ -29,7 +29,7 @@ def new_nip(sex: int = 1) -> str:
     n = next(_serial)  # injective below 50 million: birth day, then year, then serial
     birth = date(1970, 1, 1) + timedelta(days=n % 10_000)
     appointed = f"{2020 + n // 10_000 % 5}{1 + n % 12:02d}"
-    return f"{birth:%Y%m%d}{appointed}{sex}{n // 50_000 % 1000:03d}"
+    return f"{birth:%Y%m%d}{appointed}{sex}{1 + n // 50_000 % 999:03d}"
 
 
 def unique(prefix: str) -> str:

@@ -1,6 +1,7 @@
 """The HTTP API and the events it causes, against a running service, PostgreSQL and RabbitMQ."""
 
 import json
+from datetime import date, timedelta
 from uuid import UUID
 
 from cloudevents.core.formats.json import JSONFormat
@@ -128,21 +129,26 @@ def test_employees_are_announced_with_a_version_that_grows_with_each_change(api,
     assert api.get(f"/employees/{nip}").json()["version"] == 3
 
 
-def test_a_bad_nip_is_a_400_problem_naming_the_field_and_the_reason(api, org):
+def test_a_bad_nip_is_a_400_problem_naming_the_field_the_reason_and_a_stable_code(api, org):
+    next_month = date.today().replace(day=28) + timedelta(days=4)
     cases = {
-        "19860926201505100": "18 digit",
-        "198613262015051001": "Tanggal lahir",
-        "198609262015131001": "Bulan pengangkatan",
-        "198609262002011001": "ulang tahun ke-17",
-        "198609262015053001": "jenis kelamin",
+        "19860926201505100": ("18 digit", "nip.length"),
+        "\u0661\u0669\u0668\u0666" + "09262015051001": ("angka 0-9", "nip.digits"),
+        "198613262015051001": ("Tanggal lahir", "nip.birth_date"),
+        "198609262015131001": ("Bulan pengangkatan", "nip.appointment"),
+        "198609262004081001": ("ulang tahun ke-18", "nip.appointment"),
+        f"19860926{next_month:%Y%m}1001": ("masa depan", "nip.appointment"),
+        "198609262015053001": ("jenis kelamin", "nip.sex"),
+        "198609262015051000": ("000", "nip.serial"),
     }
-    for nip, reason in cases.items():
+    for nip, (reason, code) in cases.items():
         body = {"nip": nip, "name": "Salah", "unit_code": org["kelurahan"]}
         response = api.post("/employees", 400, json=body)
         assert response.headers["Content-Type"] == PROBLEM_JSON
         problem = response.json()
         assert problem["status"] == 400 and list(problem["errors"]) == ["nip"]
         assert any(reason in message for message in problem["errors"]["nip"]), problem
+        assert problem["error_codes"] == {"nip": [code]}, problem
         api.get(f"/employees/{nip}", 404)
 
     good = {"nip": "198609262015051001", "name": "X", "unit_code": "NO-SUCH-UNIT"}

@@ -35,45 +35,65 @@ def test_a_valid_nip_as_written_on_paper_gives_its_parts():
 
 
 @pytest.mark.parametrize(
-    ("nip", "part", "words"),
+    ("nip", "code", "words"),
     [
-        ("19860926201505100", "length", "18 digit, bukan 17"),
-        ("1986092620150510011", "length", "18 digit, bukan 19"),
-        ("19860926-201505-1-001", "length", "hanya boleh berisi angka"),
-        ("", "length", "kosong"),
-        ("198613262015051001", "birth_date", "19861326 bukan tanggal"),
-        ("198602302015051001", "birth_date", "19860230 bukan tanggal"),
-        ("202712012015051001", "birth_date", "masa depan"),
-        ("198609262015131001", "appointment_month", "201513 bukan bulan"),
-        ("198609262015001001", "appointment_month", "201500 bukan bulan"),
-        ("198609262003081001", "appointment_month", "sebelum ulang tahun ke-17 (2003-09-26)"),
-        ("198609262015053001", "sex_digit", "bukan 3"),
-        ("198609262015050001", "sex_digit", "bukan 0"),
+        ("19860926201505100", "nip.length", "18 digit, bukan 17"),
+        ("1986092620150510011", "nip.length", "18 digit, bukan 19"),
+        ("19860926-201505-1-001", "nip.digits", "hanya boleh berisi angka 0-9"),
+        ("", "nip.digits", "kosong"),
+        # Arabic-Indic digits pass str.isdigit(): refused all the same
+        ("\u0661\u0669\u0668\u0666" + "09262015051001", "nip.digits", "angka 0-9"),
+        ("198613262015051001", "nip.birth_date", "19861326 bukan tanggal"),
+        ("198602302015051001", "nip.birth_date", "19860230 bukan tanggal"),
+        ("202712012015051001", "nip.birth_date", "masa depan"),
+        ("198609262015131001", "nip.appointment", "201513 bukan bulan"),
+        ("198609262015001001", "nip.appointment", "201500 bukan bulan"),
+        ("198609262004081001", "nip.appointment", "sebelum bulan ulang tahun ke-18 (2004-09-26)"),
+        ("198609262027011001", "nip.appointment", "masa depan"),
+        ("198609262015053001", "nip.sex", "bukan 3"),
+        ("198609262015050001", "nip.sex", "bukan 0"),
+        ("198609262015051000", "nip.serial", "bukan 000"),
     ],
 )
-def test_an_invalid_nip_names_what_is_wrong(nip, part, words):
+def test_an_invalid_nip_names_what_is_wrong_with_a_stable_code(nip, code, words):
     with pytest.raises(domain.InvalidNip) as caught:
         domain.parse_nip(nip, today=TODAY)
-    assert list(caught.value.problems) == [part]
-    assert words in caught.value.problems[part]
+    assert list(caught.value.problems) == [code]
+    assert words in caught.value.problems[code]
 
 
 def test_every_broken_part_of_a_nip_is_named_at_once():
     with pytest.raises(domain.InvalidNip) as caught:
-        domain.parse_nip("198602302015135001", today=TODAY)
-    assert set(caught.value.problems) == {"birth_date", "appointment_month", "sex_digit"}
+        domain.parse_nip("198602302015135000", today=TODAY)
+    assert set(caught.value.problems) == {
+        "nip.birth_date",
+        "nip.appointment",
+        "nip.sex",
+        "nip.serial",
+    }
     assert "Tanggal lahir" in caught.value.messages[0]
 
 
-def test_appointment_is_valid_from_the_month_that_starts_on_or_after_the_17th_birthday():
-    # born 1 September 1986: 17 on 1 September 2003
-    assert domain.parse_nip("198609012003091001", today=TODAY).appointed == date(2003, 9, 1)
+def test_appointment_is_valid_from_the_month_of_the_18th_birthday():
+    # PP 11/2017 art. 23: at least 18 at first appointment; born 26 September 1986
+    assert domain.parse_nip("198609262004091001", today=TODAY).appointed == date(2004, 9, 1)
     with pytest.raises(domain.InvalidNip):
-        domain.parse_nip("198609022003091001", today=TODAY)  # 17 only on 2 September
-    # born 29 February 1988: 17 on 1 March 2005
-    assert domain.parse_nip("198802292005031001", today=TODAY)
+        domain.parse_nip("198609262004081001", today=TODAY)
     with pytest.raises(domain.InvalidNip):
-        domain.parse_nip("198802292005021001", today=TODAY)
+        domain.parse_nip("198609262003091001", today=TODAY)  # 17: allowed before, not now
+    # born 29 February 1988: 18 on 1 March 2006
+    assert domain.parse_nip("198802292006031001", today=TODAY)
+    with pytest.raises(domain.InvalidNip):
+        domain.parse_nip("198802292006021001", today=TODAY)
+
+
+def test_the_appointment_month_may_be_this_month_but_not_a_later_one():
+    assert domain.parse_nip("199001152026112002", today=date(2026, 11, 30)).appointed == date(
+        2026, 11, 1
+    )
+    with pytest.raises(domain.InvalidNip) as caught:
+        domain.parse_nip("199001152026122002", today=date(2026, 11, 30))
+    assert list(caught.value.problems) == ["nip.appointment"]
 
 
 # --- levels and gaps ----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 
 def amqp_uri() -> str:
@@ -16,6 +17,22 @@ def database_url(service: str) -> str:
     )
 
 
-def queue_type() -> str:
-    """``classic`` locally; ``quorum`` on a RabbitMQ cluster."""
-    return os.environ.get("QUEUE_TYPE", "classic")
+QUEUE_TYPES = ("classic", "quorum")
+
+
+class SettingError(ValueError):
+    """A setting with a value the service cannot work with: it refuses to start."""
+
+
+def choice(name: str, value: object, allowed: Iterable[str]) -> str:
+    """``value`` of setting ``name`` if it is one of ``allowed``; else a SettingError that
+    names the variable and the values it takes."""
+    allowed = tuple(allowed)
+    if str(value) not in allowed:
+        raise SettingError(f"{name} must be one of {', '.join(allowed)}; not {str(value)!r}.")
+    return str(value)
+
+
+def queue_type(value: object = None) -> str:
+    """``classic`` locally; ``quorum`` on a RabbitMQ cluster (``QUEUE_TYPE``)."""
+    return choice("QUEUE_TYPE", value or os.environ.get("QUEUE_TYPE") or "classic", QUEUE_TYPES)

@@ -176,7 +176,7 @@ class EventSubscriber(Consumer):
         self.retry_delay = float(settings.get("EVENT_RETRY_DELAY", 1.0))
         configured = settings.get("EVENT_MAX_BYTES") or os.environ.get("EVENT_MAX_BYTES")
         self.max_bytes = int(configured or EVENT_MAX_BYTES)
-        queue_type = settings.get("QUEUE_TYPE") or config.queue_type()
+        queue_type = config.queue_type(settings.get("QUEUE_TYPE"))
         subscription = self.subscription(self.service, queue_type)
         with Connection(settings["AMQP_URI"]) as connection:
             declare_topology(

@@ -35,6 +35,37 @@ class Problem(Exception):
         self.extensions = extensions
 
 
+class CodedMessage(str):
+    """An error sentence for people with a stable code beside it for programs (e.g.
+    ``nip.serial``): field errors made of them answer ``error_codes`` shaped like ``errors``."""
+
+    code: str
+
+    def __new__(cls, code: str, text: str) -> CodedMessage:
+        message = super().__new__(cls, text)
+        message.code = code
+        return message
+
+
+def error_codes(errors: Any) -> Any:
+    """The codes of the coded messages in marshmallow-shaped ``errors``, same shape; None
+    when none is coded."""
+    if isinstance(errors, dict):
+        found = {key: error_codes(value) for key, value in errors.items()}
+        return {key: codes for key, codes in found.items() if codes} or None
+    if isinstance(errors, list):
+        codes = [m.code for m in errors if isinstance(m, CodedMessage)]
+        nested = [error_codes(m) for m in errors if isinstance(m, dict | list)]
+        return codes + [n for n in nested if n] or None
+    return None
+
+
+def field_errors(errors: Any) -> dict[str, Any]:
+    """The problem extensions for field errors: ``errors``, and ``error_codes`` if any."""
+    codes = error_codes(errors)
+    return {"errors": errors, **({"error_codes": codes} if codes else {})}
+
+
 class NotFound(Problem):
     status, title = 404, "Not Found"
 
@@ -100,7 +131,7 @@ def response_for(exc: BaseException, *, correlation_id: str | None = None) -> Re
             400,
             "Bad Request",
             "The request body has invalid fields.",
-            errors=exc.normalized_messages(),
+            **field_errors(exc.normalized_messages()),
         )
     if isinstance(exc, HTTPException):
         return problem_response(exc.code or 500, exc.name, exc.description)
@@ -147,7 +178,7 @@ def load_query(request: Request, schema: Schema) -> Any:
             return schema.load(arguments)
         except ValidationError as exc:
             errors = exc.normalized_messages()
-    raise Problem("The query string has invalid parameters.", errors=errors)
+    raise Problem("The query string has invalid parameters.", **field_errors(errors))
 
 
 def unstorable_text(value: str) -> str | None:

@@ -270,7 +270,9 @@ def parse_policy(value: Any) -> Policy:
         return Policy(text)
     except ValueError:
         choices = ", ".join(p.value for p in Policy)
-        raise ValueError(f"RESERVATION_POLICY must be one of {choices}, not {value!r}") from None
+        raise ValueError(
+            f"BUDGET_RESERVATION_POLICY must be one of {choices}; not {value!r}."
+        ) from None
 
 
 def parse_thresholds(value: Any) -> tuple[int, ...]:

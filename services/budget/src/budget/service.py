@@ -31,7 +31,8 @@ from .schemas import (
 
 
 class BudgetRules(DependencyProvider):
-    """The configured rules (``RESERVATION_POLICY``, ``BUDGET_THRESHOLDS``), checked at start."""
+    """The configured rules (``BUDGET_RESERVATION_POLICY``, ``BUDGET_THRESHOLDS``): a bad
+    value stops start-up with a message naming the variable."""
 
     def setup(self) -> None:
         self.rules = domain.rules_from_settings(self.container.config)

@@ -37,7 +37,7 @@ FUNCTIONAL_GRADES = (
 )
 ASSESSMENT_METHODS = ("assessment_centre", "test", "360", "portfolio")
 SEX_BY_DIGIT = {"1": "L", "2": "P"}
-APPOINTMENT_MIN_AGE = 17
+APPOINTMENT_MIN_AGE = 18  # PP 11/2017 art. 23 (PP 98/2000 before it)
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,9 @@ def format_nip(value: str) -> str:
 
 
 class InvalidNip(ValueError):
-    """A NIP that breaks the rules; ``problems`` maps each broken part to its reason."""
+    """A NIP that breaks the rules; ``problems`` maps each broken part's stable code
+    (``nip.length``, ``nip.digits``, ``nip.birth_date``, ``nip.appointment``, ``nip.sex``,
+    ``nip.serial``) to its reason in Bahasa Indonesia."""
 
     def __init__(self, problems: dict[str, str]) -> None:
         super().__init__(" ".join(problems.values()))
@@ -91,62 +93,70 @@ class InvalidNip(ValueError):
 def parse_nip(text: str, *, today: date | None = None) -> Nip:
     """Validate a NIP (spaces allowed, as written on paper) and return its parts.
 
-    A valid NIP has 18 digits: a real birth date (YYYYMMDD, not in the future), a real
-    appointment month (YYYYMM) starting on or after the 17th birthday, a sex digit 1 or 2
-    and a 3-digit serial. Raises InvalidNip naming every part that is wrong.
+    A valid NIP has 18 ASCII digits: a real birth date (YYYYMMDD, not in the future), a real
+    appointment month (YYYYMM) not in the future and no earlier than the month of the 18th
+    birthday, a sex digit 1 or 2 and a serial from 001. Raises InvalidNip naming every part
+    that is wrong.
     """
     value = "".join(str(text).split())
-    if not value.isdigit() or len(value) != 18:
-        raise InvalidNip({"length": _length_reason(value)})
+    if not (value.isascii() and value.isdigit()):
+        raise InvalidNip({"nip.digits": _digits_reason(value)})
+    if len(value) != 18:
+        raise InvalidNip({"nip.length": f"NIP harus 18 digit, bukan {len(value)} digit."})
+    today = today or date.today()
     problems: dict[str, str] = {}
-    birth = _birth_date(value[:8], today or date.today(), problems)
-    appointed = _appointment_month(value[8:14], problems)
+    birth = _birth_date(value[:8], today, problems)
+    appointed = _appointment_month(value[8:14], today, problems)
     if birth is not None and appointed is not None:
         adult = add_years(birth, APPOINTMENT_MIN_AGE)
-        if appointed < adult:
-            problems["appointment_month"] = (
-                f"Bulan pengangkatan (digit 9-14) {value[8:14]} jatuh sebelum ulang tahun "
+        if appointed < adult.replace(day=1):
+            problems["nip.appointment"] = (
+                f"Bulan pengangkatan (digit 9-14) {value[8:14]} jatuh sebelum bulan ulang tahun "
                 f"ke-{APPOINTMENT_MIN_AGE} ({adult.isoformat()})."
             )
     sex = SEX_BY_DIGIT.get(value[14])
     if sex is None:
-        problems["sex_digit"] = (
+        problems["nip.sex"] = (
             f"Digit jenis kelamin (digit 15) harus 1 (laki-laki) atau 2 (perempuan), "
             f"bukan {value[14]}."
         )
+    if value[15:] == "000":
+        problems["nip.serial"] = "Nomor urut (digit 16-18) dimulai dari 001, bukan 000."
     if problems:
         raise InvalidNip(problems)
     return Nip(value, birth, appointed, sex, value[15:])
 
 
-def _length_reason(value: str) -> str:
+def _digits_reason(value: str) -> str:
     if not value:
         return "NIP kosong; NIP harus 18 digit angka."
-    if not value.isdigit():
-        return "NIP hanya boleh berisi angka (18 digit)."
-    return f"NIP harus 18 digit, bukan {len(value)} digit."
+    return "NIP hanya boleh berisi angka 0-9 (18 digit)."
 
 
 def _birth_date(digits: str, today: date, problems: dict[str, str]) -> date | None:
     try:
         birth = date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
-        problems["birth_date"] = f"Tanggal lahir (digit 1-8) {digits} bukan tanggal yang ada."
+        problems["nip.birth_date"] = f"Tanggal lahir (digit 1-8) {digits} bukan tanggal yang ada."
         return None
     if birth > today:
-        problems["birth_date"] = f"Tanggal lahir (digit 1-8) {digits} ada di masa depan."
+        problems["nip.birth_date"] = f"Tanggal lahir (digit 1-8) {digits} ada di masa depan."
         return None
     return birth
 
 
-def _appointment_month(digits: str, problems: dict[str, str]) -> date | None:
+def _appointment_month(digits: str, today: date, problems: dict[str, str]) -> date | None:
     try:
-        return date(int(digits[:4]), int(digits[4:6]), 1)
+        appointed = date(int(digits[:4]), int(digits[4:6]), 1)
     except ValueError:
-        problems["appointment_month"] = (
+        problems["nip.appointment"] = (
             f"Bulan pengangkatan (digit 9-14) {digits} bukan bulan yang ada."
         )
         return None
+    if appointed > today:
+        problems["nip.appointment"] = f"Bulan pengangkatan (digit 9-14) {digits} ada di masa depan."
+        return None
+    return appointed
 
 
 def add_years(day: date, years: int) -> date:

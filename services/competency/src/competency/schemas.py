@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from asn_shared.web import PageQuery
+from asn_shared.web import CodedMessage, PageQuery
 
 from . import domain
 
@@ -32,7 +32,9 @@ class Nip(fields.String):
         try:
             return domain.parse_nip(text).value
         except domain.InvalidNip as exc:
-            raise ValidationError(exc.messages) from None
+            raise ValidationError(
+                [CodedMessage(code, text) for code, text in exc.problems.items()]
+            ) from None
 
 
 class Level(fields.Field):

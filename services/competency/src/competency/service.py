@@ -5,14 +5,18 @@ from __future__ import annotations
 import uuid
 
 from nameko.extensions import DependencyProvider
+from sqlalchemy import select
 
+from asn_shared import config
 from asn_shared.auth import ADMIN, EMPLOYEE, OPERATOR
 from asn_shared.base import ServiceBase
 from asn_shared.entrypoints import api, subscribe
+from asn_shared.persistence import make_engine
 from asn_shared.web import NotFound, Problem, load_json, load_query
 
 from . import access, assessments, domain, queries, use_cases
 from . import schemas as s
+from .models import JpmCategory
 
 READERS = (ADMIN, OPERATOR, EMPLOYEE)  # the dictionary, units and jabatan are open to staff
 
@@ -26,6 +30,18 @@ class AssessmentRules(DependencyProvider):
             jpm_method=str(settings.get("JPM_METHOD") or "capped"),
             scheme=str(settings.get("JPM_SCHEME") or "memenuhi_syarat"),
         )
+
+    def start(self) -> None:
+        """The scheme must be one of the database's (table jpm_categories), or the service
+        refuses to start rather than answer 500 to every assessment."""
+        url = self.container.config.get("DATABASE_URL") or config.database_url("competency")
+        engine = make_engine(url, pool_size=1)
+        try:
+            with engine.connect() as connection:
+                schemes = sorted(connection.scalars(select(JpmCategory.scheme).distinct()))
+        finally:
+            engine.dispose()
+        config.choice("JPM_SCHEME", self.rules.scheme, schemes)
 
     def get_dependency(self, worker_ctx) -> domain.Rules:
         return self.rules

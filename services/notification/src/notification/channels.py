@@ -42,6 +42,9 @@ class Email:
     body: str
 
 
+SMTP_TLS_MODES = ("none", "starttls", "ssl")
+
+
 @dataclass(frozen=True)
 class SmtpSender:
     """Sends plain-text UTF-8 mail; ``tls`` is ``none``, ``starttls`` or ``ssl``."""

@@ -12,13 +12,14 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 from prometheus_client import Counter
 
+from asn_shared import config
 from asn_shared.auth import ADMIN, AGENCY, EMPLOYEE, Principal
 from asn_shared.base import ServiceBase
 from asn_shared.entrypoints import api, subscribe
 from asn_shared.web import load_json, load_query, page_response
 
 from . import schemas, use_cases
-from .channels import SmtpConnection, SmtpSender, WebhookSender
+from .channels import SMTP_TLS_MODES, SmtpConnection, SmtpSender, WebhookSender
 from .domain import EMAIL, WEBHOOK, RetryPolicy
 
 ATTEMPTS = Counter(
@@ -46,7 +47,7 @@ class Channels(DependencyProvider):
                 sender=str(get("SMTP_SENDER") or "Kompas ASN <kompas-asn@localhost>"),
                 user=str(get("SMTP_USER")) if get("SMTP_USER") else None,
                 password=str(get("SMTP_PASSWORD")) if get("SMTP_PASSWORD") else None,
-                tls=str(get("SMTP_TLS") or "none"),
+                tls=config.choice("SMTP_TLS", get("SMTP_TLS") or "none", SMTP_TLS_MODES),
                 timeout=float(get("SMTP_TIMEOUT", 10)),
             ),
             webhook=WebhookSender(timeout=float(get("WEBHOOK_TIMEOUT", 10))),

@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, validate
 from .registry import event_type
 
 LEVEL = validate.Range(min=0, max=5)
-NIP = validate.Regexp(r"^\d{18}$", error="NIP must be 18 digits.")
+NIP = validate.Regexp(r"^[0-9]{18}$", error="NIP must be 18 ASCII digits (0-9).")
 JABATAN_KINDS = (
     "jpt_utama",
     "jpt_madya",

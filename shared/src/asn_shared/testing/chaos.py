@@ -134,9 +134,9 @@ def plan(settings: ChaosSettings, services: tuple[str, ...] = SERVICES) -> list[
 
 
 def nip_of(i: int) -> str:
-    """A valid NIP: born 1970-01-01 plus ``i`` days, appointed 01-2019, serial ``i``."""
+    """A valid NIP: born 1970-01-01 plus ``i`` days, appointed 01-2019, serial 001-999."""
     birth = date(1970, 1, 1) + timedelta(days=i)
-    return f"{birth:%Y%m%d}201901{1 + i % 2}{i % 1000:03d}"
+    return f"{birth:%Y%m%d}201901{1 + i % 2}{1 + i % 999:03d}"
 
 
 class World:
