@@ -1,25 +1,42 @@
 """Bearer tokens: who is calling, in which role, and over what.
 
-Every endpoint but ``/health`` and ``/metrics`` needs ``Authorization: Bearer <JWT>``. The
-token is issued by the city's identity provider and verified here with the key from
-``AUTH_JWT_KEY``: a PEM public key (RS256/ES256/EdDSA, the services then hold nothing that can
-sign) or a shared secret (HS256). ``AUTH_JWT_ISSUER`` and ``AUTH_JWT_AUDIENCE``, when set, must
-match the token's ``iss`` and ``aud``. Tokens must expire (``exp``).
+Every endpoint but ``/health`` and ``/metrics`` needs ``Authorization: Bearer <JWT>``. Two
+sources of trust, either or both:
 
-Claims: ``sub`` (who), ``role`` and, by role,
+- the city's OpenID Connect provider, ``AUTH_OIDC_ISSUER``: its signing keys come from the JWKS
+  its discovery document names (or ``AUTH_JWKS_URL``), cached, and fetched again when a token
+  names an unknown ``kid`` - at most once per ``AUTH_JWKS_REFETCH_SECONDS``, so a flood of
+  made-up key ids cannot hammer the provider, and a provider that is down leaves the cached
+  keys working. A token must carry the issuer and the audience ``AUTH_OIDC_AUDIENCE``.
+- a static key, ``AUTH_JWT_KEY``: a PEM public key (RS256/ES256/EdDSA) or an HS256 shared
+  secret, with ``AUTH_JWT_ISSUER`` / ``AUTH_JWT_AUDIENCE`` checked when set.
+
+With both, a token whose header names a ``kid`` is the provider's; one without, the static
+key's. Tokens must expire (``exp``).
+
+Where the role and its scope are read is configuration (``AUTH_ROLES_CLAIM``, ``AUTH_UNIT_CLAIM``,
+``AUTH_NIP_CLAIM``, ``AUTH_AGENCY_CLAIM``); the defaults fit a Keycloak realm
+(``realm_access.roles``) and a flat ``role`` claim alike. The roles, and what binds them:
 
 - ``admin`` — BKPSDM: everything;
 - ``operator`` — HR of one unit: ``unit``, the unit code; that unit and its sub-units;
 - ``employee`` — ``nip``: their own profile, proposals and inbox;
 - ``agency`` — ``agency``: another agency's id; its own webhook subscriptions.
+
+A token holding several of them acts in the first of that list.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import threading
+import time
+import urllib.request
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 import jwt
 from werkzeug.wrappers import Request
@@ -31,15 +48,26 @@ ADMIN, OPERATOR, EMPLOYEE, AGENCY = ROLES
 EVERYONE = ROLES
 SCOPE_CLAIM = {OPERATOR: "unit", EMPLOYEE: "nip", AGENCY: "agency"}
 ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"]
+DEFAULT_AUDIENCE = "kompas-asn"
 
 
 class Unauthorized(Problem):
     status, title = 401, "Unauthorized"
     headers = {"WWW-Authenticate": 'Bearer realm="kompas-asn"'}
 
+    def __init__(self, detail: str, code: str = "auth.token_invalid") -> None:
+        super().__init__(detail, code=code)
+
 
 class Forbidden(Problem):
     status, title = 403, "Forbidden"
+
+
+class ProviderUnavailable(Problem):
+    """The identity provider cannot be reached and no cached key fits the token."""
+
+    status, title = 503, "Service Unavailable"
+    headers = {"Retry-After": "5"}
 
 
 @dataclass(frozen=True)
@@ -79,50 +107,222 @@ class Principal:
             raise Forbidden(f"The unit {unit_code!r} is outside this operator's units.")
 
 
+def _setting(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name) or default
+
+
+def claim_at(claims: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path (``realm_access.roles``), or None."""
+    value: Any = claims
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
 @dataclass(frozen=True)
-class Verifier:
+class ClaimMap:
+    """Where a token holds the role (each path a string or a list of roles) and its scope."""
+
+    roles: tuple[str, ...] = ("realm_access.roles", "role")
+    scopes: dict[str, str] = field(default_factory=lambda: dict(SCOPE_CLAIM))
+
+    @classmethod
+    def from_environment(cls) -> ClaimMap:
+        paths = _setting("AUTH_ROLES_CLAIM", "realm_access.roles,role")
+        scopes = {
+            role: _setting(f"AUTH_{claim.upper()}_CLAIM", claim)
+            for role, claim in SCOPE_CLAIM.items()
+        }
+        return cls(tuple(p.strip() for p in paths.split(",") if p.strip()), scopes)
+
+    def role_of(self, claims: dict[str, Any]) -> str | None:
+        held: set[str] = set()
+        for path in self.roles:
+            value = claim_at(claims, path)
+            held.update([value] if isinstance(value, str) else value or [])
+        return next((role for role in ROLES if role in held), None)
+
+    def principal(self, claims: dict[str, Any]) -> Principal:
+        role = self.role_of(claims)
+        if role is None:
+            raise Forbidden(
+                "Token ini tidak memuat peran yang dikenal "
+                f"({', '.join(ROLES)}) di {' atau '.join(self.roles)}.",
+                code="auth.no_role",
+            )
+        claim = self.scopes.get(role)
+        scope = claim_at(claims, claim) if claim else None
+        if claim and not (isinstance(scope, str) and scope):
+            raise Unauthorized(
+                f"Token berperan {role!r} memerlukan klaim {claim!r}.", "auth.scope_missing"
+            )
+        return Principal(subject=str(claims["sub"]), role=role, scope=scope)
+
+
+def _decode(token: str, key: Any, algorithms: list[str], issuer, audience) -> dict[str, Any]:
+    try:
+        return jwt.decode(
+            token,
+            key,
+            algorithms=algorithms,
+            issuer=issuer,
+            audience=audience,
+            options={"require": ["exp", "sub"], "verify_aud": bool(audience)},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("Token sudah kedaluwarsa.", "auth.token_expired") from None
+    except jwt.InvalidIssuerError:
+        raise Unauthorized("Token diterbitkan oleh penerbit lain.", "auth.wrong_issuer") from None
+    except jwt.InvalidAudienceError:
+        raise Unauthorized("Token ditujukan untuk layanan lain.", "auth.wrong_audience") from None
+    except (jwt.InvalidTokenError, jwt.PyJWKError) as exc:
+        raise Unauthorized(f"Token tidak sah: {exc}.") from None
+
+
+@dataclass(frozen=True)
+class StaticKey:
+    """``AUTH_JWT_KEY``: one key, PEM public key or HS256 secret."""
+
     key: str
     algorithms: list[str]
     issuer: str | None = None
     audience: str | None = None
 
     @classmethod
-    def from_environment(cls) -> Verifier:
-        key = os.environ.get("AUTH_JWT_KEY", "")
+    def from_environment(cls) -> StaticKey | None:
+        key = _setting("AUTH_JWT_KEY")
         if not key:
-            raise RuntimeError("AUTH_JWT_KEY is not set: no request could be authenticated.")
+            return None
         asymmetric = key.lstrip().startswith("-----BEGIN")
         return cls(
             key=key,
             algorithms=ASYMMETRIC if asymmetric else ["HS256"],
-            issuer=os.environ.get("AUTH_JWT_ISSUER") or None,
-            audience=os.environ.get("AUTH_JWT_AUDIENCE") or None,
+            issuer=_setting("AUTH_JWT_ISSUER"),
+            audience=_setting("AUTH_JWT_AUDIENCE"),
         )
 
-    def verify(self, token: str) -> Principal:
-        try:
-            claims = jwt.decode(
-                token,
-                self.key,
-                algorithms=self.algorithms,
-                issuer=self.issuer,
-                audience=self.audience,
-                options={"require": ["exp", "sub", "role"], "verify_aud": bool(self.audience)},
+    def decode(self, token: str) -> dict[str, Any]:
+        return _decode(token, self.key, self.algorithms, self.issuer, self.audience)
+
+
+def _fetch_json(url: str, timeout: float) -> dict[str, Any]:
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as answer:
+        return json.loads(answer.read())
+
+
+class ProviderKeys:
+    """The provider's signing keys by ``kid``: fetched when first needed, refreshed every
+    ``cache_seconds``, and at most once per ``refetch_seconds`` for an unknown ``kid``."""
+
+    def __init__(
+        self,
+        issuer: str,
+        *,
+        audience: str = DEFAULT_AUDIENCE,
+        jwks_url: str | None = None,
+        refetch_seconds: float = 10.0,
+        cache_seconds: float = 300.0,
+        timeout: float = 5.0,
+    ) -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self.jwks_url = jwks_url
+        self.refetch_seconds = refetch_seconds
+        self.cache_seconds = cache_seconds
+        self.timeout = timeout
+        self.keys: dict[str, jwt.PyJWK] = {}
+        self.fetched_at = float("-inf")  # last successful fetch
+        self.tried_at = float("-inf")  # last attempt, successful or not
+        self.reachable = True
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_environment(cls) -> ProviderKeys | None:
+        issuer = _setting("AUTH_OIDC_ISSUER")
+        if not issuer:
+            return None
+        return cls(
+            issuer.rstrip("/"),
+            audience=_setting("AUTH_OIDC_AUDIENCE", DEFAULT_AUDIENCE),
+            jwks_url=_setting("AUTH_JWKS_URL"),
+            refetch_seconds=float(_setting("AUTH_JWKS_REFETCH_SECONDS", "10")),
+            cache_seconds=float(_setting("AUTH_JWKS_CACHE_SECONDS", "300")),
+        )
+
+    def decode(self, token: str, kid: str) -> dict[str, Any]:
+        key = self.key(kid)
+        return _decode(token, key, [key.algorithm_name], self.issuer, self.audience)
+
+    def key(self, kid: str) -> jwt.PyJWK:
+        now = time.monotonic()
+        if kid not in self.keys or now - self.fetched_at > self.cache_seconds:
+            self._refresh(now)
+        if kid in self.keys:
+            return self.keys[kid]
+        if not self.reachable:
+            raise ProviderUnavailable(
+                "Penyedia identitas tidak dapat dihubungi untuk memeriksa token ini; "
+                "coba lagi sebentar lagi.",
+                code="auth.provider_unavailable",
             )
+        raise Unauthorized(
+            "Token ditandatangani dengan kunci yang tidak diterbitkan penyedia identitas.",
+            "auth.unknown_key",
+        )
+
+    def _refresh(self, now: float) -> None:
+        with self._lock:
+            if now - self.tried_at < self.refetch_seconds:
+                return  # rate limit: another request fetched (or failed to) just now
+            self.tried_at = now
+            try:
+                document = _fetch_json(self._jwks_url(), self.timeout)
+                keys = jwt.PyJWKSet.from_dict(document).keys
+            except (OSError, ValueError, jwt.PyJWKError):
+                self.reachable = False
+                return
+            self.keys = {key.key_id: key for key in keys if key.key_id}
+            self.fetched_at, self.reachable = time.monotonic(), True
+
+    def _jwks_url(self) -> str:
+        if not self.jwks_url:
+            discovery = f"{self.issuer}/.well-known/openid-configuration"
+            self.jwks_url = _fetch_json(discovery, self.timeout)["jwks_uri"]
+        return self.jwks_url
+
+
+@dataclass(frozen=True)
+class Verifier:
+    static: StaticKey | None = None
+    provider: ProviderKeys | None = None
+    claims: ClaimMap = field(default_factory=ClaimMap)
+
+    @classmethod
+    def from_environment(cls) -> Verifier:
+        static, provider = StaticKey.from_environment(), ProviderKeys.from_environment()
+        if not (static or provider):
+            raise RuntimeError(
+                "Neither AUTH_OIDC_ISSUER nor AUTH_JWT_KEY is set: "
+                "no request could be authenticated."
+            )
+        return cls(static, provider, ClaimMap.from_environment())
+
+    def verify(self, token: str) -> Principal:
+        return self.claims.principal(self.decode(token))
+
+    def decode(self, token: str) -> dict[str, Any]:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
         except jwt.InvalidTokenError as exc:
-            raise Unauthorized(f"The bearer token is not valid: {exc}.") from None
-        return principal_from(claims)
-
-
-def principal_from(claims: dict) -> Principal:
-    role = claims.get("role")
-    if role not in ROLES:
-        raise Unauthorized(f"The token's role must be one of {', '.join(ROLES)}.")
-    claim = SCOPE_CLAIM.get(role)
-    scope = claims.get(claim) if claim else None
-    if claim and not (isinstance(scope, str) and scope):
-        raise Unauthorized(f"A token of role {role!r} needs the claim {claim!r}.")
-    return Principal(subject=str(claims["sub"]), role=role, scope=scope)
+            raise Unauthorized(f"Token tidak sah: {exc}.") from None
+        if self.provider and (kid or not self.static):
+            if not isinstance(kid, str):
+                raise Unauthorized("Token tidak menyebut kunci penandatangan (kid).")
+            return self.provider.decode(token, kid)
+        return self.static.decode(token)
 
 
 @cache
@@ -136,6 +336,6 @@ def authenticate(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized(
-            "This endpoint needs an 'Authorization: Bearer <token>' header.",
+            "Endpoint ini memerlukan header 'Authorization: Bearer <token>'.", "auth.missing"
         )
     return verifier().verify(token.strip())

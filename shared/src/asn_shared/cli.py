@@ -7,6 +7,7 @@ service package brings its own commands' targets:
     asn-admin declare-topology [SERVICE ...]   declare exchanges, queues and bindings
     asn-admin relay SERVICE                    run an outbox relay on its own
     asn-admin broker-users [SERVICE ...]       give each service its own broker user
+    asn-admin token ROLE [--unit|--nip|--agency]  print a bearer token to try the API with
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from kombu import Connection
 
 from . import config, logs, migrations
+from . import tokens as token_command
 from .messaging import ConfirmingPublisher
 from .outbox import OutboxRelay
 from .persistence import make_engine
@@ -116,6 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser(
         "broker-users", help="create each service's broker user and set its permissions"
     ).add_argument("services", nargs="*", help="default: every installed service")
+    token_command.add_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "migrate":
         migrate(args.services)
@@ -123,6 +126,8 @@ def main(argv: list[str] | None = None) -> None:
         declare(args.services)
     elif args.command == "broker-users":
         broker_users(args.services)
+    elif args.command == "token":
+        token_command.main(args)
     else:
         relay(args.service)
 

@@ -56,11 +56,15 @@ class Callers:
     unit: str
     nip: str
     agency: str
+    tokens: str = "key"  # or "provider": issued by the run's development OpenID provider
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         scopes = {"admin": None, "operator": self.unit, "employee": self.nip, "agency": self.agency}
-        self.headers = {role: auth.headers(role, scopes[role]) for role in ROLES}
+        issue = auth.provider_token if self.tokens == "provider" else auth.token
+        self.headers = {
+            role: {"Authorization": f"Bearer {issue(role, scopes[role])}"} for role in ROLES
+        }
 
 
 def routes(document: Mapping[str, Any]) -> set[str]:

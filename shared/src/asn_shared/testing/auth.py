@@ -1,28 +1,35 @@
-"""Bearer tokens for tests: the harness starts every service with ``KEY`` and signs with it."""
+"""Bearer tokens for tests: the harness starts every service trusting ``KEY`` and the run's
+development OpenID Connect provider (``idp.shared()``), and signs with ``KEY`` by default."""
 
 from __future__ import annotations
 
 import secrets
-import time
-import uuid
 
-import jwt
 import requests
 
-from ..auth import ADMIN, SCOPE_CLAIM
+from .. import tokens
+from ..auth import ADMIN
 
 KEY = secrets.token_hex(32)  # one per test run; service processes get it as AUTH_JWT_KEY
 
 
+def service_env() -> dict[str, str]:
+    """What a service process of the harness trusts."""
+    from . import idp
+
+    return {"AUTH_JWT_KEY": KEY, "AUTH_OIDC_ISSUER": idp.shared().issuer}
+
+
 def token(role: str = ADMIN, scope: str | None = None, *, ttl: float = 3600, **claims) -> str:
     """A token signed with the harness key; ``scope`` fills the role's claim (unit, nip, ...)."""
-    now = int(time.time())
-    payload = {"sub": f"{role}-{uuid.uuid4().hex[:8]}", "role": role, "iat": now}
-    payload["exp"] = now + int(ttl)
-    if role in SCOPE_CLAIM and scope is not None:
-        payload[SCOPE_CLAIM[role]] = scope
-    payload.update(claims)
-    return jwt.encode(payload, KEY, algorithm="HS256")
+    return tokens.local_token(KEY, role, scope, ttl=ttl, **claims)
+
+
+def provider_token(role: str = ADMIN, scope: str | None = None) -> str:
+    """A token issued by the run's development provider."""
+    from . import idp
+
+    return idp.shared().token(role, scope)
 
 
 def headers(role: str = ADMIN, scope: str | None = None, **claims) -> dict[str, str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from . import idp
 from .events import EventTap, publish
 from .infrastructure import Broker, DatabaseServer
 from .peers import SmtpServer, WebhookReceiver
@@ -165,3 +166,7 @@ def suite(amqp_uri: str, database, tmp_path: Path, request) -> Iterator:
     yield start
     for running in started:
         running.stop()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    idp.stop_shared()

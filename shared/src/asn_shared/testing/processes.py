@@ -42,7 +42,7 @@ class ServiceProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
-            "AUTH_JWT_KEY": auth.KEY,
+            **auth.service_env(),
             **env,
             f"{service.upper()}_HTTP_ADDRESS": f"127.0.0.1:{self.port}",
             "PYTHONPATH": os.pathsep.join(
