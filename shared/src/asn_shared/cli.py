@@ -8,6 +8,8 @@ service package brings its own commands' targets:
     asn-admin relay SERVICE                    run an outbox relay on its own
     asn-admin broker-users [SERVICE ...]       give each service its own broker user
     asn-admin token ROLE [--unit|--nip|--agency]  print a bearer token to try the API with
+              [--agency NAME ...]                and agencies a user that reads the stream
+    asn-admin follow [--from WHEN] [--type TYPE] [--cursor FILE]   print the event stream
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from kombu import Connection
 
 from . import config, logs, migrations
 from . import tokens as token_command
-from .messaging import ConfirmingPublisher
+from . import follower as follow_command
+from .messaging import ConfirmingPublisher, agency_permissions, declare_event_stream
 from .outbox import OutboxRelay
 from .persistence import make_engine
 from .topology import ManagementApi, apply_broker_user, declare_service_topology, permissions_of
@@ -66,26 +69,39 @@ def declare(names: list[str]) -> None:
                 f"{name}: exchanges {name}.events and {name}.redelivery, "
                 f"{len(subscriptions)} handler queue(s)"
             )
+        print(declare_event_stream(connection, installed_services()))
 
 
-def broker_users(names: list[str]) -> None:
+def broker_users(names: list[str], agencies: list[str] | None = None) -> None:
     """As the administrator of ``AMQP_URI``, in its virtual host: the user ``<SERVICE>_AMQP_USER``
-    (default: the service's name) with the password ``<SERVICE>_AMQP_PASSWORD``."""
-    services = _services(names)
-    passwords = {name: os.environ.get(f"{name.upper()}_AMQP_PASSWORD") for name in services}
-    missing = [f"{name.upper()}_AMQP_PASSWORD" for name, value in passwords.items() if not value]
+    (default: the service's name) with the password ``<SERVICE>_AMQP_PASSWORD``; and for each
+    agency the user ``NAME`` with ``<NAME>_AMQP_PASSWORD``, which may read the event stream
+    and nothing else. Only the agencies, when agencies and no services are named."""
+    agencies = agencies or []
+    services = _services(names) if names or not agencies else {}
+    variables = {name: f"{_variable(name)}_AMQP_PASSWORD" for name in [*services, *agencies]}
+    passwords = {name: os.environ.get(variable) for name, variable in variables.items()}
+    missing = [variables[name] for name, value in passwords.items() if not value]
     if missing:
         raise SystemExit(f"not set: {', '.join(missing)}")
     api = ManagementApi.of(config.amqp_uri(), os.environ.get("RABBITMQ_MANAGEMENT_URL"))
     vhost = Connection(config.amqp_uri()).virtual_host
-    for name, service_cls in services.items():
-        user = os.environ.get(f"{name.upper()}_AMQP_USER") or name
-        permissions = permissions_of(service_cls)
+    users = {
+        name: (os.environ.get(f"{_variable(name)}_AMQP_USER") or name, permissions_of(cls))
+        for name, cls in services.items()
+    }
+    users.update({agency: (agency, agency_permissions()) for agency in agencies})
+    for name, (user, permissions) in users.items():
         apply_broker_user(api, vhost, user, passwords[name], permissions)
         print(
             f"{name}: broker user {user!r} in virtual host {vhost!r}: configure "
             f"{permissions.configure} write {permissions.write} read {permissions.read}"
         )
+
+
+def _variable(name: str) -> str:
+    """The prefix of a service's or agency's settings: ``bkn-pusat`` -> ``BKN_PUSAT``."""
+    return "".join(c if c.isalnum() else "_" for c in name.upper())
 
 
 def relay(name: str) -> None:
@@ -115,9 +131,14 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("relay", help="run an outbox relay on its own").add_argument(
         "service", help="the service whose outbox to relay"
     )
-    commands.add_parser(
+    users = commands.add_parser(
         "broker-users", help="create each service's broker user and set its permissions"
-    ).add_argument("services", nargs="*", help="default: every installed service")
+    )
+    users.add_argument("services", nargs="*", help="default: every installed service")
+    users.add_argument(
+        "--agency", action="append", default=[], help="an agency's user that reads the stream"
+    )
+    follow_command.add_parser(commands)
     token_command.add_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "migrate":
@@ -125,7 +146,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "declare-topology":
         declare(args.services)
     elif args.command == "broker-users":
-        broker_users(args.services)
+        broker_users(args.services, args.agency)
+    elif args.command == "follow":
+        follow_command.main(args)
     elif args.command == "token":
         token_command.main(args)
     else:

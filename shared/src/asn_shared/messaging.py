@@ -32,6 +32,7 @@ from typing import Any
 import amqp
 from kombu import Connection, Exchange, Queue, binding
 
+from . import config
 from .events import exchange_name
 
 DEAD_LETTER_REASON = "x-dead-letter-reason"
@@ -93,7 +94,13 @@ class Subscription:
                 binding(redelivery_exchange(self.consumer), self.queue_name),
             ],
             durable=True,
-            queue_arguments=_queue_arguments(self.queue_type),
+            queue_arguments=_queue_arguments(
+                self.queue_type,
+                dead_letter={
+                    "x-dead-letter-exchange": redelivery_exchange_name(self.consumer),
+                    "x-dead-letter-routing-key": dead_letter_queue_name(self.consumer),
+                },
+            ),
         )
 
     def retry_queue(self) -> Queue:
@@ -108,7 +115,10 @@ class Subscription:
             exchange=redelivery_exchange(self.consumer),
             routing_key=name,
             durable=True,
-            queue_arguments={**_queue_arguments(self.queue_type), **arguments},
+            queue_arguments={
+                **_queue_arguments(self.queue_type, dead_letter=arguments),
+                **arguments,
+            },
         )
 
 
@@ -123,8 +133,26 @@ def dead_letter_queue(service: str, queue_type: str = "classic") -> Queue:
     )
 
 
-def _queue_arguments(queue_type: str) -> dict[str, Any]:
-    return {} if queue_type == "classic" else {"x-queue-type": queue_type}
+def _queue_arguments(queue_type: str, dead_letter: dict[str, str] | None = None) -> dict[str, Any]:
+    """Nothing for a classic queue: its arguments stay those of every earlier release.
+
+    A quorum queue gets an explicit delivery limit (``QUEUE_DELIVERY_LIMIT``) rather than
+    the broker's default (RabbitMQ 4 sets 20), and refuses publishes when full rather than
+    dropping its oldest message. Where it dead-letters (``dead_letter``: the exchange and
+    routing key), it does so at least once, which RabbitMQ keeps only with
+    ``reject-publish``: a handler queue's message redelivered more often than the limit
+    (it keeps killing its consumers) lands in the service's dead-letter queue, not nowhere.
+    """
+    if queue_type == "classic":
+        return {}
+    arguments: dict[str, Any] = {
+        "x-queue-type": queue_type,
+        "x-delivery-limit": config.queue_delivery_limit(),
+        "x-overflow": "reject-publish",
+    }
+    if dead_letter:
+        arguments.update({"x-dead-letter-strategy": "at-least-once", **dead_letter})
+    return arguments
 
 
 def declare_topology(
@@ -229,6 +257,45 @@ def ensure_exchange(connection: Connection, exchange: Exchange) -> None:
                 channel.close()
 
 
+EVENT_STREAM = "asn.event-stream"
+
+
+def event_stream(producers: Iterable[str]) -> Queue:
+    """The stream of every event the ``producers`` publish, bound to each exchange with
+    ``#``, kept for ``EVENT_STREAM_MAX_AGE`` and at most ``EVENT_STREAM_MAX_BYTES``; on a
+    cluster, replicated on every node. Agencies read it from any offset (``asn-admin
+    follow``); nothing consumes it away."""
+    return Queue(
+        EVENT_STREAM,
+        bindings=[binding(event_exchange(producer), "#") for producer in sorted(producers)],
+        durable=True,
+        queue_arguments={
+            "x-queue-type": "stream",
+            "x-max-age": config.event_stream_max_age(),
+            "x-max-length-bytes": config.event_stream_max_bytes(),
+        },
+    )
+
+
+def declare_event_stream(connection: Connection, producers: Iterable[str]) -> str:
+    """Declare the stream and bind it; say what was done.
+
+    A stream's arguments never change in place: one declared with another retention is
+    kept and bound again, and the operator changes its retention with a policy
+    (``max-age``, ``max-length-bytes``), as the README shows.
+    """
+    stream = event_stream(producers)
+    try:
+        _on_channel(connection, lambda channel: stream(channel).declare())
+        return f"stream {EVENT_STREAM}: kept {config.event_stream_max_age()}, " + (
+            f"at most {config.event_stream_max_bytes()} bytes"
+        )
+    except amqp.exceptions.PreconditionFailed as exc:
+        _on_channel(connection, lambda channel: stream(channel)._create_bindings())
+        log.warning("stream %s kept as it is", EVENT_STREAM, extra={"reason": str(exc)})
+        return f"stream {EVENT_STREAM}: kept with its own retention (change it with a policy)"
+
+
 DEFAULT_EXCHANGE = "amq.default"  # RabbitMQ's name for "" in permissions
 
 
@@ -262,6 +329,12 @@ def broker_permissions(service: str, producers: Iterable[str] = ()) -> Permissio
         write=_any_of(events, redelivery, *own_queues),
         read=_any_of(redelivery, *own_queues, *sources),
     )
+
+
+def agency_permissions() -> Permissions:
+    """What an agency's broker user may do: read the event stream, and nothing else (no
+    queue of its own, no publishing, no service queue)."""
+    return Permissions(configure="^$", write="^$", read=_any_of(_literal(EVENT_STREAM)))
 
 
 def _literal(name: str) -> str:
