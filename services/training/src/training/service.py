@@ -13,7 +13,6 @@ from asn_shared.events.catalog import AssessmentReviewed
 from asn_shared.units import UnitTreeProjection
 from asn_shared.web import NotFound, load_json, load_query
 
-from . import use_cases
 from .schemas import (
     ActivityOut,
     ActivityUpdate,
@@ -40,6 +39,7 @@ from .schemas import (
     UnderMinimumQuery,
     YearQuery,
 )
+from .use_cases import catalogue, decisions, employees, enrolment, ledger, planning, proposals
 
 
 def _id(value: str, what: str) -> uuid.UUID:
@@ -62,23 +62,23 @@ class TrainingService(ServiceBase, UnitTreeProjection):
 
     @subscribe("employee.registered")
     def on_employee_registered(self, event):
-        self.db.handle_once(event, use_cases.record_employee)
+        self.db.handle_once(event, employees.record_employee)
 
     @subscribe("employee.updated")
     def on_employee_updated(self, event):
-        self.db.handle_once(event, use_cases.record_employee)
+        self.db.handle_once(event, employees.record_employee)
 
     @subscribe("assessment.recorded")
     def on_assessment_recorded(self, event):
-        self.db.handle_once(event, partial(use_cases.record_assessment, today=date.today()))
+        self.db.handle_once(event, partial(planning.record_assessment, today=date.today()))
 
     @subscribe("budget.reserved")
     def on_budget_reserved(self, event):
-        self.db.handle_once(event, partial(use_cases.budget_reserved, today=date.today()))
+        self.db.handle_once(event, partial(decisions.budget_reserved, today=date.today()))
 
     @subscribe("budget.rejected")
     def on_budget_rejected(self, event):
-        self.db.handle_once(event, partial(use_cases.budget_rejected, today=date.today()))
+        self.db.handle_once(event, partial(decisions.budget_rejected, today=date.today()))
 
     # --- catalogue -----------------------------------------------------------------------
 
@@ -92,7 +92,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
         many=True,
     )
     def list_activities(self, request):
-        return ActivityOut(many=True).dump(use_cases.list_activities(self.db.unit_of_work()))
+        return ActivityOut(many=True).dump(catalogue.list_activities(self.db.unit_of_work()))
 
     @api(
         "PUT",
@@ -105,7 +105,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
     )
     def update_activity(self, request, code):
         command = load_json(request, ActivityUpdate())
-        view = use_cases.update_activity(self.db.unit_of_work(), code, command["default_jp"])
+        view = catalogue.update_activity(self.db.unit_of_work(), code, command["default_jp"])
         return ActivityOut().dump(view)
 
     @api(
@@ -120,7 +120,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
     )
     def create_programme(self, request):
         command = load_json(request, ProgrammeIn())
-        return 201, ProgrammeOut().dump(use_cases.create_programme(self.db.unit_of_work(), command))
+        return 201, ProgrammeOut().dump(catalogue.create_programme(self.db.unit_of_work(), command))
 
     @api(
         "GET",
@@ -133,7 +133,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
     )
     def list_programmes(self, request):
         query = load_query(request, ProgrammeQuery())
-        return ProgrammePage().dump(use_cases.list_programmes(self.db.unit_of_work(), query))
+        return ProgrammePage().dump(catalogue.list_programmes(self.db.unit_of_work(), query))
 
     @api(
         "GET",
@@ -144,7 +144,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
         response=ProgrammeOut,
     )
     def get_programme(self, request, code):
-        return ProgrammeOut().dump(use_cases.get_programme(self.db.unit_of_work(), code))
+        return ProgrammeOut().dump(catalogue.get_programme(self.db.unit_of_work(), code))
 
     @api(
         "POST",
@@ -158,7 +158,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
     )
     def add_batch(self, request, code):
         command = load_json(request, BatchIn())
-        return 201, BatchOut().dump(use_cases.add_batch(self.db.unit_of_work(), code, command))
+        return 201, BatchOut().dump(catalogue.add_batch(self.db.unit_of_work(), code, command))
 
     # --- proposals -----------------------------------------------------------------------
 
@@ -173,7 +173,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
     )
     def list_proposals(self, request):
         query = load_query(request, ProposalQuery())
-        view = use_cases.list_proposals(self.db.unit_of_work(), query, request.principal)
+        view = proposals.list_proposals(self.db.unit_of_work(), query, request.principal)
         return ProposalPage().dump(view)
 
     @api(
@@ -185,7 +185,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
         response=ProposalOut,
     )
     def get_proposal(self, request, proposal_id):
-        view = use_cases.get_proposal(
+        view = proposals.get_proposal(
             self.db.unit_of_work(), _id(proposal_id, "Usulan"), request.principal
         )
         return ProposalOut().dump(view)
@@ -199,7 +199,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
         response=AssessmentReviewed,
     )
     def get_assessment_review(self, request, assessment_id):
-        view = use_cases.get_assessment_review(
+        view = planning.get_assessment_review(
             self.db.unit_of_work(), _id(assessment_id, "Penilaian"), request.principal
         )
         return AssessmentReviewed().dump(view)
@@ -215,7 +215,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
     )
     def approve_proposal(self, request, proposal_id):
         command = load_json(request, ApprovalIn())
-        view = use_cases.approve_proposal(
+        view = decisions.approve_proposal(
             self.db.unit_of_work(), _id(proposal_id, "Usulan"), command["note"], request.principal
         )
         return ProposalOut().dump(view)
@@ -231,7 +231,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
     )
     def cancel_proposal(self, request, proposal_id):
         command = load_json(request, CancellationIn())
-        view = use_cases.cancel_proposal(
+        view = decisions.cancel_proposal(
             self.db.unit_of_work(), _id(proposal_id, "Usulan"), command["reason"], request.principal
         )
         return ProposalOut().dump(view)
@@ -247,7 +247,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
         status=201,
     )
     def enrol_proposal(self, request, proposal_id):
-        views = use_cases.enrol_proposal(
+        views = enrolment.enrol_proposal(
             self.db.unit_of_work(), _id(proposal_id, "Usulan"), request.principal
         )
         return 201, EnrollmentOut(many=True).dump(views)
@@ -266,7 +266,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
     )
     def enrol_directly(self, request):
         command = load_json(request, EnrollmentIn())
-        view = use_cases.enrol_directly(self.db.unit_of_work(), command, request.principal)
+        view = enrolment.enrol_directly(self.db.unit_of_work(), command, request.principal)
         return 201, EnrollmentOut().dump(view)
 
     @api(
@@ -280,7 +280,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
     )
     def list_enrollments(self, request):
         query = load_query(request, EnrollmentQuery())
-        view = use_cases.list_enrollments(self.db.unit_of_work(), query, request.principal)
+        view = enrolment.list_enrollments(self.db.unit_of_work(), query, request.principal)
         return EnrollmentPage().dump(view)
 
     @api(
@@ -294,7 +294,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
     )
     def complete_enrollment(self, request, enrollment_id):
         command = load_json(request, CompletionIn())
-        view = use_cases.complete_enrollment(
+        view = ledger.complete_enrollment(
             self.db.unit_of_work(), _id(enrollment_id, "Pendaftaran"), command, request.principal
         )
         return EnrollmentOut().dump(view)
@@ -308,7 +308,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
         response=EnrollmentOut,
     )
     def cancel_enrollment(self, request, enrollment_id):
-        view = use_cases.cancel_enrollment(
+        view = enrolment.cancel_enrollment(
             self.db.unit_of_work(), _id(enrollment_id, "Pendaftaran"), request.principal
         )
         return EnrollmentOut().dump(view)
@@ -327,7 +327,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
     )
     def record_development(self, request):
         command = load_json(request, DevelopmentRecordIn())
-        view = use_cases.record_development(self.db.unit_of_work(), command, request.principal)
+        view = ledger.record_development(self.db.unit_of_work(), command, request.principal)
         return 201, LedgerEntryOut().dump(view)
 
     @api(
@@ -341,7 +341,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
     )
     def jp_ledger(self, request, nip):
         year = load_query(request, YearQuery()).get("year") or date.today().year
-        view = use_cases.jp_ledger(self.db.unit_of_work(), nip, year, request.principal)
+        view = ledger.jp_ledger(self.db.unit_of_work(), nip, year, request.principal)
         return JpLedgerOut().dump(view)
 
     @api(
@@ -356,7 +356,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
     def under_minimum(self, request):
         query = load_query(request, UnderMinimumQuery())
         year = query.get("year") or date.today().year
-        view = use_cases.under_minimum(
+        view = ledger.under_minimum(
             self.db.unit_of_work(), year, query.get("unit_code"), request.principal
         )
         return UnderMinimumOut().dump(view)

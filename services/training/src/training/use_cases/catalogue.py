@@ -1,0 +1,179 @@
+"""The programme catalogue: forms of development, programmes, batches and offers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from asn_shared.persistence import UnitOfWork, page_of
+from asn_shared.web import Conflict, NotFound, Unprocessable
+
+from .. import domain, views
+from ..models import Activity, Batch, Programme, ProgrammeCompetency
+from . import common
+
+
+def list_activities(uow: UnitOfWork) -> list[dict[str, Any]]:
+    with uow:
+        rows = uow.session.scalars(select(Activity).order_by(Activity.form, Activity.code))
+        return [activity_view(a) for a in rows]
+
+
+def update_activity(uow: UnitOfWork, code: str, default_jp: int) -> dict[str, Any]:
+    with uow:
+        activity = common.locked(uow.session, Activity, code)
+        if activity is None:
+            raise NotFound(f"Jenis kegiatan {code} tidak ada.")
+        activity.default_jp = default_jp
+        uow.commit()
+        return activity_view(activity)
+
+
+def activity_view(activity: Activity) -> dict[str, Any]:
+    return {
+        "code": activity.code,
+        "form": activity.form,
+        "name": activity.name,
+        "default_jp": activity.default_jp,
+    }
+
+
+def activity_jp(session: Session, form: str, activity_code: str | None, jp: int | None) -> int:
+    """The JP given, else the activity's default; refuses an activity of another form."""
+    activity = session.get(Activity, activity_code) if activity_code else None
+    if activity_code and activity is None:
+        raise Unprocessable(
+            f"Jenis kegiatan {activity_code} tidak ada.", errors={"activity": ["Unknown."]}
+        )
+    if activity and activity.form != form:
+        raise Unprocessable(
+            f"Jenis kegiatan {activity_code} termasuk bentuk {activity.form}, bukan {form}.",
+            errors={"activity": [f"Belongs to form {activity.form}."]},
+        )
+    if jp is not None:
+        return jp
+    if activity is None:
+        raise Unprocessable(
+            "JP wajib diisi bila jenis kegiatan tidak disebut.",
+            errors={"jp": ["Missing data for required field."]},
+        )
+    return activity.default_jp
+
+
+def create_programme(uow: UnitOfWork, command: dict[str, Any]) -> dict[str, Any]:
+    with uow:
+        session = uow.session
+        if session.get(Programme, command["code"]) is not None:
+            raise Conflict(f"Program {command['code']} sudah ada.")
+        programme = Programme(
+            code=command["code"],
+            title=command["title"],
+            form=command["form"],
+            activity=command["activity"],
+            jp=activity_jp(session, command["form"], command["activity"], command.get("jp")),
+            cost_rupiah=command["cost_rupiah"],
+            provider=command["provider"],
+            competencies=[ProgrammeCompetency(**c) for c in command["competencies"]],
+        )
+        session.add(programme)
+        for batch in command["batches"]:
+            session.add(Batch(programme_code=programme.code, enrolled=0, **batch))
+        uow.commit()
+        return views.programme_view(find_programme(session, programme.code))
+
+
+def add_batch(uow: UnitOfWork, code: str, command: dict[str, Any]) -> dict[str, Any]:
+    with uow:
+        find_programme(uow.session, code)
+        batch = Batch(programme_code=code, enrolled=0, **command)
+        uow.session.add(batch)
+        uow.commit()
+        return views.batch_view(batch)
+
+
+def get_programme(uow: UnitOfWork, code: str) -> dict[str, Any]:
+    with uow:
+        return views.programme_view(find_programme(uow.session, code))
+
+
+def list_programmes(uow: UnitOfWork, query: dict[str, Any]) -> dict[str, Any]:
+    statement = select(Programme).order_by(Programme.code)
+    if "competency_code" in query:
+        statement = statement.where(
+            Programme.code.in_(
+                select(ProgrammeCompetency.programme_code).where(
+                    ProgrammeCompetency.competency_code == query["competency_code"]
+                )
+            )
+        )
+    if "form" in query:
+        statement = statement.where(Programme.form == query["form"])
+    statement = statement.options(
+        selectinload(Programme.competencies), selectinload(Programme.batches)
+    )
+    with uow:
+        return page_of(uow.session, statement, query, views.programme_view)
+
+
+def find_programme(session: Session, code: str) -> Programme:
+    programme = session.get(Programme, code)
+    if programme is None:
+        raise NotFound(f"Program {code} tidak ada dalam katalog.")
+    return programme
+
+
+def load_offers(
+    session: Session,
+    competency_codes: Iterable[str],
+    today: date,
+    years: Iterable[int],
+    exclude: Iterable[str] = (),
+) -> tuple[list[domain.Offer], dict[str, Programme]]:
+    """Programmes developing any of ``competency_codes`` (but those in ``exclude``) with a free
+    seat in a batch starting from today and ending in one of ``years``: for each programme
+    and year, its earliest such batch. A batch counts in the year it ends (the JP ledger's
+    rule), so a December batch ending in January is next year's."""
+    codes, years = sorted(set(competency_codes)), sorted(set(years))
+    programmes = session.scalars(
+        select(Programme)
+        .where(
+            Programme.code.in_(
+                select(ProgrammeCompetency.programme_code).where(
+                    ProgrammeCompetency.competency_code.in_(codes)
+                )
+            ),
+            Programme.code.not_in(list(exclude)),
+        )
+        .options(selectinload(Programme.competencies))
+    ).all()
+    by_code = {p.code: p for p in programmes}
+    batches = session.scalars(
+        select(Batch)
+        .where(
+            Batch.programme_code.in_(list(by_code)),
+            Batch.starts_on >= today,
+            Batch.ends_on >= date(years[0], 1, 1),
+            Batch.ends_on <= date(years[-1], 12, 31),
+            Batch.enrolled < Batch.capacity,
+        )
+        .order_by(Batch.starts_on, Batch.id)
+    ).all()
+    earliest: dict[tuple[str, int], Batch] = {}
+    for batch in batches:
+        if batch.ends_on.year in years:
+            earliest.setdefault((batch.programme_code, batch.ends_on.year), batch)
+    offers = [
+        domain.Offer(
+            code=code,
+            jp=by_code[code].jp,
+            cost_rupiah=by_code[code].cost_rupiah,
+            levels=by_code[code].levels(),
+            batch=domain.OpenBatch(batch.id, batch.starts_on, batch.ends_on),
+        )
+        for (code, _), batch in earliest.items()
+    ]
+    return offers, by_code

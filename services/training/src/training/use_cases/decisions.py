@@ -1,0 +1,115 @@
+"""What happens to a proposal: the budget's answers and an operator's decisions."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date
+
+from asn_shared.auth import Principal
+from asn_shared.events import Event
+from asn_shared.persistence import UnitOfWork
+
+from .. import domain, views
+from ..domain import Funding, IllegalTransition, ItemStatus, Status
+from ..models import Proposal
+from . import common, planning, proposals
+
+log = logging.getLogger(__name__)
+
+
+def apply(proposal: Proposal, settlement: domain.Settlement) -> None:
+    proposal.status = settlement.status.value
+    for item in proposal.items:
+        status = settlement.items[item.id]
+        if status is ItemStatus.APPROVED and item.status != ItemStatus.APPROVED:
+            item.funding = Funding.BUDGET.value  # the budget reserved it
+        item.status = status.value
+
+
+def budget_reserved(uow: UnitOfWork, event: Event, *, today: date) -> None:
+    """``budget.reserved``: approve the items paid for; the rest wait, with alternatives."""
+    data = event.data
+    proposal = proposals.locked_proposal(uow.session, data["proposal_id"])
+    if proposal is None:
+        log.warning("budget answer for an unknown proposal", extra={"proposal": str(data)})
+        return
+    try:
+        settlement = domain.settle_reservation(
+            proposal.status, {i.id: i.status for i in proposal.items}, data["item_ids"]
+        )
+    except IllegalTransition as exc:
+        log.warning("stale budget.reserved ignored", extra={"reason": str(exc)})
+        return
+    apply(proposal, settlement)
+    proposal.reserved_rupiah += data["amount_rupiah"]
+    proposal.status_reason = None
+    proposals.publish_approved(uow, proposal)
+    if settlement.newly_waitlisted:
+        waitlist(uow, proposal, settlement.newly_waitlisted, "insufficient_funds", today)
+
+
+def budget_rejected(uow: UnitOfWork, event: Event, *, today: date) -> None:
+    """``budget.rejected``: the items wait; a free or cheaper programme is proposed instead."""
+    data = event.data
+    proposal = proposals.locked_proposal(uow.session, data["proposal_id"])
+    if proposal is None:
+        log.warning("budget answer for an unknown proposal", extra={"proposal": str(data)})
+        return
+    try:
+        settlement = domain.settle_rejection(
+            proposal.status, {i.id: i.status for i in proposal.items}
+        )
+    except IllegalTransition as exc:
+        log.warning("stale budget.rejected ignored", extra={"reason": str(exc)})
+        return
+    apply(proposal, settlement)
+    waitlist(uow, proposal, settlement.newly_waitlisted, data["reason"], today)
+
+
+def waitlist(
+    uow: UnitOfWork, proposal: Proposal, item_ids: list[uuid.UUID], reason: str, today: date
+) -> None:
+    proposal.status_reason = reason
+    waiting = [i for i in proposal.items if i.id in set(item_ids)]
+    planning.alternative = planning.alternative(uow, proposal, waiting, today)
+    if planning.alternative is not None:
+        proposals.publish_created(uow, planning.alternative)
+    uow.publish(
+        "proposal.waitlisted",
+        {
+            **views.proposal_facts(proposal),
+            "waitlisted_items": [views.item_data(i) for i in waiting],
+            "reason": reason,
+            "alternative_proposal_id": planning.alternative.id if planning.alternative else None,
+        },
+        subject=proposal.employee_nip,
+    )
+
+
+def approve_proposal(
+    uow: UnitOfWork, proposal_id: uuid.UUID, note: str | None, caller: Principal
+) -> dict:
+    """An operator approves what the budget left waiting (funded another way)."""
+    with uow:
+        proposal = proposals.find_proposal(uow.session, proposal_id, caller, lock=True)
+        proposal.status = common.checked(domain.operator_approval, proposal.status).value
+        for item in proposal.items:
+            if item.status in (ItemStatus.PROPOSED, ItemStatus.WAITLISTED):
+                item.status = ItemStatus.APPROVED.value
+                item.funding = Funding.OTHER.value  # never charged to the unit's budget
+        proposal.status_reason = note or "disetujui operator"
+        proposals.publish_approved(uow, proposal)
+        uow.commit()
+        return views.proposal_view(proposal)
+
+
+def cancel_proposal(
+    uow: UnitOfWork, proposal_id: uuid.UUID, reason: str, caller: Principal
+) -> dict:
+    with uow:
+        proposal = proposals.find_proposal(uow.session, proposal_id, caller, lock=True)
+        common.checked(domain.transition, proposal.status, Status.CANCELLED)
+        proposals.cancel(uow, proposal, reason)
+        uow.commit()
+        return views.proposal_view(proposal)

@@ -1,0 +1,168 @@
+"""Enrolment of employees into batches, from a proposal or directly."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from asn_shared import units
+from asn_shared.auth import Principal
+from asn_shared.persistence import UnitOfWork, page_of
+from asn_shared.web import Conflict, NotFound, Unprocessable
+
+from .. import domain, views
+from ..domain import ItemStatus, Status
+from ..models import Batch, Enrollment, ProposalItem
+from . import catalogue, common, employees, proposals
+
+
+def enrol_proposal(
+    uow: UnitOfWork, proposal_id: uuid.UUID, caller: Principal
+) -> list[dict[str, Any]]:
+    """Enrol the approved items in their batches (a full batch: the next one with a seat)."""
+    with uow:
+        session = uow.session
+        proposal = proposals.find_proposal(session, proposal_id, caller, lock=True)
+        proposal.status = common.checked(domain.transition, proposal.status, Status.ENROLLED).value
+        enrolments = []
+        for item in proposal.items:
+            if item.status != ItemStatus.APPROVED:
+                continue
+            batch = seat(session, item.programme_code, item.batch)
+            enrolments.append(
+                enrol(uow, proposal.employee_nip, proposal.unit_code, batch, item, proposal.id)
+            )
+            item.status = ItemStatus.ENROLLED.value
+        uow.commit()
+        return [views.enrollment_view(e) for e in enrolments]
+
+
+def enrol_directly(uow: UnitOfWork, command: dict[str, Any], caller: Principal) -> dict[str, Any]:
+    with uow:
+        session = uow.session
+        employee = employees.known_employee(session, command["employee_nip"])
+        units.check_reach(session, caller, employee.nip, employee.unit_code)
+        catalogue.find_programme(session, command["programme_code"])
+        wanted = session.get(Batch, command["batch_id"])
+        if wanted is None or wanted.programme_code != command["programme_code"]:
+            raise Unprocessable(
+                "Angkatan tidak termasuk program itu.", errors={"batch_id": ["Unknown batch."]}
+            )
+        batch = seat(session, command["programme_code"], wanted)
+        enrollment = enrol(uow, employee.nip, employee.unit_code, batch)
+        uow.commit()
+        return views.enrollment_view(enrollment)
+
+
+def seat(session: Session, programme_code: str, wanted: Batch | None) -> Batch:
+    """Lock the wanted batch and the later ones; take a seat in the first with room."""
+    if wanted is None:
+        raise Conflict(f"Butir program {programme_code} tidak memiliki angkatan.")
+    batches = session.scalars(
+        select(Batch)
+        .where(Batch.programme_code == programme_code, Batch.starts_on >= wanted.starts_on)
+        .order_by(Batch.starts_on, Batch.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    by_id = {b.id: b for b in batches}
+    placed = domain.place_in_batch(
+        seats(by_id[wanted.id]), [seats(b) for b in batches if b.id != wanted.id]
+    )
+    if placed is None:
+        raise Conflict(f"Semua angkatan program {programme_code} sudah penuh.")
+    batch = by_id[placed.batch_id]
+    batch.enrolled += 1
+    return batch
+
+
+def seats(batch: Batch) -> domain.Seats:
+    return domain.Seats(batch.id, batch.starts_on, batch.capacity, batch.enrolled)
+
+
+def enrol(
+    uow: UnitOfWork,
+    nip: str,
+    unit_code: str,
+    batch: Batch,
+    item: ProposalItem | None = None,
+    proposal_id: uuid.UUID | None = None,
+) -> Enrollment:
+    programme = batch.programme
+    enrollment = Enrollment(
+        id=uuid.uuid4(),
+        proposal_id=proposal_id,
+        item_id=item.id if item else None,
+        employee_nip=nip,
+        unit_code=unit_code,
+        programme_code=programme.code,
+        batch_id=batch.id,
+        jp=programme.jp,
+        cost_rupiah=item.cost_rupiah if item else programme.cost_rupiah,
+        competency_codes=(
+            list(item.competency_codes)
+            if item
+            else [c.competency_code for c in programme.competencies]
+        ),
+        status="enrolled",
+    )
+    enrollment.programme, enrollment.batch = programme, batch
+    uow.session.add(enrollment)
+    uow.publish("enrollment.created", views.enrollment_created_data(enrollment), subject=nip)
+    return enrollment
+
+
+def cancel_enrollment(
+    uow: UnitOfWork, enrollment_id: uuid.UUID, caller: Principal
+) -> dict[str, Any]:
+    """Cancel a direct enrolment; one from a proposal is cancelled with its proposal."""
+    with uow:
+        enrollment = find_enrollment(uow.session, enrollment_id, caller, lock=True)
+        if enrollment.proposal_id is not None:
+            raise Conflict(
+                "Pendaftaran ini berasal dari usulan: batalkan usulannya "
+                f"(POST /proposals/{enrollment.proposal_id}/cancel) agar anggaran dilepas."
+            )
+        if enrollment.status != "enrolled":
+            raise Conflict(f"Pendaftaran berstatus {enrollment.status} tidak dapat dibatalkan.")
+        common.free_seat(uow.session, enrollment)
+        uow.commit()
+        return views.enrollment_view(enrollment)
+
+
+def list_enrollments(uow: UnitOfWork, query: dict[str, Any], caller: Principal) -> dict[str, Any]:
+    with uow:
+        query, scope = common.narrowed(uow.session, caller, query)
+        statement = (
+            select(Enrollment)
+            .order_by(Enrollment.enrolled_at.desc(), Enrollment.id)
+            .options(selectinload(Enrollment.programme), selectinload(Enrollment.batch))
+        )
+        for name in ("employee_nip", "proposal_id", "batch_id", "status"):
+            if name in query:
+                statement = statement.where(getattr(Enrollment, name) == query[name])
+        statement = units.in_units(statement, Enrollment.unit_code, scope)
+        return page_of(uow.session, statement, query, views.enrollment_view)
+
+
+def find_enrollment(
+    session: Session,
+    enrollment_id: uuid.UUID,
+    caller: Principal | None = None,
+    *,
+    lock: bool = False,
+) -> Enrollment:
+    """The enrolment, if it exists and ``caller`` (when given) may reach its unit's."""
+    enrollment = (
+        common.locked(session, Enrollment, enrollment_id)
+        if lock
+        else session.get(Enrollment, enrollment_id)
+    )
+    if enrollment is None:
+        raise NotFound(f"Pendaftaran {enrollment_id} tidak ada.")
+    if caller is not None:
+        units.check_reach(session, caller, enrollment.employee_nip, enrollment.unit_code)
+    return enrollment

@@ -1,0 +1,194 @@
+"""Completion and the 20 JP ledger (1 JP = 45 minutes)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from asn_shared import units
+from asn_shared.auth import Principal
+from asn_shared.persistence import UnitOfWork
+from asn_shared.web import Conflict, NotFound, Unprocessable
+
+from .. import domain, views
+from ..domain import ItemStatus, Status
+from ..models import Employee, Enrollment, LedgerEntry, Proposal, ProposalItem
+from . import catalogue, employees, enrolment, proposals
+
+
+def complete_enrollment(
+    uow: UnitOfWork, enrollment_id: uuid.UUID, command: dict[str, Any], caller: Principal
+) -> dict[str, Any]:
+    """Credit the JP to the year the development ended in; the proposal completes with its
+    last open enrolment."""
+    with uow:
+        session = uow.session
+        proposal_id = enrolment.find_enrollment(session, enrollment_id, caller).proposal_id
+        proposal = proposals.find_proposal(session, proposal_id, lock=True) if proposal_id else None
+        enrollment = enrolment.find_enrollment(session, enrollment_id, lock=True)
+        if enrollment.status != "enrolled":
+            raise Conflict(f"Pendaftaran berstatus {enrollment.status} tidak dapat diselesaikan.")
+        batch, programme = enrollment.batch, enrollment.programme
+        started_on = command.get("started_on") or batch.starts_on
+        ended_on = command.get("ended_on") or batch.ends_on
+        if ended_on < started_on:
+            raise Unprocessable(
+                "Tanggal selesai sebelum tanggal mulai.", errors={"ended_on": ["Before start."]}
+            )
+        enrollment.status, enrollment.ended_on = "completed", ended_on
+        entry = LedgerEntry(
+            id=uuid.uuid4(),
+            employee_nip=enrollment.employee_nip,
+            unit_code=enrollment.unit_code,
+            enrollment_id=enrollment.id,
+            proposal_id=enrollment.proposal_id,
+            programme_code=programme.code,
+            title=programme.title,
+            form=programme.form,
+            activity=programme.activity,
+            provider=programme.provider,
+            jp=enrollment.jp,
+            started_on=started_on,
+            ended_on=ended_on,
+            jp_year=ended_on.year,
+            competency_codes=list(enrollment.competency_codes),
+            cost_rupiah=enrollment.cost_rupiah,
+        )
+        session.add(entry)
+        item = complete_item(session, proposal, enrollment) if proposal else None
+        uow.publish(
+            "enrollment.completed",
+            views.enrollment_completed_data(entry, item),
+            subject=enrollment.employee_nip,
+        )
+        uow.commit()
+        return views.enrollment_view(enrollment)
+
+
+def complete_item(
+    session: Session, proposal: Proposal, enrollment: Enrollment
+) -> ProposalItem | None:
+    """Complete the enrolment's item (returned), and the proposal with its last one."""
+    completed = None
+    for item in proposal.items:
+        if item.id == enrollment.item_id:
+            item.status = ItemStatus.COMPLETED.value
+            completed = item
+    session.flush()
+    still_open = session.scalar(
+        select(func.count())
+        .select_from(Enrollment)
+        .where(Enrollment.proposal_id == proposal.id, Enrollment.status == "enrolled")
+    )
+    if not still_open and proposal.status == Status.ENROLLED:
+        proposal.status = domain.transition(proposal.status, Status.COMPLETED).value
+    return completed
+
+
+def record_development(
+    uow: UnitOfWork, command: dict[str, Any], caller: Principal
+) -> dict[str, Any]:
+    """Development done elsewhere (a seminar, a course), with its evidence, into the ledger."""
+    with uow:
+        session = uow.session
+        employee = employees.known_employee(session, command["employee_nip"])
+        units.check_reach(session, caller, employee.nip, employee.unit_code)
+        jp = command.get("jp")
+        if "minutes" in command:
+            jp = domain.jp_from_minutes(command["minutes"])
+        jp = catalogue.activity_jp(session, command["form"], command["activity"], jp)
+        entry = LedgerEntry(
+            id=uuid.uuid4(),
+            employee_nip=employee.nip,
+            unit_code=employee.unit_code,
+            title=command["title"],
+            form=command["form"],
+            activity=command["activity"],
+            provider=command["provider"],
+            jp=jp,
+            started_on=command["started_on"],
+            ended_on=command["ended_on"],
+            jp_year=command["ended_on"].year,
+            competency_codes=command["competency_codes"],
+            cost_rupiah=command["cost_rupiah"],
+            evidence=command["evidence"],
+        )
+        session.add(entry)
+        uow.publish(
+            "enrollment.completed",
+            views.enrollment_completed_data(entry, None),
+            subject=employee.nip,
+        )
+        uow.commit()
+        return views.ledger_entry_view(entry)
+
+
+def jp_ledger(uow: UnitOfWork, nip: str, year: int, caller: Principal) -> dict[str, Any]:
+    caller.require_nip(nip)
+    with uow:
+        session = uow.session
+        employee = session.get(Employee, nip)
+        entries = session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.employee_nip == nip, LedgerEntry.jp_year == year)
+            .order_by(LedgerEntry.ended_on, LedgerEntry.id)
+        ).all()
+        if employee is None and not entries:
+            raise NotFound(f"Pegawai dengan NIP {nip} belum dikenal layanan pelatihan.")
+        unit_code = employee.unit_code if employee else entries[-1].unit_code
+        units.check_reach(session, caller, nip, unit_code)
+        jp = sum(e.jp for e in entries)
+        return {
+            "employee_nip": nip,
+            "employee_name": employee.name if employee else None,
+            "unit_code": unit_code,
+            "year": year,
+            "jp": jp,
+            "minimum_jp": domain.MINIMUM_JP_PER_YEAR,
+            "shortfall_jp": max(domain.MINIMUM_JP_PER_YEAR - jp, 0),
+            "entries": [views.ledger_entry_view(e) for e in entries],
+        }
+
+
+def under_minimum(
+    uow: UnitOfWork, year: int, unit_code: str | None, caller: Principal
+) -> dict[str, Any]:
+    """Known employees of the caller's units whose JP of ``year`` stay under the minimum,
+    grouped by unit."""
+    minimum = domain.MINIMUM_JP_PER_YEAR
+    jp_of_year = (
+        select(LedgerEntry.employee_nip, func.sum(LedgerEntry.jp).label("jp"))
+        .where(LedgerEntry.jp_year == year)
+        .group_by(LedgerEntry.employee_nip)
+        .subquery()
+    )
+    jp = func.coalesce(jp_of_year.c.jp, 0)
+    statement = (
+        select(Employee, jp)
+        .outerjoin(jp_of_year, jp_of_year.c.employee_nip == Employee.nip)
+        .where(jp < minimum)
+        .order_by(Employee.unit_code, jp, Employee.nip)
+    )
+    if unit_code:
+        statement = statement.where(Employee.unit_code == unit_code)
+    grouped: dict[str, dict[str, Any]] = {}
+    with uow:
+        scope = units.reachable_units(uow.session, caller, unit_code or None)
+        statement = units.in_units(statement, Employee.unit_code, scope)
+        for employee, employee_jp in uow.session.execute(statement):
+            unit = grouped.setdefault(
+                employee.unit_code,
+                {"unit_code": employee.unit_code, "unit_name": employee.unit_name, "employees": []},
+            )
+            unit["employees"].append(
+                {
+                    "nip": employee.nip,
+                    "name": employee.name,
+                    "jp": int(employee_jp),
+                    "shortfall_jp": minimum - int(employee_jp),
+                }
+            )
+    return {"year": year, "minimum_jp": minimum, "units": list(grouped.values())}
