@@ -3,7 +3,7 @@
 Services are found through the ``asn.services`` entry point group, so each installed
 service package brings its own commands' targets:
 
-    asn-admin migrate [SERVICE ...]            bring databases to the newest schema
+    asn-admin migrate [SERVICE ...]            create missing databases, migrate to the newest
     asn-admin declare-topology [SERVICE ...]   declare exchanges, queues and bindings
     asn-admin relay SERVICE                    run an outbox relay on its own
     asn-admin broker-users [SERVICE ...]       give each service its own broker user
@@ -56,8 +56,16 @@ def migrations_of(service_cls: type) -> Path:
 
 
 def migrate(names: list[str]) -> None:
+    """Create each service's database when its server has none of that name, then bring it to
+    the newest schema; a server that cannot be reached ends the command with one line."""
     for name, service_cls in _services(names).items():
-        migrations.upgrade(config.database_url(name), migrations_of(service_cls))
+        url = config.database_url(name)
+        try:
+            if migrations.ensure_database(url):
+                print(f"{name}: created the database {migrations.safe_url(url)}")
+        except migrations.DatabaseUnavailable as error:
+            raise SystemExit(f"asn-admin migrate: {name}: {error}") from None
+        migrations.upgrade(url, migrations_of(service_cls))
         print(f"{name}: database at the newest schema")
 
 

@@ -17,12 +17,71 @@ from alembic import command, context
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, pool, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 
 from .persistence import make_engine, messaging_metadata
 
 MESSAGING_MIGRATIONS = Path(__file__).parent / "messaging_migrations"
 MESSAGING_VERSION_TABLE = "asn_messaging_version"
+MAINTENANCE_DATABASE = "postgres"
+EXISTS = "SELECT 1 FROM pg_database WHERE datname = :name"
+CONNECT_TIMEOUT = 10  # seconds before a server that does not answer is given up
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database server named by a URL cannot be reached or refuses the connection."""
+
+
+def safe_url(url: str) -> str:
+    """``url`` fit for a message: the password replaced by ``***``."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def ensure_database(url: str) -> bool:
+    """Create the database ``url`` names when the server has none of that name; True if it
+    did. The server's maintenance database (``postgres``) is used only when the named one
+    cannot be reached, so a deployment whose databases exist needs no rights beyond its own.
+    Raises DatabaseUnavailable, naming the URL without its password, when the server does not
+    answer or refuses the connection."""
+    target = make_url(url)
+    try:
+        _execute_once(target, "SELECT 1")
+        return False
+    except OperationalError as error:
+        reason = _first_line(error)
+    maintenance = target.set(database=MAINTENANCE_DATABASE)
+    try:
+        if _execute_once(maintenance, EXISTS, name=target.database):
+            raise DatabaseUnavailable(f"cannot connect to {safe_url(url)}: {reason}")
+        quoted = target.database.replace('"', '""')
+        _execute_once(maintenance, f'CREATE DATABASE "{quoted}"')
+    except OperationalError as error:
+        reason = _first_line(error)
+        raise DatabaseUnavailable(f"cannot connect to {safe_url(url)}: {reason}") from None
+    return True
+
+
+def _execute_once(url: URL, statement: str, **parameters: object) -> object:
+    """Run one statement outside a transaction on a connection of its own; its first value."""
+    engine = make_engine(
+        url.render_as_string(hide_password=False),
+        poolclass=pool.NullPool,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": CONNECT_TIMEOUT},
+    )
+    try:
+        with engine.connect() as connection:
+            result = connection.execute(text(statement), parameters)
+            return result.scalar() if result.returns_rows else None
+    finally:
+        engine.dispose()
+
+
+def _first_line(error: OperationalError) -> str:
+    lines = str(error.orig).strip().splitlines()
+    return lines[0].strip() if lines else type(error.orig).__name__
 
 
 def alembic_config(
