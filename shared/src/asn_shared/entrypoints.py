@@ -86,6 +86,16 @@ class RawQueueConsumer(QueueConsumer):
             self._consumers[provider] = consumer
         return self._consumers.values()
 
+    def unregister_provider(self, provider) -> None:
+        """nameko's, but a service stopped while its consumers start (Ctrl-C or SIGTERM in
+        the first seconds) stops cleanly: nameko would announce the last provider gone once
+        per provider, and every announcement after the first fails the stop."""
+        if not self._consumers_ready.ready():
+            if not self._last_provider_unregistered.ready():
+                self._last_provider_unregistered.send()
+            return
+        super().unregister_provider(provider)
+
     def ack_message(self, message) -> None:
         self._settle(super().ack_message, message)
 
