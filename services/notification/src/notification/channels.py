@@ -5,7 +5,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.charset import BASE64, Charset
 from email.header import Header
 from email.message import Message
@@ -15,6 +15,7 @@ from email.utils import formataddr, formatdate
 import requests
 
 from .domain import signature
+from .targets import TargetPolicy, TargetRefused, guarded_session
 
 TIMESTAMP_HEADER = "X-Kompas-Timestamp"
 SIGNATURE_HEADER = "X-Kompas-Signature"
@@ -160,6 +161,11 @@ class WebhookSender:
     """POSTs the CloudEvent, signed: ``X-Kompas-Signature: sha256=HMAC(secret, ts.body)``."""
 
     timeout: float = 10.0
+    policy: TargetPolicy = field(default_factory=TargetPolicy)
+    session: requests.Session = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "session", guarded_session(self.policy))
 
     def headers(self, webhook: Webhook, timestamp: str) -> dict[str, str]:
         return {
@@ -174,13 +180,18 @@ class WebhookSender:
     def send(self, webhook: Webhook) -> None:
         timestamp = str(int(time.time()))
         try:
-            response = requests.post(
+            self.policy.check_url(webhook.url)
+            response = self.session.post(
                 webhook.url,
                 data=webhook.body,
                 headers=self.headers(webhook, timestamp),
                 timeout=self.timeout,
                 allow_redirects=False,
             )
+        except TargetRefused as exc:
+            # a name that does not resolve may again; an address refused stays refused
+            transient = exc.message.code == "webhook.unresolved"
+            raise DeliveryError(f"{exc.message.code}: {exc}", permanent=not transient) from None
         except requests.RequestException as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
         if not 200 <= response.status_code < 300:

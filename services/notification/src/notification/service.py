@@ -21,6 +21,7 @@ from asn_shared.web import load_json, load_query, page_response
 from . import schemas, use_cases
 from .channels import SMTP_TLS_MODES, SmtpConnection, SmtpSender, WebhookSender
 from .domain import EMAIL, WEBHOOK, RetryPolicy
+from .targets import TargetPolicy
 
 ATTEMPTS = Counter(
     "asn_notification_attempts_total",
@@ -50,7 +51,12 @@ class Channels(DependencyProvider):
                 tls=config.choice("SMTP_TLS", get("SMTP_TLS") or "none", SMTP_TLS_MODES),
                 timeout=float(get("SMTP_TIMEOUT", 10)),
             ),
-            webhook=WebhookSender(timeout=float(get("WEBHOOK_TIMEOUT", 10))),
+            webhook=WebhookSender(
+                timeout=float(get("WEBHOOK_TIMEOUT", 10)),
+                policy=TargetPolicy.from_settings(
+                    get("WEBHOOK_ALLOWED_NETWORKS"), get("WEBHOOK_ALLOW_HTTP")
+                ),
+            ),
             policies={
                 EMAIL: RetryPolicy(int(get("EMAIL_MAX_ATTEMPTS", 5)), delay, cap),
                 WEBHOOK: RetryPolicy(int(get("WEBHOOK_MAX_ATTEMPTS", 8)), delay, cap),
@@ -198,7 +204,9 @@ class NotificationService(ServiceBase):
     def create_subscription(self, request):
         command = load_json(request, schemas.SubscriptionIn())
         command["agency"] = _owner(request.principal, command["agency"])
-        subscription, secret = use_cases.subscribe(self.db.unit_of_work(), **command)
+        subscription, secret = use_cases.subscribe(
+            self.db.unit_of_work(), self.channels.delivering.webhook.policy, **command
+        )
         payload = schemas.SubscriptionOut().dump(subscription)
         return 201, {**payload, "secret": secret}
 

@@ -47,6 +47,7 @@ from .domain import (
     pattern_matches,
 )
 from .models import Delivery, DeliveryAttempt, Employee, Official, Rule, Subscription, Template
+from .targets import TargetPolicy, TargetRefused
 
 DELIVERIES, DELIVERY_ATTEMPTS = Delivery.__table__, DeliveryAttempt.__table__
 EMPLOYEES = Employee.__table__
@@ -721,9 +722,19 @@ def mark_read(uow: UnitOfWork, recipient: str, message_id: uuid.UUID, read: bool
 
 
 def subscribe(
-    uow: UnitOfWork, name: str, url: str, patterns: list[str], agency: str | None = None
+    uow: UnitOfWork,
+    targets: TargetPolicy,
+    name: str,
+    url: str,
+    patterns: list[str],
+    agency: str | None = None,
 ) -> tuple[Subscription, str]:
-    """A new webhook subscription and its signing secret (returned only here)."""
+    """A new webhook subscription and its signing secret (returned only here); a URL the
+    target policy refuses is an invalid ``url``."""
+    try:
+        targets.check_url(url)
+    except TargetRefused as exc:
+        raise ValidationError({"url": [exc.message]}) from None
     secret = secrets.token_urlsafe(32)
     subscription = Subscription(
         id=uuid.uuid4(),

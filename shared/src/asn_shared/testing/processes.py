@@ -23,6 +23,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# the harness's peers (SMTP server, webhook receiver) listen on loopback over plain http,
+# which notification refuses as a webhook target unless told otherwise
+PEERS_ENV = {"WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8", "WEBHOOK_ALLOW_HTTP": "true"}
+
+
 class ServiceProcess:
     """One ``nameko run`` process; start, stop, kill -9 and restart it, read its log."""
 
@@ -43,6 +48,7 @@ class ServiceProcess:
         self.env = {
             **os.environ,
             **auth.service_env(),
+            **PEERS_ENV,
             **env,
             f"{service.upper()}_HTTP_ADDRESS": f"127.0.0.1:{self.port}",
             "PYTHONPATH": os.pathsep.join(
