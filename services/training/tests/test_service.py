@@ -131,6 +131,20 @@ def test_budget_rejected_waitlists_the_proposal_and_proposes_a_free_alternative(
     assert api.get(f"/proposals/{original['proposal_id']}")["status"] == "waitlisted"
     assert api.get("/proposals", status="pending_budget")["total"] == 1
 
+    # a second rejection in the same process is handled like the first
+    publish_event(
+        "budget.rejected",
+        {
+            **rejection,
+            "proposal_id": alternative["proposal_id"],
+            "item_ids": [i["item_id"] for i in alternative["items"]],
+            "requested_rupiah": 0,
+        },
+    )
+    again = training_events.wait("proposal.waitlisted", 2)[1]["data"]
+    assert again["proposal_id"] == alternative["proposal_id"]
+    assert api.get("/proposals", status="pending_budget")["total"] == 0
+
 
 def test_a_partial_reservation_approves_what_it_paid_then_completion_fills_the_jp_ledger(
     training_service, api, training_events, publish_event, build

@@ -72,16 +72,16 @@ def waitlist(
 ) -> None:
     proposal.status_reason = reason
     waiting = [i for i in proposal.items if i.id in set(item_ids)]
-    planning.alternative = planning.alternative(uow, proposal, waiting, today)
-    if planning.alternative is not None:
-        proposals.publish_created(uow, planning.alternative)
+    alternative = planning.alternative(uow, proposal, waiting, today)
+    if alternative is not None:
+        proposals.publish_created(uow, alternative)
     uow.publish(
         "proposal.waitlisted",
         {
             **views.proposal_facts(proposal),
             "waitlisted_items": [views.item_data(i) for i in waiting],
             "reason": reason,
-            "alternative_proposal_id": planning.alternative.id if planning.alternative else None,
+            "alternative_proposal_id": alternative.id if alternative else None,
         },
         subject=proposal.employee_nip,
     )
