@@ -5,14 +5,23 @@ PY := $(VENV)/bin/python
 SERVICES := competency training budget notification
 PACKAGES := -e 'shared[test]' $(foreach s,$(SERVICES),-e 'services/$(s)[test]') -e 'demo[test]'
 
-.PHONY: install test lint format asyncapi check-asyncapi migrate topology run demo
+.PHONY: install test lint format asyncapi check-asyncapi check-deploy migrate topology run demo
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(VENV)/.deploy-tools $(VENV)/bin/kubectl
 
 $(VENV)/.installed: shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) demo/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet $(PACKAGES) ruff==0.17.6 honcho==2.0.0
 	touch $@
+
+# The deployment checks' tools: Kubernetes' and KEDA's schemas, and kubectl, whose kustomize
+# builds the overlays (deploy/tools/install_kubectl.py says where it comes from).
+$(VENV)/.deploy-tools: deploy/tools/requirements.txt | $(VENV)/.installed
+	$(PY) -m pip install --quiet -r deploy/tools/requirements.txt
+	touch $@
+
+$(VENV)/bin/kubectl: deploy/tools/kubectl.txt | $(VENV)/.installed
+	$(PY) deploy/tools/install_kubectl.py $@
 
 test: install  ## the whole test suite, against real RabbitMQ and PostgreSQL
 	$(PY) -m pytest
@@ -30,6 +39,20 @@ asyncapi: install  ## regenerate the AsyncAPI document after changing an event t
 
 check-asyncapi: install
 	$(PY) -m asn_shared.asyncapi --check docs/asyncapi.json
+
+# Offline: every overlay built with kustomize and validated against Kubernetes' schemas
+# (KEDA's resources by tests/deploy), the alert rules checked and unit-tested with promtool
+# (Debian's prometheus package), the compose Prometheus configuration checked.
+OVERLAYS := $(wildcard deploy/k8s/overlays/*)
+check-deploy: install
+	set -e; for overlay in $(OVERLAYS); do \
+		echo "$$overlay"; \
+		$(VENV)/bin/kubectl kustomize $$overlay | \
+			$(VENV)/bin/kubernetes-validate --strict --quiet --kubernetes-version 1.30 -; \
+	done
+	promtool check rules deploy/monitoring/prometheus/alerts.yml
+	promtool test rules deploy/monitoring/prometheus/alerts-test.yml
+	promtool check config deploy/monitoring/prometheus/prometheus.yml
 
 migrate: install
 	$(VENV)/bin/asn-admin migrate
