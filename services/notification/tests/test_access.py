@@ -11,7 +11,7 @@ AGENCY = "bps-sumsel"
 
 
 def webhook(**fields) -> dict:
-    return {"name": "BPS", "url": "https://bps.test/hook", "patterns": ["budget.*"], **fields}
+    return {"name": "BPS", "url": "http://127.0.0.1:9/bps-hook", "patterns": ["budget.*"], **fields}
 
 
 def table(own_subscription: str, other_subscription: str) -> list:
