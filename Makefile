@@ -64,18 +64,25 @@ topology: install
 # `make demo` share a random secret kept in .auth-key (never committed) unless one is set.
 run demo: export AUTH_JWT_KEY ?= $(shell test -s .auth-key || $(PYTHON) -c \
 	"import secrets; print(secrets.token_hex(32))" > .auth-key; cat .auth-key)
+# ... and trust the development OpenID Connect provider that `make run` starts (Procfile `idp`,
+# DEVIDP_PORT), from which `asn-admin token` gets its tokens.
+run: export AUTH_OIDC_ISSUER ?= http://127.0.0.1:$(or $(DEVIDP_PORT),9000)
 
 # nameko's command line imports pkg_resources and eventlet, asn-admin meets eventlet through the
 # services' modules: both announce a deprecation the pins already answer (setuptools<82, nameko
-# 2.14.1). Only those two warnings are silenced, and only for these commands.
+# 2.14.1). eventlet brings dnspython, whose DNSSEC module names cryptography's DSA types, which
+# cryptography 51 announces as deprecated. Only those warnings are silenced, and only for these
+# commands.
 KNOWN_WARNINGS := ignore:pkg_resources is deprecated as an API:UserWarning,$\
-	ignore::Warning:nameko.cli.commands,ignore::Warning:asn_shared.entrypoints
+	ignore::Warning:nameko.cli.commands,ignore::Warning:asn_shared.entrypoints,$\
+	ignore::Warning:dns.dnssecalgs.dsa
 run migrate topology: export PYTHONWARNINGS ?= $(KNOWN_WARNINGS)
 
-# The Procfile's processes (honcho): the four services and a mail sink, `mail`, that keeps what
-# notification sends in .mail/messages/ (DEVMAIL_PORT, DEVMAIL_DIR). Ctrl-C stops them all and
+# The Procfile's processes (honcho): the four services, a mail sink, `mail`, that keeps what
+# notification sends in .mail/messages/ (DEVMAIL_PORT, DEVMAIL_DIR), and the development
+# OpenID Connect provider, `idp`. Ctrl-C stops them all and
 # honcho exits with 130: the recipe's shell outlives the Ctrl-C (trap) to take that as success.
-run: migrate topology  ## the four services and a mail sink, against local RabbitMQ and PostgreSQL
+run: migrate topology  ## the four services, a mail sink and an identity provider, on local RabbitMQ and PostgreSQL
 	trap true INT; $(VENV)/bin/honcho start || test $$? -eq 130
 
 demo: install  ## the Plaju demo against the services of `make run` (in another terminal)

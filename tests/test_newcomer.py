@@ -1,7 +1,9 @@
 """The newcomer's path: `make run` on a machine with only RabbitMQ and PostgreSQL running.
 
 `asn-admin migrate` creates the databases it is given, the Procfile's mail sink keeps the
-e-mail, and Ctrl-C ends `make run` quietly, every process with exit status 0.
+e-mail, the services trust the Procfile's development OpenID Connect provider, from which
+`asn-admin token` gets its tokens, and Ctrl-C ends `make run` quietly, every process with exit
+status 0.
 """
 
 from __future__ import annotations
@@ -80,18 +82,23 @@ def test_migrate_names_a_server_that_does_not_answer_in_one_line() -> None:
     assert "s3cret-pw" not in finished.stderr
 
 
-def test_make_run_creates_databases_delivers_mail_and_stops_quietly_on_ctrl_c(
+def test_make_run_creates_databases_delivers_mail_trusts_its_provider_and_stops_quietly(
     amqp_uri: str, database_server: DatabaseServer, database_names, tmp_path: Path
 ) -> None:
     ports = {service: free_port() for service in SERVICES}
-    mail_port, mail_dir = free_port(), tmp_path / "mail"
+    mail_port, mail_dir, idp_port = free_port(), tmp_path / "mail", free_port()
     names = dict(zip(SERVICES, database_names(len(SERVICES)), strict=True))
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SMTP_", "PYTHONWARN"))},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SMTP_", "PYTHONWARN", "AUTH_"))
+        },
         "AMQP_URI": amqp_uri,
         "AUTH_JWT_KEY": secrets.token_hex(32),
         "DEVMAIL_PORT": str(mail_port),
         "DEVMAIL_DIR": str(mail_dir),
+        "DEVIDP_PORT": str(idp_port),
         **{f"{s.upper()}_DATABASE_URL": database_server.url(names[s]) for s in SERVICES},
         **{f"{s.upper()}_HTTP_ADDRESS": f"127.0.0.1:{ports[s]}" for s in SERVICES},
     }
@@ -112,6 +119,10 @@ def test_make_run_creates_databases_delivers_mail_and_stops_quietly_on_ctrl_c(
         _send_mail(mail_port)
         eml = wait_for(lambda: sorted((mail_dir / "messages").glob("*.eml")), 10, "the mail")
         wait_for(lambda: "Tes sink" in output.read_text(), 10, "the sink's line")
+        issuer = f"http://127.0.0.1:{idp_port}"
+        admin, agency = (_token(issuer, role) for role in ("admin", "agency"))
+        units = _get(ports["competency"], "/units", admin)
+        subscriptions = _get(ports["notification"], "/subscriptions", agency)
     finally:
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGINT)
@@ -119,11 +130,14 @@ def test_make_run_creates_databases_delivers_mail_and_stops_quietly_on_ctrl_c(
 
     text = output.read_text()
     assert b"Subject: Tes sink" in eml[0].read_bytes()
+    assert units.status_code == 200, units.text
+    assert subscriptions.status_code == 200, subscriptions.text
+    assert re.search(r"idp\.1 +\| token for service-account-bps-sumsel \(agency\)", text), text
     assert f'to ana@example.go.id: "Tes sink" {mail_dir}/messages/0001.eml' in text
     for name in names.values():
         assert f"created the database {database_server.url(name)}" in text
     stopped = re.findall(r"(\w+)\.1 stopped \(rc=(-?\d+)\)", text)
-    assert sorted(stopped) == sorted((name, "0") for name in (*SERVICES, "mail")), text
+    assert sorted(stopped) == sorted((name, "0") for name in (*SERVICES, "mail", "idp")), text
     assert not NOISE.search(text), text
     # make ends itself with the SIGINT it received, as after any Ctrl-C; a failed recipe is 2
     assert returncode == -signal.SIGINT, text
@@ -148,6 +162,24 @@ def _healthy(port: int, make: subprocess.Popen) -> bool:
         return requests.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
     except requests.RequestException:
         return False
+
+
+def _token(issuer: str, role: str) -> str:
+    """What a newcomer runs beside `make run`: `asn-admin token ROLE` from its provider."""
+    finished = subprocess.run(
+        [str(Path(sys.executable).parent / "asn-admin"), "token", role],
+        env={**os.environ, "AUTH_OIDC_ISSUER": issuer, "AUTH_JWT_KEY": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode == 0, finished.stderr
+    return finished.stdout.strip()
+
+
+def _get(port: int, path: str, token: str) -> requests.Response:
+    bearer = {"Authorization": f"Bearer {token}"}
+    return requests.get(f"http://127.0.0.1:{port}{path}", headers=bearer, timeout=10)
 
 
 def _send_mail(port: int) -> None:

@@ -7,7 +7,8 @@ sources of trust, either or both:
   its discovery document names (or ``AUTH_JWKS_URL``), cached, and fetched again when a token
   names an unknown ``kid`` - at most once per ``AUTH_JWKS_REFETCH_SECONDS``, so a flood of
   made-up key ids cannot hammer the provider, and a provider that is down leaves the cached
-  keys working. A token must carry the issuer and the audience ``AUTH_OIDC_AUDIENCE``.
+  keys working (a token no cached key fits is then a 401, ``auth.provider_unavailable``).
+  A token must carry the issuer and the audience ``AUTH_OIDC_AUDIENCE``.
 - a static key, ``AUTH_JWT_KEY``: a PEM public key (RS256/ES256/EdDSA) or an HS256 shared
   secret, with ``AUTH_JWT_ISSUER`` / ``AUTH_JWT_AUDIENCE`` checked when set.
 
@@ -63,11 +64,11 @@ class Forbidden(Problem):
     status, title = 403, "Forbidden"
 
 
-class ProviderUnavailable(Problem):
-    """The identity provider cannot be reached and no cached key fits the token."""
+class ProviderUnavailable(Unauthorized):
+    """The identity provider cannot be reached and no cached key fits the token: the token
+    cannot be verified, which is the caller's 401 (with a hint to retry), never a 5xx."""
 
-    status, title = 503, "Service Unavailable"
-    headers = {"Retry-After": "5"}
+    headers = {**Unauthorized.headers, "Retry-After": "5"}
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,17 @@ def _setting(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name) or default
 
 
+def _seconds(name: str, default: float) -> float:
+    text = _setting(name, str(default))
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise RuntimeError(f"{name} must be a number of seconds, not {text!r}")
+    return value
+
+
 def claim_at(claims: dict[str, Any], path: str) -> Any:
     """The value at a dotted path (``realm_access.roles``), or None."""
     value: Any = claims
@@ -141,7 +153,10 @@ class ClaimMap:
         held: set[str] = set()
         for path in self.roles:
             value = claim_at(claims, path)
-            held.update([value] if isinstance(value, str) else value or [])
+            if isinstance(value, str):
+                held.add(value)
+            elif isinstance(value, list):
+                held.update(role for role in value if isinstance(role, str))
         return next((role for role in ROLES if role in held), None)
 
     def principal(self, claims: dict[str, Any]) -> Principal:
@@ -248,8 +263,8 @@ class ProviderKeys:
             issuer.rstrip("/"),
             audience=_setting("AUTH_OIDC_AUDIENCE", DEFAULT_AUDIENCE),
             jwks_url=_setting("AUTH_JWKS_URL"),
-            refetch_seconds=float(_setting("AUTH_JWKS_REFETCH_SECONDS", "10")),
-            cache_seconds=float(_setting("AUTH_JWKS_CACHE_SECONDS", "300")),
+            refetch_seconds=_seconds("AUTH_JWKS_REFETCH_SECONDS", 10),
+            cache_seconds=_seconds("AUTH_JWKS_CACHE_SECONDS", 300),
         )
 
     def decode(self, token: str, kid: str) -> dict[str, Any]:
@@ -279,19 +294,27 @@ class ProviderKeys:
                 return  # rate limit: another request fetched (or failed to) just now
             self.tried_at = now
             try:
-                document = _fetch_json(self._jwks_url(), self.timeout)
-                keys = jwt.PyJWKSet.from_dict(document).keys
-            except (OSError, ValueError, jwt.PyJWKError):
-                self.reachable = False
+                keys = signing_keys(_fetch_json(self._jwks_url(), self.timeout))
+            except (OSError, ValueError, KeyError, TypeError, jwt.PyJWKError):
+                self.reachable = False  # down, or answering what is no JWKS: keep the cache
                 return
-            self.keys = {key.key_id: key for key in keys if key.key_id}
+            self.keys = keys
             self.fetched_at, self.reachable = time.monotonic(), True
 
     def _jwks_url(self) -> str:
         if not self.jwks_url:
             discovery = f"{self.issuer}/.well-known/openid-configuration"
-            self.jwks_url = _fetch_json(discovery, self.timeout)["jwks_uri"]
+            self.jwks_url = str(_fetch_json(discovery, self.timeout)["jwks_uri"])
         return self.jwks_url
+
+
+def signing_keys(document: Any) -> dict[str, jwt.PyJWK]:
+    """The signature keys of a JWKS by ``kid``; encryption keys (``"use": "enc"``, which
+    Keycloak publishes beside its signing keys) and keys PyJWT cannot use are left out."""
+    if not isinstance(document, dict):
+        raise ValueError("a JWKS is a JSON object")
+    keys = jwt.PyJWKSet.from_dict(document).keys
+    return {key.key_id: key for key in keys if key.key_id and key.public_key_use != "enc"}
 
 
 @dataclass(frozen=True)

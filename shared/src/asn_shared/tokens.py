@@ -2,9 +2,10 @@
 
 With ``AUTH_OIDC_ISSUER`` naming the development provider (``python -m asn_shared.devidp``),
 people's tokens come from it through the authorization code grant with PKCE, signing in on its
-development login form; an agency's come through the client credentials grant with
-``--client-secret`` (or ``AUTH_CLIENT_SECRET``). With only ``AUTH_JWT_KEY``, an HS256 secret,
-the token is signed locally with it.
+development login form. An agency's come through the client credentials grant, from any
+provider: ``--agency`` names the client and ``--client-secret`` (or ``AUTH_CLIENT_SECRET``) its
+secret; at the development provider both default to its demo agency client. With only
+``AUTH_JWT_KEY``, an HS256 secret, the token is signed locally with it.
 """
 
 from __future__ import annotations
@@ -112,17 +113,30 @@ def client_credentials_token(issuer: str, client_id: str, secret: str) -> str:
         return json.loads(answer.read())["access_token"]
 
 
+def agency_token(issuer: str, client_id: str | None, secret: str | None) -> str:
+    """An agency's token; at the development provider its demo agency client by default."""
+    if not (client_id and secret) and discovery(issuer).get("kompas_development_login"):
+        from .devidp.people import CLIENTS  # the development provider's own demo clients
+
+        known = {c.client_id: c.secret for c in CLIENTS if c.agency}
+        client_id = client_id or next(iter(known))
+        secret = secret or known.get(client_id)
+    if not (client_id and secret):
+        raise SystemExit(
+            "an agency's token needs --agency CLIENT_ID and --client-secret (or AUTH_CLIENT_SECRET)"
+        )
+    return client_credentials_token(issuer, client_id, secret)
+
+
 def token_for(args: argparse.Namespace, environ: dict[str, str] | None = None) -> str:
     environ = os.environ if environ is None else environ
     scope = {OPERATOR: args.unit, EMPLOYEE: args.nip, AGENCY: args.agency}.get(args.role)
-    if args.role in SCOPE_CLAIM and not scope:
-        raise SystemExit(f"a token of role {args.role} needs --{SCOPE_CLAIM[args.role]}")
     issuer = environ.get("AUTH_OIDC_ISSUER")
     if issuer and args.role == AGENCY:
         secret = args.client_secret or environ.get("AUTH_CLIENT_SECRET")
-        if not secret:
-            raise SystemExit("an agency's token needs --client-secret (or AUTH_CLIENT_SECRET)")
-        return client_credentials_token(issuer, scope, secret)
+        return agency_token(issuer, scope, secret)
+    if args.role in SCOPE_CLAIM and not scope:
+        raise SystemExit(f"a token of role {args.role} needs --{SCOPE_CLAIM[args.role]}")
     if issuer:
         return provider_token(issuer, args.role, scope)
     key = environ.get("AUTH_JWT_KEY", "")
@@ -136,7 +150,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("role", choices=[ADMIN, OPERATOR, EMPLOYEE, AGENCY])
     parser.add_argument("--unit", help="operator: the unit code")
     parser.add_argument("--nip", help="employee: the NIP")
-    parser.add_argument("--agency", help="agency: its client id")
+    parser.add_argument("--agency", help="agency: its client id at the provider")
     parser.add_argument("--client-secret", help="agency: the client secret at the provider")
     parser.add_argument("--ttl", type=float, default=3600, help="seconds (local signing only)")
 

@@ -3,7 +3,8 @@
 It is built on Authlib and serves discovery (``/.well-known/openid-configuration``), the
 JWKS, the authorization code grant with PKCE (S256) and OpenID ID tokens, the client
 credentials grant for agency clients, and signed JWT access tokens shaped like Keycloak's
-(``realm_access.roles``) or flat (``role``). Signing in is a form without passwords: pick one
+with realm roles (``realm_access.roles``) or client roles (``resource_access.<audience>.roles``),
+or flat (``role``). Signing in is a form without passwords: pick one
 of the demo's people or name any role and scope. Development-only endpoints:
 ``POST /dev/rotate`` (a new signing key; ``{"retire": true}`` also stops publishing the old
 ones) and ``GET /dev/stats`` (how often the JWKS and discovery were fetched).
@@ -26,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .people import CLIENTS, PEOPLE, Client, Person
 
-SHAPES = ("keycloak", "flat")
+SHAPES = ("keycloak", "keycloak-client", "flat")
 TOKEN_SECONDS = 3600
 
 
@@ -170,12 +171,21 @@ class Provider:
             "preferred_username": user.username,
             **user.scope_claims(),
         }
-        if self.shape == "keycloak":
-            claims["realm_access"] = {"roles": [user.role, "offline_access"]}
-        else:
-            claims["role"] = user.role
+        claims.update(self.role_claims(user.role))
         self.count("tokens")
+        print(f"token for {user.username} ({user.role}) via {grant_type}", flush=True)
         return self.keys.sign(claims)
+
+    def role_claims(self, role: str) -> dict[str, Any]:
+        """Where the role goes: as Keycloak puts realm roles or client roles, or flat."""
+        if self.shape == "keycloak":
+            return {"realm_access": {"roles": [role, "offline_access"]}}
+        if self.shape == "keycloak-client":
+            return {
+                "realm_access": {"roles": ["offline_access"]},
+                "resource_access": {self.audience: {"roles": [role]}},
+            }
+        return {"role": role}
 
     def discovery(self) -> dict[str, Any]:
         base = self.issuer

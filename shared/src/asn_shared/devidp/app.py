@@ -38,7 +38,9 @@ def create_app(provider: Provider) -> Flask:
     app = Flask("asn_shared.devidp")
     server = AuthorizationServer(app, query_client=lambda cid: _client(provider, cid))
     server.save_token = lambda token, request: None  # JWTs: nothing to store
-    server.register_token_generator("default", BearerTokenGenerator(provider.access_token, expires_generator=TOKEN_SECONDS))
+    server.register_token_generator(
+        "default", BearerTokenGenerator(provider.access_token, expires_generator=TOKEN_SECONDS)
+    )
     server.register_grant(_code_grant(provider), [CodeChallenge(required=True), _openid(provider)])
     server.register_grant(grants.ClientCredentialsGrant)
     _routes(app, server, provider)
@@ -116,7 +118,7 @@ def _routes(app: Flask, server: AuthorizationServer, provider: Provider) -> None
     @app.route("/authorize", methods=["GET", "POST"])
     def authorize():
         try:
-            server.get_consent_grant(end_user=None)
+            grant = server.get_consent_grant(end_user=None)
         except OAuth2Error as error:
             return jsonify(dict(error.get_body())), error.status_code
         if request.method == "GET":
@@ -124,7 +126,7 @@ def _routes(app: Flask, server: AuthorizationServer, provider: Provider) -> None
         person = _signed_in(provider, request.form)
         if person is None:
             return jsonify(error="access_denied", error_description="unknown person"), 400
-        return server.create_authorization_response(grant_user=person)
+        return server.create_authorization_response(grant_user=person, grant=grant)
 
     @app.post("/token")
     def token():
