@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -28,7 +29,8 @@ from asn_shared.outbox import OutboxRelay
 from asn_shared.persistence import UnitOfWork, make_engine, outbox, session_factory
 from asn_shared.testing.infrastructure import Broker, DatabaseServer
 
-RESULTS = Path(__file__).parent / "results"
+# BENCH_RESULTS: another folder (the CI smoke run writes to a temporary one)
+RESULTS = Path(os.environ.get("BENCH_RESULTS") or Path(__file__).parent / "results")
 EXCHANGE = Exchange("bench.events", "topic", durable=True)
 
 

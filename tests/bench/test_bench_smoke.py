@@ -1,0 +1,59 @@
+"""The benchmarks in bench/ run here at a tiny size, so a change that breaks one shows in CI.
+Their figures are not checked (a test is no benchmark); what they report must be whole:
+everything settled, a baseline beside it, no promise broken."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def run_bench(script: str, label: str, results: Path, *args: str, timeout: float = 420) -> dict:
+    finished = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        env={**os.environ, "BENCH_RESULTS": str(results), "PYTHONWARNINGS": "ignore"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    assert (results / f"{label}.md").read_text().strip()
+    return json.loads((results / f"{label}.json").read_text())
+
+
+def test_the_chain_benchmark_settles_every_assessment_beside_its_baseline(tmp_path):
+    report = run_bench(
+        "chain.py",
+        "chain-smoke",
+        tmp_path,
+        *("--assessments", "30", "--rate", "5", "--duration", "2", "--chunk", "15"),
+        *("--replicas", "1", "--label", "chain-smoke"),
+    )
+    [run] = report["runs"]
+    assert run["throughput"]["settled"] == run["throughput"]["assessments"] == 30
+    assert run["latency"]["settled"] == run["latency"]["assessments"] > 0
+    assert run["baseline"]["received"] == run["baseline"]["messages"] > 0
+    assert set(run["dead_lettered"].values()) == {0}
+    assert run["throughput"]["service_cpu_ms_per_assessment_total"] > 0
+
+
+def test_the_relay_benchmark_compares_the_relay_with_raw_kombu(tmp_path):
+    report = run_bench("relay_throughput.py", "relay", tmp_path, "--events", "200", "--rounds", "1")
+    assert report["events"] == 200
+    assert set(report["messages_per_second"]) == {"baseline", "relay"}
+    assert all(rate > 0 for rate in report["messages_per_second"].values())
+
+
+def test_the_chaos_benchmark_keeps_every_promise_at_a_small_size(tmp_path):
+    report = run_bench(
+        "chaos.py",
+        "chaos-smoke",
+        tmp_path,
+        *("--assessments", "40", "--kills", "4", "--units", "5", "--chunk", "20"),
+        *("--max-down", "1", "--settle-timeout", "300", "--label", "chaos-smoke"),
+    )
+    assert report["violations"] == []
+    assert report["figures"]["assessments_recorded"] == 40
