@@ -26,9 +26,6 @@ from k8s_manifests import (
 from k8s_manifests import sizing as k8s_sizing
 from kubernetes_validate import utils as kubernetes_validate
 
-from asn_shared.cli import installed_services
-from asn_shared.topology import subscriptions_of
-
 KUBERNETES_VERSIONS = ("1.30", "1.37")  # the oldest and newest kubernetes-validate 1.37 knows
 KEDA_MODELS = {
     "ScaledObject": keda.ScaledObject,
@@ -268,20 +265,6 @@ def test_each_deployment_has_one_scaler_on_its_own_handler_queues(overlay) -> No
             assert spec["minReplicaCount"] == sizing.PRODUCTION_MIN_REPLICAS
             assert spec["maxReplicaCount"] == sizing.production_max_replicas(name)
         assert 1 <= spec["minReplicaCount"] < spec["maxReplicaCount"]
-
-
-def test_the_scaler_regex_takes_exactly_a_services_handler_queues() -> None:
-    services = installed_services()
-    triggers = {
-        name: scaler["spec"]["triggers"][0]["metadata"]
-        for name, scaler in named(render("production"), "ScaledObject").items()
-    }
-    queues = {name: {s.queue_name for s in subscriptions_of(cls)} for name, cls in services.items()}
-    every_queue = set().union(*queues.values())
-    every_queue |= {f"{q}.retry" for q in every_queue} | {f"{s}.dead-letter" for s in services}
-    for service in SERVICES:
-        pattern = re.compile(triggers[service]["queueName"])
-        assert {q for q in every_queue if pattern.search(q)} == queues[service], service
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
