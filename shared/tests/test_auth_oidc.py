@@ -168,6 +168,15 @@ def test_only_signature_keys_count_and_a_provider_answering_nonsense_is_unavaila
         assert refused.value.extensions["code"] == "auth.provider_unavailable", answer
 
 
+def test_a_refetch_interval_that_is_no_number_of_seconds_is_refused_naming_it(monkeypatch):
+    monkeypatch.setenv("AUTH_OIDC_ISSUER", "https://sso.test")
+    monkeypatch.setenv("AUTH_JWKS_REFETCH_SECONDS", "sepuluh")
+    with pytest.raises(RuntimeError, match="AUTH_JWKS_REFETCH_SECONDS must be a number"):
+        ProviderKeys.from_environment()
+    monkeypatch.setenv("AUTH_JWKS_REFETCH_SECONDS", "2.5")
+    assert ProviderKeys.from_environment().refetch_seconds == 2.5
+
+
 def test_role_claims_of_the_wrong_shape_hold_no_role():
     claims = {"sub": "s", "realm_access": {"roles": {"admin": True}}, "role": 7}
     assert ClaimMap().role_of(claims) is None
