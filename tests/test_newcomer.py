@@ -115,7 +115,7 @@ def test_make_run_creates_databases_delivers_mail_trusts_its_provider_and_stops_
         )
     try:
         for service, port in ports.items():
-            wait_for(lambda port=port: _healthy(port, make), 90, f"{service} to be healthy")
+            wait_for(lambda port=port: _healthy(port, make, output), 90, f"{service} to be healthy")
         _send_mail(mail_port)
         eml = wait_for(lambda: sorted((mail_dir / "messages").glob("*.eml")), 10, "the mail")
         wait_for(lambda: "Tes sink" in output.read_text(), 10, "the sink's line")
@@ -156,8 +156,8 @@ def test_a_service_stopped_with_ctrl_c_exits_with_0(database, run_service) -> No
     assert process.process.wait(30) == 0, process.log()
 
 
-def _healthy(port: int, make: subprocess.Popen) -> bool:
-    assert make.poll() is None, "make run ended early"
+def _healthy(port: int, make: subprocess.Popen, output: Path) -> bool:
+    assert make.poll() is None, f"make run ended early:\n{output.read_text()[-4000:]}"
     try:
         return requests.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
     except requests.RequestException:
