@@ -229,6 +229,11 @@ def test_ports_and_commands_agree_with_the_dockerfile_and_compose(service) -> No
     assert [c["command"] for c in containers(job)] == steps
     assert {c["image"] for c in containers(job)} == {container["image"]}
 
+    # every variable compose gives the service and its setup job, the manifests give too
+    assert set(COMPOSE["services"][service]["environment"]) <= set(environment(container, docs))
+    job_env = set().union(*(environment(c, docs) for c in containers(job)))
+    assert set(COMPOSE["services"][f"{service}-setup"]["environment"]) <= job_env
+
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_setup_jobs_and_their_needs_are_applied_before_the_services(overlay) -> None:
@@ -276,7 +281,9 @@ def test_network_policies_let_each_pod_reach_only_its_peers(overlay) -> None:
         "policyTypes": ["Ingress", "Egress"],
     }
     for service in SERVICES:
-        for name, extra in ((service, {5672}), (f"{service}-setup", {5672, 15672})):
+        # the service: the broker and the identity provider; its setup job: the broker's
+        # AMQP and management ports
+        for name, extra in ((service, {5672, 8080, 8443}), (f"{service}-setup", {5672, 15672})):
             egress = policies[name]["spec"]["egress"]
             ports = {port["port"] for rule in egress for port in rule["ports"]}
             expected = {53, 5432} | extra

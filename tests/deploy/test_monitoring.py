@@ -74,14 +74,15 @@ def exposed(exposition: str) -> dict[str, set[str]]:
 
 
 def manifest_settings(service: str) -> dict[str, str]:
-    """The settings the production overlay gives the service's container, without secrets and
-    without the values composed from them (the harness gives its own broker and database)."""
+    """The settings the production overlay gives the service's container, without secrets, the
+    values composed from them and the identity provider's (the harness gives its own broker,
+    database and provider)."""
     docs = render("production")
     (container,) = pod_spec(named(docs, "Deployment")[service])["containers"]
     return {
         name: value
         for name, value in environment(container, docs).items()
-        if isinstance(value, str) and "$(" not in value
+        if isinstance(value, str) and "$(" not in value and not name.startswith("AUTH_")
     }
 
 
