@@ -93,7 +93,7 @@ def test_delivery_checks_the_address_it_reached_not_the_one_it_was_told(webhook_
     told_public = resolving_to("1.1.1.1")
     sender = WebhookSender(timeout=5, policy=TargetPolicy(allow_http=True, resolver=told_public))
 
-    with pytest.raises(DeliveryError, match="webhook.address") as refused:
+    with pytest.raises(DeliveryError, match=r"webhook\.address") as refused:
         sender.send(webhook)
     assert refused.value.permanent and receiver.requests() == []
 

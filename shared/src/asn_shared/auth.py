@@ -42,6 +42,7 @@ from typing import Any
 import jwt
 from werkzeug.wrappers import Request
 
+from .errors import Forbidden
 from .web import Problem
 
 ROLES = ("admin", "operator", "employee", "agency")
@@ -58,10 +59,6 @@ class Unauthorized(Problem):
 
     def __init__(self, detail: str, code: str = "auth.token_invalid") -> None:
         super().__init__(detail, code=code)
-
-
-class Forbidden(Problem):
-    status, title = 403, "Forbidden"
 
 
 class ProviderUnavailable(Unauthorized):
@@ -85,12 +82,14 @@ class Principal:
 
     def require(self, *roles: str) -> None:
         if self.role not in roles:
-            raise Forbidden(f"The role {self.role!r} may not do this.")
+            raise Forbidden(f"Peran {self.role!r} tidak boleh melakukan ini.", code="auth.role")
 
     def require_nip(self, nip: str) -> None:
         """Employees reach only their own records (others are checked by the caller)."""
         if self.role == EMPLOYEE and self.scope != nip:
-            raise Forbidden("An employee may only reach their own records.")
+            raise Forbidden(
+                "Pegawai hanya dapat membuka datanya sendiri.", code="auth.own_records"
+            )
 
     def own_nip(self, requested: str | None) -> str:
         """An employee's list filter: their own NIP; a filter on another's is refused."""
@@ -100,12 +99,17 @@ class Principal:
 
     def require_agency(self, agency: str | None) -> None:
         if self.role == AGENCY and self.scope != agency:
-            raise Forbidden("An agency may only reach its own subscriptions.")
+            raise Forbidden(
+                "Instansi hanya dapat membuka langganannya sendiri.", code="auth.own_subscriptions"
+            )
 
     def require_unit(self, unit_code: str | None, units: Collection[str] | None) -> None:
         """``units``: the operator's unit and its sub-units (``None`` means all units)."""
         if units is not None and unit_code not in units:
-            raise Forbidden(f"The unit {unit_code!r} is outside this operator's units.")
+            raise Forbidden(
+                f"Unit {unit_code!r} berada di luar unit yang dilayani operator ini.",
+                code="auth.unit_scope",
+            )
 
 
 def _setting(name: str, default: str | None = None) -> str | None:

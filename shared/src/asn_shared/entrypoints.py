@@ -31,6 +31,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from . import auth, config, metrics
+from .errors import ApplicationError
 from .events import Event, InvalidEvent, parse_event, registry
 from .messaging import (
     ATTEMPTS,
@@ -377,7 +378,7 @@ class JsonApi(HttpRequestHandler):
         self.roles = tuple(roles)
         self.public = public
         self.max_body = max_body
-        kwargs.setdefault("expected_exceptions", (Problem, ValidationError))
+        kwargs.setdefault("expected_exceptions", (ApplicationError, Problem, ValidationError))
         super().__init__(method, url, **kwargs)
 
     def setup(self) -> None:

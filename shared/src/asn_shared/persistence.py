@@ -8,6 +8,7 @@ outbox); a relay publishes the committed events afterwards.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,7 @@ from sqlalchemy import (
     create_engine,
     func,
     insert,
+    inspect,
     select,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -226,6 +228,26 @@ class UnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
         self.events = []
+
+
+class read:
+    """A read use case made from a query over a session: ``query(uow, ...)`` runs in a
+    transaction of its own (read, then rolled back); ``query.within(session, ...)`` serves a
+    use case that holds a session already."""
+
+    def __init__(self, query: Callable[..., Any]) -> None:
+        self.within = query
+        functools.update_wrapper(self, query)
+
+    def __call__(self, uow: UnitOfWork, *args: Any, **kwargs: Any) -> Any:
+        with uow:
+            return self.within(uow.session, *args, **kwargs)
+
+
+def plain(row: Any) -> dict[str, Any]:
+    """An ORM object's column attributes as a dict: still readable once its unit of work has
+    ended (which expires the object itself)."""
+    return {column.key: getattr(row, column.key) for column in inspect(row).mapper.column_attrs}
 
 
 def fetch_page(

@@ -15,6 +15,9 @@ from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from . import errors
+from .errors import CodedMessage
+
 PROBLEM_JSON = "application/problem+json"
 JSON = "application/json"
 MAX_JSON_BYTES = 1024 * 1024  # HTTP_MAX_JSON_BYTES overrides it
@@ -35,18 +38,6 @@ class Problem(Exception):
         self.extensions = extensions
 
 
-class CodedMessage(str):
-    """An error sentence for people with a stable code beside it for programs (e.g.
-    ``nip.serial``): field errors made of them answer ``error_codes`` shaped like ``errors``."""
-
-    code: str
-
-    def __new__(cls, code: str, text: str) -> CodedMessage:
-        message = super().__new__(cls, text)
-        message.code = code
-        return message
-
-
 def error_codes(errors: Any) -> Any:
     """The codes of the coded messages in marshmallow-shaped ``errors``, same shape; None
     when none is coded."""
@@ -64,20 +55,6 @@ def field_errors(errors: Any) -> dict[str, Any]:
     """The problem extensions for field errors: ``errors``, and ``error_codes`` if any."""
     codes = error_codes(errors)
     return {"errors": errors, **({"error_codes": codes} if codes else {})}
-
-
-class NotFound(Problem):
-    status, title = 404, "Not Found"
-
-
-class Conflict(Problem):
-    status, title = 409, "Conflict"
-
-
-class Unprocessable(Problem):
-    """The request is well-formed but breaks a rule of the domain."""
-
-    status, title = 422, "Unprocessable Content"
 
 
 class PayloadTooLarge(Problem):
@@ -120,8 +97,32 @@ def _encode(text: str) -> bytes:
     return text.encode("utf-8", "backslashreplace")
 
 
+# the one place where the application's errors meet HTTP
+APPLICATION_STATUS: dict[type[errors.ApplicationError], tuple[int, str]] = {
+    errors.Invalid: (400, "Bad Request"),
+    errors.Forbidden: (403, "Forbidden"),
+    errors.NotFound: (404, "Not Found"),
+    errors.Conflict: (409, "Conflict"),
+    errors.TooLarge: (413, "Content Too Large"),
+    errors.RuleBroken: (422, "Unprocessable Content"),
+}
+
+
+def application_problem(exc: errors.ApplicationError) -> Response:
+    status, title = next(
+        (answer for kind, answer in APPLICATION_STATUS.items() if isinstance(exc, kind)),
+        (400, "Bad Request"),
+    )
+    extensions = {"code": exc.code, **exc.details}
+    if exc.fields:
+        extensions.update(field_errors(exc.fields))
+    return problem_response(status, title, exc.message, **extensions)
+
+
 def response_for(exc: BaseException, *, correlation_id: str | None = None) -> Response:
     """The problem response for an exception raised while handling a request."""
+    if isinstance(exc, errors.ApplicationError):
+        return application_problem(exc)
     if isinstance(exc, Problem):
         response = problem_response(exc.status, exc.title, exc.detail, **exc.extensions)
         response.headers.extend(exc.headers)

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from asn_shared.errors import RuleBroken
 
-class BudgetRuleError(Exception):
+
+class BudgetRuleError(RuleBroken):
     """A change the budget rules refuse; the message is for the operator (Bahasa Indonesia)."""
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import partial
 
 from nameko.extensions import DependencyProvider
@@ -12,9 +10,9 @@ from asn_shared.auth import ADMIN, OPERATOR
 from asn_shared.base import ServiceBase
 from asn_shared.entrypoints import api, subscribe
 from asn_shared.units import UnitTreeProjection
-from asn_shared.web import Conflict, NotFound, Unprocessable, load_json, load_query, page_response
+from asn_shared.web import load_json, load_query, page_response
 
-from . import domain, use_cases
+from . import domain
 from .schemas import (
     AllocationIn,
     AllocationPage,
@@ -28,6 +26,7 @@ from .schemas import (
     UtilisationQuery,
     UtilisationReport,
 )
+from .use_cases import allocations, reports, reservations
 
 
 class BudgetRules(DependencyProvider):
@@ -39,19 +38,6 @@ class BudgetRules(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> domain.Rules:
         return self.rules
-
-
-@contextmanager
-def problems() -> Iterator[None]:
-    """Turn the use cases' refusals into HTTP problems."""
-    try:
-        yield
-    except use_cases.Missing as exc:
-        raise NotFound(str(exc)) from None
-    except use_cases.AlreadyExists as exc:
-        raise Conflict(str(exc)) from None
-    except domain.BudgetRuleError as exc:
-        raise Unprocessable(str(exc)) from None
 
 
 class BudgetService(ServiceBase, UnitTreeProjection):
@@ -69,15 +55,15 @@ class BudgetService(ServiceBase, UnitTreeProjection):
 
     @subscribe("proposal.created")
     def on_proposal_created(self, event):
-        self.db.handle_once(event, partial(use_cases.reserve_for_proposal, rules=self.rules))
+        self.db.handle_once(event, partial(reservations.reserve_for_proposal, rules=self.rules))
 
     @subscribe("proposal.cancelled")
     def on_proposal_cancelled(self, event):
-        self.db.handle_once(event, partial(use_cases.release_for_proposal, rules=self.rules))
+        self.db.handle_once(event, partial(reservations.release_for_proposal, rules=self.rules))
 
     @subscribe("enrollment.completed")
     def on_enrollment_completed(self, event):
-        self.db.handle_once(event, partial(use_cases.spend_for_enrollment, rules=self.rules))
+        self.db.handle_once(event, partial(reservations.spend_for_enrollment, rules=self.rules))
 
     # --- allocations --------------------------------------------------------------------
 
@@ -93,11 +79,7 @@ class BudgetService(ServiceBase, UnitTreeProjection):
     )
     def create_allocation(self, request):
         command = load_json(request, AllocationIn())
-        with problems(), self.db.unit_of_work() as uow:
-            use_cases.create_allocation(uow, command, self.rules)
-            view = use_cases.allocation_view(
-                uow.session, command["unit_code"], command["fiscal_year"]
-            )
+        view = allocations.create_allocation(self.db.unit_of_work(), command, self.rules)
         return 201, PositionOut().dump(view)
 
     @api(
@@ -111,8 +93,7 @@ class BudgetService(ServiceBase, UnitTreeProjection):
     )
     def list_allocations(self, request):
         query = load_query(request, AllocationQuery())
-        with self.db.unit_of_work() as uow:
-            views, total = use_cases.allocations_page(uow.session, query, request.principal)
+        views, total = reports.allocations_page(self.db.unit_of_work(), query, request.principal)
         return page_response(
             PositionOut(many=True).dump(views),
             total=total,
@@ -129,8 +110,7 @@ class BudgetService(ServiceBase, UnitTreeProjection):
         response=PositionOut,
     )
     def get_position(self, request, unit_code: str, fiscal_year: int):
-        with problems(), self.db.unit_of_work() as uow:
-            view = use_cases.allocation_view(uow.session, unit_code, fiscal_year, request.principal)
+        view = reports.position(self.db.unit_of_work(), unit_code, fiscal_year, request.principal)
         return PositionOut().dump(view)
 
     @api(
@@ -145,9 +125,8 @@ class BudgetService(ServiceBase, UnitTreeProjection):
     )
     def amend_allocation(self, request, unit_code: str, fiscal_year: int):
         command = load_json(request, AmendmentIn())
-        with problems(), self.db.unit_of_work() as uow:
-            use_cases.amend_allocation(uow, unit_code, fiscal_year, command, self.rules)
-            view = use_cases.allocation_view(uow.session, unit_code, fiscal_year)
+        uow = self.db.unit_of_work()
+        view = allocations.amend_allocation(uow, unit_code, fiscal_year, command, self.rules)
         return 201, PositionOut().dump(view)
 
     # --- ledger and reports -------------------------------------------------------------
@@ -163,9 +142,8 @@ class BudgetService(ServiceBase, UnitTreeProjection):
     )
     def ledger(self, request):
         query = load_query(request, LedgerQuery())
-        with self.db.unit_of_work() as uow:
-            entries, total = use_cases.ledger_page(uow.session, query, request.principal)
-            items = LedgerEntryOut(many=True).dump(entries)
+        entries, total = reports.ledger_page(self.db.unit_of_work(), query, request.principal)
+        items = LedgerEntryOut(many=True).dump(entries)
         return page_response(items, total=total, page=query["page"], per_page=query["per_page"])
 
     @api(
@@ -179,10 +157,8 @@ class BudgetService(ServiceBase, UnitTreeProjection):
     )
     def utilisation(self, request):
         query = load_query(request, UtilisationQuery())
-        with self.db.unit_of_work() as uow:
-            report = use_cases.utilisation_report(
-                uow.session, query["fiscal_year"], request.principal
-            )
+        uow = self.db.unit_of_work()
+        report = reports.utilisation_report(uow, query["fiscal_year"], request.principal)
         return UtilisationReport().dump(report)
 
     @api(
@@ -194,6 +170,5 @@ class BudgetService(ServiceBase, UnitTreeProjection):
         response=ProposalOut,
     )
     def get_proposal(self, request, proposal_id):
-        with problems(), self.db.unit_of_work() as uow:
-            view = use_cases.proposal_view(uow.session, proposal_id, request.principal)
-            return ProposalOut().dump(view)
+        view = reports.proposal_view(self.db.unit_of_work(), proposal_id, request.principal)
+        return ProposalOut().dump(view)

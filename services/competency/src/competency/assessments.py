@@ -20,10 +20,11 @@ from typing import Any
 from sqlalchemy import Uuid, column, insert, select, text, update, values
 from sqlalchemy.exc import IntegrityError
 
+from asn_shared.auth import Principal
+from asn_shared.errors import Conflict, Invalid, RuleBroken, TooLarge
 from asn_shared.persistence import UnitOfWork
-from asn_shared.web import Conflict, PayloadTooLarge, Problem, Unprocessable
 
-from . import domain, queries, tabular, views
+from . import access, domain, queries, tabular, views
 from .models import (
     Assessment,
     AssessmentImport,
@@ -324,12 +325,16 @@ def category_bands(session, scheme: str) -> list[domain.CategoryBand]:
 # --- one assessment -----------------------------------------------------------------------
 
 
-def record_assessment(uow: UnitOfWork, rules: domain.Rules, data: dict[str, Any]) -> dict[str, Any]:
-    """Record one posted assessment: 201 with its gaps, JPM and category."""
+def record_assessment(
+    uow: UnitOfWork, rules: domain.Rules, caller: Principal, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Record one posted assessment of an employee the caller reaches: its gaps, JPM and
+    category."""
     submission = Submission(
         data["nip"], data.get("jabatan_code"), data["assessed_on"], data["method"], data["levels"]
     )
     with uow:
+        access.check_employee(uow.session, caller, data["nip"])
         recorder = Recorder(uow, rules, {submission.nip})
         try:
             outcome = recorder.record(submission)
@@ -339,7 +344,7 @@ def record_assessment(uow: UnitOfWork, rules: domain.Rules, data: dict[str, Any]
                 if len(exc.problems) == 1
                 else f"Penilaian tidak dapat dicatat: {len(exc.problems)} masalah (lihat errors)."
             )
-            raise Unprocessable(detail, errors=_as_fields(exc.problems)) from None
+            raise RuleBroken(detail, fields=_as_fields(exc.problems)) from None
         if outcome.status == "unchanged":
             raise Conflict(
                 "Penilaian ini (NIP, jabatan, tanggal, metode) sudah tercatat.",
@@ -351,7 +356,7 @@ def record_assessment(uow: UnitOfWork, rules: domain.Rules, data: dict[str, Any]
         except IntegrityError:
             uow.rollback()
             raise Conflict("Penilaian ini baru saja tercatat oleh permintaan lain.") from None
-        return queries.assessment(uow.session, outcome.assessment_id)
+        return queries.assessment_view(uow.session, outcome.assessment_id)
 
 
 def _as_fields(problems: dict[str, str]) -> dict[str, Any]:
@@ -414,9 +419,9 @@ def import_assessments(
                 )
             table = tabular.read_table(content, fmt, first_row=first_row)
         except tabular.UnreadableFile as exc:
-            raise Problem(str(exc)) from None
+            raise Invalid({"file": [str(exc)]}, str(exc), code="import.unreadable") from None
         if len(table.rows) > MAX_IMPORT_ROWS:
-            raise PayloadTooLarge(
+            raise TooLarge(
                 f"Berkas memuat {len(table.rows)} baris; paling banyak {MAX_IMPORT_ROWS} baris "
                 "per unggahan. competency-import mengirim berkas besar per 500 baris.",
                 limit_rows=MAX_IMPORT_ROWS,
@@ -517,10 +522,11 @@ def _columns(session, header: list[str]) -> Columns:
             problems["missing_columns"] = missing
         if not competencies:
             problems["competency_columns"] = ["Tidak ada kolom kode kompetensi (mis. M.01)."]
-        raise Problem(
+        raise Invalid(
+            problems,
             "Judul kolom tidak sesuai: kolom wajib nip, assessed_on, method; kolom lain "
             "berupa kode kompetensi (mis. M.01, SK.01); jabatan_code boleh ada.",
-            errors=problems,
+            code="import.columns",
         )
     return Columns(fields, competencies, [name.strip() for name in header])
 

@@ -9,11 +9,13 @@ from typing import Any
 from sqlalchemy import CTE, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from asn_shared.persistence import fetch_page, page_of
+from asn_shared.auth import Principal
+from asn_shared.errors import NotFound
+from asn_shared.persistence import fetch_page, page_of, read
 from asn_shared.units import subtree
-from asn_shared.web import NotFound, page_response
+from asn_shared.web import page_response
 
-from . import domain, views
+from . import access, domain, views
 from .models import (
     Assessment,
     AssessmentResult,
@@ -51,6 +53,7 @@ def unit_filter(column, code: str, include_sub_units: bool):
     return column == code
 
 
+@read
 def unit(session: Session, code: str) -> dict[str, Any]:
     found = session.get(Unit, code)
     if found is None:
@@ -58,6 +61,7 @@ def unit(session: Session, code: str) -> dict[str, Any]:
     return views.unit_out(found)
 
 
+@read
 def units(session: Session, query: dict[str, Any]) -> dict[str, Any]:
     statement = select(Unit).order_by(Unit.code)
     if query.get("parent_code"):
@@ -70,6 +74,7 @@ def units(session: Session, query: dict[str, Any]) -> dict[str, Any]:
 # --- dictionary ---------------------------------------------------------------------------
 
 
+@read
 def level_labels(session: Session) -> list[dict[str, Any]]:
     rows = session.scalars(select(LevelLabel).order_by(LevelLabel.level))
     return [{"level": row.level, "label": row.label} for row in rows]
@@ -98,25 +103,28 @@ def _levels_of(session: Session, codes: list[str]) -> dict[str, list[CompetencyL
     return found
 
 
+@read
 def competency(session: Session, code: str) -> dict[str, Any]:
     found = session.get(Competency, code)
     if found is None:
         raise NotFound(f"Kompetensi {code} tidak ditemukan.")
-    labels = {row["level"]: row["label"] for row in level_labels(session)}
+    labels = {row["level"]: row["label"] for row in level_labels.within(session)}
     return _competency_out(found, _levels_of(session, [code])[code], labels)
 
 
+@read
 def competencies(session: Session, query: dict[str, Any]) -> dict[str, Any]:
     statement = select(Competency).order_by(Competency.code)
     if query.get("kind"):
         statement = statement.where(Competency.kind == query["kind"])
     rows, total = fetch_page(session, statement, page=query["page"], per_page=query["per_page"])
-    labels = {row["level"]: row["label"] for row in level_labels(session)}
+    labels = {row["level"]: row["label"] for row in level_labels.within(session)}
     levels = _levels_of(session, [row.code for row in rows])
     items = [_competency_out(row, levels[row.code], labels) for row in rows]
     return page_response(items, total=total, page=query["page"], per_page=query["per_page"])
 
 
+@read
 def grade_defaults(session: Session) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(GradeDefault).order_by(
@@ -155,6 +163,7 @@ def standard_cells(session: Session, jabatan_codes: list[str]) -> dict[str, list
     return cells
 
 
+@read
 def jabatan(session: Session, code: str) -> dict[str, Any]:
     found = session.get(Jabatan, code)
     if found is None:
@@ -162,6 +171,7 @@ def jabatan(session: Session, code: str) -> dict[str, Any]:
     return views.jabatan_out(found, standard_cells(session, [code])[code])
 
 
+@read
 def jabatan_page(session: Session, query: dict[str, Any]) -> dict[str, Any]:
     statement = select(Jabatan).order_by(Jabatan.code)
     if query.get("unit"):
@@ -177,7 +187,9 @@ def jabatan_page(session: Session, query: dict[str, Any]) -> dict[str, Any]:
 # --- employees ----------------------------------------------------------------------------
 
 
-def employee(session: Session, nip: str) -> dict[str, Any]:
+@read
+def employee(session: Session, caller: Principal, nip: str) -> dict[str, Any]:
+    access.check_employee(session, caller, nip)
     return views.employee_out(_employee(session, nip))
 
 
@@ -199,7 +211,9 @@ def current_assessment_join():
     return current, condition
 
 
-def employees(session: Session, query: dict[str, Any]) -> dict[str, Any]:
+@read
+def employees(session: Session, caller: Principal, query: dict[str, Any]) -> dict[str, Any]:
+    query = access.narrow(session, caller, query)
     statement = select(Employee).order_by(Employee.nip)
     if query.get("unit"):
         statement = statement.where(
@@ -230,14 +244,23 @@ def _results_of(session: Session, ids: list) -> dict[Any, list[AssessmentResult]
     return found
 
 
-def assessment(session: Session, assessment_id) -> dict[str, Any]:
+@read
+def assessment(session: Session, caller: Principal, assessment_id) -> dict[str, Any]:
+    found = assessment_view(session, assessment_id)
+    access.check_employee(session, caller, found["nip"])
+    return found
+
+
+def assessment_view(session: Session, assessment_id) -> dict[str, Any]:
     found = session.get(Assessment, assessment_id)
     if found is None:
         raise NotFound(f"Penilaian {assessment_id} tidak ditemukan.")
     return views.assessment_out(found, _results_of(session, [found.id])[found.id])
 
 
-def assessments(session: Session, query: dict[str, Any]) -> dict[str, Any]:
+@read
+def assessments(session: Session, caller: Principal, query: dict[str, Any]) -> dict[str, Any]:
+    query = access.narrow(session, caller, query)
     statement = select(Assessment).order_by(
         Assessment.assessed_on.desc(), Assessment.recorded_at.desc(), Assessment.id
     )
@@ -262,8 +285,10 @@ def assessments(session: Session, query: dict[str, Any]) -> dict[str, Any]:
 # --- profile ------------------------------------------------------------------------------
 
 
-def profile(session: Session, nip: str) -> dict[str, Any]:
+@read
+def profile(session: Session, caller: Principal, nip: str) -> dict[str, Any]:
     """Current standard, latest assessment with gaps, JPM history, development and JP/year."""
+    access.check_employee(session, caller, nip)
     person = _employee(session, nip)
     history = list(
         session.scalars(
@@ -275,7 +300,7 @@ def profile(session: Session, nip: str) -> dict[str, Any]:
     latest = _latest(history, person.jabatan_code)
     return {
         "employee": views.employee_out(person),
-        "jabatan": jabatan(session, person.jabatan_code) if person.jabatan_code else None,
+        "jabatan": jabatan.within(session, person.jabatan_code) if person.jabatan_code else None,
         "latest_assessment": (
             views.assessment_out(latest, _results_of(session, [latest.id])[latest.id])
             if latest is not None
@@ -339,12 +364,16 @@ def development(session: Session, nip: str) -> dict[str, Any]:
 # --- unit gap report ----------------------------------------------------------------------
 
 
-def gap_report(session: Session, code: str, include_sub_units: bool = True) -> dict[str, Any]:
+@read
+def gap_report(
+    session: Session, caller: Principal, code: str, include_sub_units: bool = True
+) -> dict[str, Any]:
     """Per competency: employees below standard and the mean gap; employees per category.
 
     Counts each employee of the unit (and its sub-units) once, by their current assessment
     against the jabatan they hold.
     """
+    access.check_unit(session, caller, code)
     if session.get(Unit, code) is None:
         raise NotFound(f"Unit {code} tidak ditemukan.")
     codes = subtree_codes(session, code) if include_sub_units else [code]

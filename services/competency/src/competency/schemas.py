@@ -6,7 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from asn_shared.web import CodedMessage, PageQuery
+from asn_shared.errors import CodedMessage
+from asn_shared.web import PageQuery
 
 from . import domain
 

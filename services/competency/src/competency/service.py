@@ -11,10 +11,11 @@ from asn_shared import config
 from asn_shared.auth import ADMIN, EMPLOYEE, OPERATOR
 from asn_shared.base import ServiceBase
 from asn_shared.entrypoints import api, subscribe
+from asn_shared.errors import NotFound
 from asn_shared.persistence import make_engine
-from asn_shared.web import NotFound, Problem, load_json, load_query
+from asn_shared.web import Problem, load_json, load_query
 
-from . import access, assessments, domain, queries, use_cases
+from . import assessments, domain, queries, use_cases
 from . import schemas as s
 from .models import JpmCategory
 
@@ -80,11 +81,6 @@ class CompetencyService(ServiceBase):
     name = "competency"
     rules = AssessmentRules()
 
-    def _check(self, check, request, *args) -> None:
-        """An access check of :mod:`.access` before a use case opens its own transaction."""
-        with self.db.unit_of_work() as uow:
-            check(uow.session, request.principal, *args)
-
     # --- dictionary -----------------------------------------------------------------------
 
     @api(
@@ -97,8 +93,7 @@ class CompetencyService(ServiceBase):
         many=True,
     )
     def list_levels(self, request):
-        with self.db.unit_of_work() as uow:
-            return queries.level_labels(uow.session)
+        return queries.level_labels(self.db.unit_of_work())
 
     @api(
         "GET",
@@ -111,8 +106,7 @@ class CompetencyService(ServiceBase):
     )
     def list_competencies(self, request):
         query = load_query(request, s.CompetencyQuery())
-        with self.db.unit_of_work() as uow:
-            return queries.competencies(uow.session, query)
+        return queries.competencies(self.db.unit_of_work(), query)
 
     @api(
         "POST",
@@ -137,8 +131,7 @@ class CompetencyService(ServiceBase):
         response=s.CompetencyOut,
     )
     def get_competency(self, request, code):
-        with self.db.unit_of_work() as uow:
-            return queries.competency(uow.session, code)
+        return queries.competency(self.db.unit_of_work(), code)
 
     @api(
         "PATCH",
@@ -163,8 +156,7 @@ class CompetencyService(ServiceBase):
         many=True,
     )
     def list_grade_defaults(self, request):
-        with self.db.unit_of_work() as uow:
-            return queries.grade_defaults(uow.session)
+        return queries.grade_defaults(self.db.unit_of_work())
 
     @api(
         "PUT",
@@ -192,8 +184,7 @@ class CompetencyService(ServiceBase):
     )
     def list_units(self, request):
         query = load_query(request, s.UnitQuery())
-        with self.db.unit_of_work() as uow:
-            return queries.units(uow.session, query)
+        return queries.units(self.db.unit_of_work(), query)
 
     @api(
         "POST",
@@ -213,8 +204,7 @@ class CompetencyService(ServiceBase):
         "GET", "/units/<code>", roles=READERS, summary="A unit", tags=["units"], response=s.UnitOut
     )
     def get_unit(self, request, code):
-        with self.db.unit_of_work() as uow:
-            return queries.unit(uow.session, code)
+        return queries.unit(self.db.unit_of_work(), code)
 
     @api(
         "PATCH",
@@ -252,9 +242,8 @@ class CompetencyService(ServiceBase):
     )
     def unit_gap_report(self, request, code):
         query = load_query(request, s.GapReportQuery())
-        with self.db.unit_of_work() as uow:
-            access.check_unit(uow.session, request.principal, code)
-            return queries.gap_report(uow.session, code, query["include_sub_units"])
+        uow, caller = self.db.unit_of_work(), request.principal
+        return queries.gap_report(uow, caller, code, query["include_sub_units"])
 
     # --- jabatan --------------------------------------------------------------------------
 
@@ -269,8 +258,7 @@ class CompetencyService(ServiceBase):
     )
     def list_jabatan(self, request):
         query = load_query(request, s.JabatanQuery())
-        with self.db.unit_of_work() as uow:
-            return queries.jabatan_page(uow.session, query)
+        return queries.jabatan_page(self.db.unit_of_work(), query)
 
     @api(
         "POST",
@@ -295,8 +283,7 @@ class CompetencyService(ServiceBase):
         response=s.JabatanOut,
     )
     def get_jabatan(self, request, code):
-        with self.db.unit_of_work() as uow:
-            return queries.jabatan(uow.session, code)
+        return queries.jabatan(self.db.unit_of_work(), code)
 
     @api(
         "PATCH",
@@ -350,9 +337,7 @@ class CompetencyService(ServiceBase):
     )
     def list_employees(self, request):
         query = load_query(request, s.EmployeeQuery())
-        with self.db.unit_of_work() as uow:
-            query = access.narrow(uow.session, request.principal, query)
-            return queries.employees(uow.session, query)
+        return queries.employees(self.db.unit_of_work(), request.principal, query)
 
     @api(
         "POST",
@@ -366,8 +351,7 @@ class CompetencyService(ServiceBase):
     )
     def register_employee(self, request):
         data = load_json(request, s.EmployeeIn())
-        self._check(access.check_unit, request, data["unit_code"])
-        return 201, use_cases.register_employee(self.db.unit_of_work(), data)
+        return 201, use_cases.register_employee(self.db.unit_of_work(), request.principal, data)
 
     @api(
         "GET",
@@ -378,9 +362,7 @@ class CompetencyService(ServiceBase):
         response=s.EmployeeOut,
     )
     def get_employee(self, request, nip):
-        with self.db.unit_of_work() as uow:
-            access.check_employee(uow.session, request.principal, nip)
-            return queries.employee(uow.session, nip)
+        return queries.employee(self.db.unit_of_work(), request.principal, nip)
 
     @api(
         "PATCH",
@@ -393,10 +375,8 @@ class CompetencyService(ServiceBase):
     )
     def update_employee(self, request, nip):
         changes = load_json(request, s.EmployeePatch())
-        self._check(access.check_employee, request, nip)
-        if "unit_code" in changes:
-            self._check(access.check_unit, request, changes["unit_code"])
-        return use_cases.update_employee(self.db.unit_of_work(), "".join(nip.split()), changes)
+        uow, nip = self.db.unit_of_work(), "".join(nip.split())
+        return use_cases.update_employee(uow, request.principal, nip, changes)
 
     @api(
         "GET",
@@ -407,9 +387,7 @@ class CompetencyService(ServiceBase):
         response=s.ProfileOut,
     )
     def employee_profile(self, request, nip):
-        with self.db.unit_of_work() as uow:
-            access.check_employee(uow.session, request.principal, nip)
-            return queries.profile(uow.session, nip)
+        return queries.profile(self.db.unit_of_work(), request.principal, nip)
 
     # --- assessments ----------------------------------------------------------------------
 
@@ -424,9 +402,7 @@ class CompetencyService(ServiceBase):
     )
     def list_assessments(self, request):
         query = load_query(request, s.AssessmentQuery())
-        with self.db.unit_of_work() as uow:
-            query = access.narrow(uow.session, request.principal, query)
-            return queries.assessments(uow.session, query)
+        return queries.assessments(self.db.unit_of_work(), request.principal, query)
 
     @api(
         "POST",
@@ -440,8 +416,8 @@ class CompetencyService(ServiceBase):
     )
     def record_assessment(self, request):
         data = load_json(request, s.AssessmentIn())
-        self._check(access.check_employee, request, data["nip"])
-        return 201, assessments.record_assessment(self.db.unit_of_work(), self.rules, data)
+        uow, caller = self.db.unit_of_work(), request.principal
+        return 201, assessments.record_assessment(uow, self.rules, caller, data)
 
     @api(
         "GET",
@@ -452,10 +428,8 @@ class CompetencyService(ServiceBase):
         response=s.AssessmentOut,
     )
     def get_assessment(self, request, assessment_id):
-        with self.db.unit_of_work() as uow:
-            found = queries.assessment(uow.session, _uuid(assessment_id))
-            access.check_employee(uow.session, request.principal, found["nip"])
-            return found
+        uow = self.db.unit_of_work()
+        return queries.assessment(uow, request.principal, _uuid(assessment_id))
 
     @api(
         "POST",

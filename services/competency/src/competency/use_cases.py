@@ -13,11 +13,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from asn_shared.auth import Principal
+from asn_shared.errors import Conflict, NotFound, RuleBroken
 from asn_shared.events import Event
 from asn_shared.persistence import UnitOfWork
-from asn_shared.web import Conflict, NotFound, Unprocessable
 
-from . import domain, queries, views
+from . import access, domain, queries, views
 from .models import (
     Competency,
     CompetencyLevel,
@@ -46,7 +47,7 @@ def require(session: Session, model: type, key: Any, field: str, what: str) -> A
     found = session.get(model, key)
     if found is None:
         reason = f"{what} {key} tidak dikenal."
-        raise Unprocessable(reason, errors={field: [reason]})
+        raise RuleBroken(reason, fields={field: [reason]})
     return found
 
 
@@ -68,7 +69,7 @@ def create_competency(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
         uow.session.flush()
         _set_levels(uow.session, data["code"], data.get("levels", []))
         commit(uow, f"Kompetensi {data['code']} sudah ada.")
-        return queries.competency(uow.session, data["code"])
+        return queries.competency.within(uow.session, data["code"])
 
 
 def update_competency(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +83,7 @@ def update_competency(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> di
         _set_levels(uow.session, code, changes.get("levels", []))
         competency.updated_at = queries.now()
         uow.commit()
-        return queries.competency(uow.session, code)
+        return queries.competency.within(uow.session, code)
 
 
 def _set_levels(session: Session, code: str, levels: list[dict[str, Any]]) -> None:
@@ -102,7 +103,7 @@ def set_grade_default(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
         try:
             domain.check_grade(data["kind"], data["grade"] or None)
         except ValueError as exc:
-            raise Unprocessable(str(exc), errors={"grade": [str(exc)]}) from None
+            raise RuleBroken(str(exc), fields={"grade": [str(exc)]}) from None
         require(uow.session, Competency, data["competency_code"], "competency_code", "Kompetensi")
         uow.session.merge(GradeDefault(**data))
         uow.commit()
@@ -135,7 +136,7 @@ def update_unit(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> dict[str
             require(uow.session, Unit, parent, "parent_code", "Unit induk")
             if parent in queries.subtree_codes(uow.session, code):
                 reason = "Unit induk tidak boleh unit itu sendiri atau salah satu sub-unitnya."
-                raise Unprocessable(reason, errors={"parent_code": [reason]})
+                raise RuleBroken(reason, fields={"parent_code": [reason]})
         for name in ("name", "kind", "parent_code"):
             if name in changes:
                 setattr(unit, name, changes[name])
@@ -187,16 +188,16 @@ def create_jabatan(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
             for code, lvl in levels.items()
         )
         commit(uow, f"Jabatan {data['code']} sudah ada.")
-        return queries.jabatan(session, data["code"])
+        return queries.jabatan.within(session, data["code"])
 
 
 def _check_competencies(session: Session, codes: Any, field: str) -> None:
     known = set(session.scalars(select(Competency.code).where(Competency.code.in_(list(codes)))))
     unknown = sorted(set(codes) - known)
     if unknown:
-        raise Unprocessable(
+        raise RuleBroken(
             f"Kompetensi tidak dikenal: {', '.join(unknown)}.",
-            errors={field: {code: ["Kompetensi tidak dikenal."] for code in unknown}},
+            fields={field: {code: ["Kompetensi tidak dikenal."] for code in unknown}},
         )
 
 
@@ -212,7 +213,7 @@ def update_jabatan(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> dict[
                 setattr(jabatan, name, changes[name])
         jabatan.updated_at = queries.now()
         uow.commit()
-        return queries.jabatan(uow.session, code)
+        return queries.jabatan.within(uow.session, code)
 
 
 def set_standard(uow: UnitOfWork, code: str, competency_code: str, level: int) -> dict[str, Any]:
@@ -228,7 +229,7 @@ def set_standard(uow: UnitOfWork, code: str, competency_code: str, level: int) -
             )
         )
         uow.commit()
-        return queries.jabatan(uow.session, code)
+        return queries.jabatan.within(uow.session, code)
 
 
 def remove_standard(uow: UnitOfWork, code: str, competency_code: str) -> dict[str, Any]:
@@ -240,7 +241,7 @@ def remove_standard(uow: UnitOfWork, code: str, competency_code: str) -> dict[st
         if competency is None:
             raise NotFound(f"Kompetensi {competency_code} tidak ditemukan.")
         if competency.kind in domain.MANAGERIAL_KINDS:
-            raise Unprocessable(
+            raise RuleBroken(
                 "Kompetensi manajerial dan sosial kultural selalu menjadi bagian standar; "
                 "ubah levelnya saja."
             )
@@ -251,7 +252,7 @@ def remove_standard(uow: UnitOfWork, code: str, competency_code: str) -> dict[st
             )
         )
         uow.commit()
-        return queries.jabatan(uow.session, code)
+        return queries.jabatan.within(uow.session, code)
 
 
 # --- employees ----------------------------------------------------------------------------
@@ -268,10 +269,12 @@ EMPLOYEE_FIELDS = (
 )
 
 
-def register_employee(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
-    """Register an employee (version 1) and announce it with employee.registered."""
+def register_employee(uow: UnitOfWork, caller: Principal, data: dict[str, Any]) -> dict[str, Any]:
+    """Register an employee (version 1) in a unit the caller reaches, and announce it with
+    employee.registered."""
     with uow:
         session = uow.session
+        access.check_unit(session, caller, data["unit_code"])
         nip = domain.parse_nip(data["nip"])
         if session.get(Employee, nip.value) is not None:
             raise Conflict(f"Pegawai dengan NIP {nip.formatted()} sudah terdaftar.")
@@ -293,10 +296,16 @@ def register_employee(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
         return views.employee_out(employee)
 
 
-def update_employee(uow: UnitOfWork, nip: str, changes: dict[str, Any]) -> dict[str, Any]:
-    """Apply changes; if anything changed, bump the version and publish employee.updated."""
+def update_employee(
+    uow: UnitOfWork, caller: Principal, nip: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Apply changes to an employee the caller reaches (moving them only to a unit the caller
+    reaches); if anything changed, bump the version and publish employee.updated."""
     with uow:
         session = uow.session
+        access.check_employee(session, caller, nip)
+        if "unit_code" in changes:
+            access.check_unit(session, caller, changes["unit_code"])
         employee = session.get(Employee, nip, with_for_update=True)
         if employee is None:
             raise NotFound(f"Pegawai dengan NIP {nip} tidak ditemukan.")
@@ -326,10 +335,10 @@ def _check_references(session: Session, nip: str, values: dict[str, Any]) -> Non
     supervisor = values.get("supervisor_nip")
     if supervisor == nip:
         reason = "Atasan tidak boleh pegawai itu sendiri."
-        raise Unprocessable(reason, errors={"supervisor_nip": [reason]})
+        raise RuleBroken(reason, fields={"supervisor_nip": [reason]})
     if supervisor is not None and session.get(Employee, supervisor) is None:
         reason = f"Atasan dengan NIP {supervisor} belum terdaftar; daftarkan atasan lebih dulu."
-        raise Unprocessable(reason, errors={"supervisor_nip": [reason]})
+        raise RuleBroken(reason, fields={"supervisor_nip": [reason]})
 
 
 def _announce(uow: UnitOfWork, event: str, employee: Employee) -> None:

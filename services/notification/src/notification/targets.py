@@ -20,7 +20,7 @@ import requests
 import urllib3
 
 from asn_shared.config import SettingError
-from asn_shared.web import CodedMessage
+from asn_shared.errors import CodedMessage
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -10,15 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.event import listen
 from sqlalchemy.orm import Session
 
+from asn_shared.errors import Conflict, Invalid, NotFound
 from asn_shared.events import Event
 from asn_shared.persistence import UnitOfWork, fetch_page
-from asn_shared.web import Conflict, NotFound
 
 from . import rendering
 from .channels import DeliveryError, Email, SmtpConnection, SmtpSender, Webhook, WebhookSender
@@ -734,7 +733,7 @@ def subscribe(
     try:
         targets.check_url(url)
     except TargetRefused as exc:
-        raise ValidationError({"url": [exc.message]}) from None
+        raise Invalid({"url": [exc.message]}) from None
     secret = secrets.token_urlsafe(32)
     subscription = Subscription(
         id=uuid.uuid4(),
@@ -790,7 +789,7 @@ def cancel_subscription(uow: UnitOfWork, subscription_id: uuid.UUID) -> None:
 
 def add_official(uow: UnitOfWork, official: dict[str, Any]) -> Official:
     if official["role"] == UNIT_OPERATOR and not official.get("unit_code"):
-        raise ValidationError({"unit_code": ["A unit operator needs the unit they serve."]})
+        raise Invalid({"unit_code": ["A unit operator needs the unit they serve."]})
     row = Official(id=uuid.uuid4(), active=True, created_at=utcnow(), **official)
     with uow:
         uow.session.add(row)
@@ -833,12 +832,10 @@ def list_rules(uow: UnitOfWork) -> list[Rule]:
 
 def add_rule(uow: UnitOfWork, rule: dict[str, Any]) -> Rule:
     if rule["event_type"] not in NOTIFIED_EVENTS:
-        raise ValidationError({"event_type": [f"Must be one of: {', '.join(NOTIFIED_EVENTS)}."]})
+        raise Invalid({"event_type": [f"Must be one of: {', '.join(NOTIFIED_EVENTS)}."]})
     with uow:
         if uow.session.get(Template, (rule["template"], DEFAULT_LANGUAGE)) is None:
-            raise ValidationError(
-                {"template": [f"No template {rule['template']!r} in Bahasa Indonesia."]}
-            )
+            raise Invalid({"template": [f"No template {rule['template']!r} in Bahasa Indonesia."]})
         row = uow.session.scalar(
             pg_insert(Rule)
             .values(**rule, active=True)
@@ -883,7 +880,7 @@ def put_template(uow: UnitOfWork, key: str, language: str, subject: str, body: s
         except rendering.TemplateError as exc:
             errors[name] = [f"Not a valid template: {exc}"]
     if errors:
-        raise ValidationError(errors)
+        raise Invalid(errors)
     with uow:
         statement = pg_insert(Template).values(
             key=key, language=language, subject=subject, body=body

@@ -9,9 +9,10 @@ from functools import partial
 from asn_shared.auth import ADMIN, EMPLOYEE, OPERATOR
 from asn_shared.base import ServiceBase
 from asn_shared.entrypoints import api, subscribe
+from asn_shared.errors import NotFound
 from asn_shared.events.catalog import AssessmentReviewed
 from asn_shared.units import UnitTreeProjection
-from asn_shared.web import NotFound, load_json, load_query
+from asn_shared.web import load_json, load_query
 
 from .schemas import (
     ActivityOut,

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from asn_shared.errors import Conflict, NotFound, RuleBroken
 from asn_shared.persistence import UnitOfWork, page_of
-from asn_shared.web import Conflict, NotFound, Unprocessable
 
 from .. import domain, views
 from ..models import Activity, Batch, Programme, ProgrammeCompetency
@@ -46,20 +46,20 @@ def activity_jp(session: Session, form: str, activity_code: str | None, jp: int 
     """The JP given, else the activity's default; refuses an activity of another form."""
     activity = session.get(Activity, activity_code) if activity_code else None
     if activity_code and activity is None:
-        raise Unprocessable(
-            f"Jenis kegiatan {activity_code} tidak ada.", errors={"activity": ["Unknown."]}
+        raise RuleBroken(
+            f"Jenis kegiatan {activity_code} tidak ada.", fields={"activity": ["Unknown."]}
         )
     if activity and activity.form != form:
-        raise Unprocessable(
+        raise RuleBroken(
             f"Jenis kegiatan {activity_code} termasuk bentuk {activity.form}, bukan {form}.",
-            errors={"activity": [f"Belongs to form {activity.form}."]},
+            fields={"activity": [f"Belongs to form {activity.form}."]},
         )
     if jp is not None:
         return jp
     if activity is None:
-        raise Unprocessable(
+        raise RuleBroken(
             "JP wajib diisi bila jenis kegiatan tidak disebut.",
-            errors={"jp": ["Missing data for required field."]},
+            fields={"jp": ["Missing data for required field."]},
         )
     return activity.default_jp
 

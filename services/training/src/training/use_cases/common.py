@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from asn_shared import units
 from asn_shared.auth import EMPLOYEE, Principal
-from asn_shared.web import Conflict
+from asn_shared.errors import Conflict
 
 from ..domain import IllegalTransition, ItemStatus, Status
 from ..models import Batch, Enrollment

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from asn_shared.errors import RuleBroken
 from asn_shared.events import Event
 from asn_shared.persistence import UnitOfWork
-from asn_shared.web import Unprocessable
 
 from ..models import Employee
 from . import common
@@ -41,8 +41,8 @@ def record_employee(uow: UnitOfWork, event: Event) -> None:
 def known_employee(session: Session, nip: str, *, lock: bool = False) -> Employee:
     employee = common.locked(session, Employee, nip) if lock else session.get(Employee, nip)
     if employee is None:
-        raise Unprocessable(
+        raise RuleBroken(
             f"Pegawai dengan NIP {nip} belum dikenal layanan pelatihan.",
-            errors={"employee_nip": ["Unknown employee."]},
+            fields={"employee_nip": ["Unknown employee."]},
         )
     return employee

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from asn_shared import units
 from asn_shared.auth import Principal
+from asn_shared.errors import Conflict, NotFound, RuleBroken
 from asn_shared.persistence import UnitOfWork, page_of
-from asn_shared.web import Conflict, NotFound, Unprocessable
 
 from .. import domain, views
 from ..domain import ItemStatus, Status
@@ -48,8 +48,8 @@ def enrol_directly(uow: UnitOfWork, command: dict[str, Any], caller: Principal) 
         catalogue.find_programme(session, command["programme_code"])
         wanted = session.get(Batch, command["batch_id"])
         if wanted is None or wanted.programme_code != command["programme_code"]:
-            raise Unprocessable(
-                "Angkatan tidak termasuk program itu.", errors={"batch_id": ["Unknown batch."]}
+            raise RuleBroken(
+                "Angkatan tidak termasuk program itu.", fields={"batch_id": ["Unknown batch."]}
             )
         batch = seat(session, command["programme_code"], wanted)
         enrollment = enrol(uow, employee.nip, employee.unit_code, batch)

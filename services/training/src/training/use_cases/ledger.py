@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from asn_shared import units
 from asn_shared.auth import Principal
+from asn_shared.errors import Conflict, NotFound, RuleBroken
 from asn_shared.persistence import UnitOfWork
-from asn_shared.web import Conflict, NotFound, Unprocessable
 
 from .. import domain, views
 from ..domain import ItemStatus, Status
@@ -35,8 +35,8 @@ def complete_enrollment(
         started_on = command.get("started_on") or batch.starts_on
         ended_on = command.get("ended_on") or batch.ends_on
         if ended_on < started_on:
-            raise Unprocessable(
-                "Tanggal selesai sebelum tanggal mulai.", errors={"ended_on": ["Before start."]}
+            raise RuleBroken(
+                "Tanggal selesai sebelum tanggal mulai.", fields={"ended_on": ["Before start."]}
             )
         enrollment.status, enrollment.ended_on = "completed", ended_on
         entry = LedgerEntry(

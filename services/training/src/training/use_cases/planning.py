@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from asn_shared import units
 from asn_shared.auth import Principal
+from asn_shared.errors import NotFound
 from asn_shared.events import Event
 from asn_shared.persistence import UnitOfWork
-from asn_shared.web import NotFound
 
 from .. import domain, views
 from ..domain import ItemStatus

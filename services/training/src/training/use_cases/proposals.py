@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from asn_shared import units
 from asn_shared.auth import Principal
+from asn_shared.errors import NotFound
 from asn_shared.persistence import UnitOfWork, page_of
-from asn_shared.web import NotFound
 
 from .. import domain, views
 from ..domain import ItemStatus, Status

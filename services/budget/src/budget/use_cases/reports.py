@@ -1,0 +1,192 @@
+"""What the API shows: positions summed from the ledger, pages of allocations and ledger
+entries, the utilisation report and the decision on a proposal."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session
+
+from asn_shared import units
+from asn_shared.auth import Principal
+from asn_shared.errors import NotFound
+from asn_shared.persistence import UnitOfWork, fetch_page, plain
+
+from .. import domain
+from ..models import Allocation, LedgerEntry, Proposal, ProposalItem, ThresholdAlert
+
+
+def ledger_positions(
+    session: Session, *, fiscal_year: int | None = None, keys: list[tuple[str, int]] | None = None
+) -> dict[tuple[str, int], domain.Position]:
+    """Each unit-year's position summed from its ledger entries (the definition of it)."""
+    statement = select(
+        LedgerEntry.unit_code,
+        LedgerEntry.fiscal_year,
+        func.sum(LedgerEntry.allocated_delta),
+        func.sum(LedgerEntry.reserved_delta),
+        func.sum(LedgerEntry.spent_delta),
+    ).group_by(LedgerEntry.unit_code, LedgerEntry.fiscal_year)
+    if fiscal_year is not None:
+        statement = statement.where(LedgerEntry.fiscal_year == fiscal_year)
+    if keys is not None:
+        statement = statement.where(
+            tuple_(LedgerEntry.unit_code, LedgerEntry.fiscal_year).in_(keys)
+        )
+    return {
+        (unit, year): domain.Position(int(allocated), int(reserved), int(spent))
+        for unit, year, allocated, reserved, spent in session.execute(statement)
+    }
+
+
+def _thresholds(session: Session, keys: list[tuple[str, int]]) -> dict[tuple[str, int], list[int]]:
+    found: dict[tuple[str, int], list[int]] = {key: [] for key in keys}
+    if not keys:
+        return found
+    rows = session.execute(
+        select(
+            ThresholdAlert.unit_code, ThresholdAlert.fiscal_year, ThresholdAlert.threshold_percent
+        )
+        .where(tuple_(ThresholdAlert.unit_code, ThresholdAlert.fiscal_year).in_(keys))
+        .order_by(ThresholdAlert.threshold_percent)
+    )
+    for unit, year, threshold in rows:
+        found[(unit, year)].append(threshold)
+    return found
+
+
+def _views(session: Session, allocations: list[Allocation], **options: Any) -> list[dict]:
+    keys = [(a.unit_code, a.fiscal_year) for a in allocations]
+    positions = ledger_positions(session, keys=keys, **options) if keys else {}
+    thresholds = _thresholds(session, keys)
+    return [
+        _view(a, positions.get((a.unit_code, a.fiscal_year), domain.Position()), thresholds[key])
+        for a, key in zip(allocations, keys, strict=True)
+    ]
+
+
+def _view(allocation: Allocation, position: domain.Position, thresholds: list[int]) -> dict:
+    return {
+        "unit_code": allocation.unit_code,
+        "unit_name": allocation.unit_name,
+        "fiscal_year": allocation.fiscal_year,
+        "sub_activity_code": allocation.sub_activity_code,
+        "sub_activity_name": allocation.sub_activity_name,
+        "account_code": allocation.account_code,
+        "account_name": allocation.account_name,
+        **_figures(position),
+        "thresholds_reached": thresholds,
+    }
+
+
+def _figures(position: domain.Position) -> dict[str, Any]:
+    return {
+        "allocated_rupiah": position.allocated,
+        "reserved_rupiah": position.reserved,
+        "spent_rupiah": position.spent,
+        "committed_rupiah": position.committed,
+        "available_rupiah": position.available,
+        "utilisation_percent": position.utilisation_percent,
+    }
+
+
+def position(uow: UnitOfWork, unit: str, year: int, caller: Principal) -> dict[str, Any]:
+    """A unit's allocation and position for a year, for a caller who reaches the unit."""
+    with uow:
+        return allocation_view(uow.session, unit, year, caller)
+
+
+def allocation_view(
+    session: Session, unit: str, year: int, caller: Principal | None = None
+) -> dict[str, Any]:
+    """A unit's allocation and position for a year, summed from the ledger; ``caller``, when
+    given, must reach the unit."""
+    if caller is not None:
+        units.reachable_units(session, caller, unit)
+    allocation = session.get(Allocation, (unit, year))
+    if allocation is None:
+        raise NotFound(f"Unit {unit} belum punya pagu tahun {year}.")
+    return _views(session, [allocation])[0]
+
+
+def allocations_page(
+    uow: UnitOfWork, query: dict[str, Any], caller: Principal
+) -> tuple[list[dict], int]:
+    with uow:
+        session = uow.session
+        scope = units.reachable_units(session, caller, query.get("unit_code") or None)
+        statement = select(Allocation).order_by(Allocation.fiscal_year.desc(), Allocation.unit_code)
+        if query.get("fiscal_year") is not None:
+            statement = statement.where(Allocation.fiscal_year == query["fiscal_year"])
+        if query.get("unit_code"):
+            statement = statement.where(Allocation.unit_code == query["unit_code"])
+        statement = units.in_units(statement, Allocation.unit_code, scope)
+        rows, total = fetch_page(session, statement, page=query["page"], per_page=query["per_page"])
+        return _views(session, rows), total
+
+
+def ledger_page(
+    uow: UnitOfWork, query: dict[str, Any], caller: Principal
+) -> tuple[list[dict], int]:
+    with uow:
+        session = uow.session
+        scope = units.reachable_units(session, caller, query.get("unit_code"))
+        statement = select(LedgerEntry).order_by(LedgerEntry.id)
+        for name in ("unit_code", "fiscal_year", "kind", "proposal_id"):
+            if query.get(name) is not None:
+                statement = statement.where(getattr(LedgerEntry, name) == query[name])
+        statement = units.in_units(statement, LedgerEntry.unit_code, scope)
+        rows, total = fetch_page(session, statement, page=query["page"], per_page=query["per_page"])
+        return [plain(row) for row in rows], total
+
+
+def utilisation_report(uow: UnitOfWork, fiscal_year: int, caller: Principal) -> dict[str, Any]:
+    """Every unit's position for the year (of the caller's units), highest utilisation first,
+    with their totals."""
+    with uow:
+        session = uow.session
+        statement = select(Allocation).where(Allocation.fiscal_year == fiscal_year)
+        scope = units.reachable_units(session, caller)
+        allocations = session.scalars(units.in_units(statement, Allocation.unit_code, scope)).all()
+        positions = sorted(
+            _views(session, list(allocations), fiscal_year=fiscal_year),
+            key=lambda view: (-view["utilisation_percent"], view["unit_code"]),
+        )
+        totals = domain.total(
+            domain.Position(u["allocated_rupiah"], u["reserved_rupiah"], u["spent_rupiah"])
+            for u in positions
+        )
+        return {"fiscal_year": fiscal_year, "units": positions, "totals": _figures(totals)}
+
+
+def proposal_view(uow: UnitOfWork, proposal_id: uuid.UUID, caller: Principal) -> dict[str, Any]:
+    with uow:
+        session = uow.session
+        proposal = session.get(Proposal, proposal_id)
+        if proposal is None:
+            raise NotFound(f"Usulan {proposal_id} belum diterima oleh layanan anggaran.")
+        caller.require_unit(proposal.unit_code, units.reachable_units(session, caller))
+        items = session.scalars(
+            select(ProposalItem)
+            .where(ProposalItem.proposal_id == proposal_id)
+            .order_by(ProposalItem.ordinal)
+        ).all()
+        return {
+            **{
+                name: getattr(proposal, name)
+                for name in (
+                    "proposal_id",
+                    "unit_code",
+                    "fiscal_year",
+                    "employee_nip",
+                    "status",
+                    "reason",
+                    "reservation_id",
+                    "requested_rupiah",
+                    "reserved_rupiah",
+                )
+            },
+            "items": [plain(item) for item in items],
+        }
