@@ -9,12 +9,12 @@ from sqlalchemy import delete, insert, select, update
 
 from asn_shared.events import new_event, registry
 from asn_shared.persistence import UnitOfWork, make_engine, session_factory
-from notification import use_cases
 from notification.channels import SmtpSender, WebhookSender
 from notification.domain import RetryPolicy
 from notification.models import Delivery, DeliveryAttempt, Employee, Subscription, Template
+from notification.use_cases import common, planning, recipients
 
-DELIVERING = use_cases.Delivering(
+DELIVERING = common.Delivering(
     email=SmtpSender("unused.test", 25, "unused@test"),
     webhook=WebhookSender(),
     policies={"email": RetryPolicy(5, 1, 10), "webhook": RetryPolicy(8, 1, 10)},
@@ -37,7 +37,7 @@ def apply(engine):
         event = event or new_event(registry.get(name, 1), data)
         with UnitOfWork(session_factory(engine), service="notification") as uow:
             if use_case is None:
-                result = use_cases.notify(uow, event, DELIVERING)
+                result = planning.notify(uow, event, DELIVERING)
             else:
                 result = use_case(uow, event)
             uow.commit()
@@ -49,7 +49,7 @@ def apply(engine):
 @pytest.fixture
 def register(apply, samples):
     def run(**changes):
-        apply("employee.registered", samples.employee(**changes), use_cases.record_employee)
+        apply("employee.registered", samples.employee(**changes), recipients.record_employee)
 
     return run
 
@@ -157,10 +157,10 @@ def test_the_highest_employee_version_wins_in_any_order(register, engine, sample
 def test_an_event_about_an_unknown_employee_fails_so_that_it_is_retried(
     apply, register, engine, samples
 ):
-    with pytest.raises(use_cases.RecipientUnknown, match=samples.SITI_NIP):
+    with pytest.raises(common.RecipientUnknown, match=samples.SITI_NIP):
         apply("enrollment.created", _enrolled(samples))
     register()  # her supervisor Budi is still unknown
-    with pytest.raises(use_cases.RecipientUnknown, match=f"supervisor {samples.BUDI_NIP}"):
+    with pytest.raises(common.RecipientUnknown, match=f"supervisor {samples.BUDI_NIP}"):
         apply("proposal.created", samples.proposal())
     assert rows(engine, select(Delivery.id)) == []  # nothing half-planned
 

@@ -18,10 +18,11 @@ from asn_shared.base import ServiceBase
 from asn_shared.entrypoints import api, subscribe
 from asn_shared.web import load_json, load_query, page_response
 
-from . import schemas, use_cases
+from . import schemas
 from .channels import SMTP_TLS_MODES, SmtpConnection, SmtpSender, WebhookSender
 from .domain import EMAIL, WEBHOOK, RetryPolicy
 from .targets import TargetPolicy
+from .use_cases import common, deliveries, dispatch, planning, recipients, setup
 
 ATTEMPTS = Counter(
     "asn_notification_attempts_total",
@@ -41,7 +42,7 @@ class Channels(DependencyProvider):
         get = self.container.config.get
         delay, cap = float(get("RETRY_BASE_DELAY", 30)), float(get("RETRY_MAX_DELAY", 3600))
         self.wake = threading.Event()
-        self.delivering = use_cases.Delivering(
+        self.delivering = common.Delivering(
             email=SmtpSender(
                 host=str(get("SMTP_HOST") or "localhost"),
                 port=int(get("SMTP_PORT") or 25),
@@ -61,7 +62,7 @@ class Channels(DependencyProvider):
                 EMAIL: RetryPolicy(int(get("EMAIL_MAX_ATTEMPTS", 5)), delay, cap),
                 WEBHOOK: RetryPolicy(int(get("WEBHOOK_MAX_ATTEMPTS", 8)), delay, cap),
             },
-            setup=use_cases.SetupCache(float(get("SETUP_CACHE_SECONDS", 5))),
+            setup=setup.SetupCache(float(get("SETUP_CACHE_SECONDS", 5))),
             wake=self.wake.set,
         )
         self.concurrency = int(get("DISPATCH_CONCURRENCY", 4))
@@ -143,7 +144,7 @@ class NotificationService(ServiceBase):
     @subscribe("employee.registered")
     @subscribe("employee.updated")
     def on_employee(self, event):
-        self.db.handle_once(event, use_cases.record_employee)
+        self.db.handle_once(event, recipients.record_employee)
 
     @subscribe("assessment.recorded")
     @subscribe("proposal.created")
@@ -159,7 +160,7 @@ class NotificationService(ServiceBase):
     @subscribe("budget.threshold_reached")
     def on_event(self, event):
         delivering = self.channels.delivering
-        self.db.handle_once(event, lambda uow, event: use_cases.notify(uow, event, delivering))
+        self.db.handle_once(event, lambda uow, event: planning.notify(uow, event, delivering))
 
     # --- dispatching ----------------------------------------------------------------------
 
@@ -182,7 +183,7 @@ class NotificationService(ServiceBase):
         delivering = replace(self.channels.delivering, email=connection)
         batch = self.channels.batch
         for _ in range(claims):
-            attempted = use_cases.dispatch_due(self.db.unit_of_work(), delivering, batch)
+            attempted = dispatch.dispatch_due(self.db.unit_of_work(), delivering, batch)
             for channel, status in attempted:
                 ATTEMPTS.labels(channel, status).inc()
             if len(attempted) < batch:
@@ -204,7 +205,7 @@ class NotificationService(ServiceBase):
     def create_subscription(self, request):
         command = load_json(request, schemas.SubscriptionIn())
         command["agency"] = _owner(request.principal, command["agency"])
-        subscription, secret = use_cases.subscribe(
+        subscription, secret = setup.subscribe(
             self.db.unit_of_work(), self.channels.delivering.webhook.policy, **command
         )
         payload = schemas.SubscriptionOut().dump(subscription)
@@ -222,7 +223,7 @@ class NotificationService(ServiceBase):
     def list_subscriptions(self, request):
         query = load_query(request, schemas.SubscriptionQuery())
         query["agency"] = _owner(request.principal, query.get("agency"))
-        items, total = use_cases.subscription_page(
+        items, total = setup.subscription_page(
             self.db.unit_of_work(), query, query["page"], query["per_page"]
         )
         return _page(schemas.SubscriptionOut, items, total, query)
@@ -236,7 +237,7 @@ class NotificationService(ServiceBase):
         response=schemas.SubscriptionOut,
     )
     def get_subscription(self, request, subscription_id: uuid.UUID):
-        subscription = use_cases.get_subscription(self.db.unit_of_work(), subscription_id)
+        subscription = setup.get_subscription(self.db.unit_of_work(), subscription_id)
         request.principal.require_agency(subscription.agency)
         return schemas.SubscriptionOut().dump(subscription)
 
@@ -249,9 +250,9 @@ class NotificationService(ServiceBase):
         status=204,
     )
     def cancel_subscription(self, request, subscription_id: uuid.UUID):
-        subscription = use_cases.get_subscription(self.db.unit_of_work(), subscription_id)
+        subscription = setup.get_subscription(self.db.unit_of_work(), subscription_id)
         request.principal.require_agency(subscription.agency)
-        use_cases.cancel_subscription(self.db.unit_of_work(), subscription_id)
+        setup.cancel_subscription(self.db.unit_of_work(), subscription_id)
 
     # --- inbox ----------------------------------------------------------------------------
 
@@ -267,7 +268,7 @@ class NotificationService(ServiceBase):
     def inbox(self, request, recipient: str):
         request.principal.require_nip(recipient)
         query = load_query(request, schemas.InboxQuery())
-        items, total, unread = use_cases.inbox_page(
+        items, total, unread = deliveries.inbox_page(
             self.db.unit_of_work(), recipient, query["unread"], query["page"], query["per_page"]
         )
         return {**_page(schemas.InboxMessage, items, total, query), "unread": unread}
@@ -284,7 +285,7 @@ class NotificationService(ServiceBase):
     def mark_read(self, request, recipient: str, message_id: uuid.UUID):
         request.principal.require_nip(recipient)
         command = load_json(request, schemas.ReadMark())
-        message = use_cases.mark_read(
+        message = deliveries.mark_read(
             self.db.unit_of_work(), recipient, message_id, command["read"]
         )
         return schemas.InboxMessage().dump(message)
@@ -302,7 +303,7 @@ class NotificationService(ServiceBase):
     )
     def list_deliveries(self, request):
         query = load_query(request, schemas.DeliveryQuery())
-        items, total = use_cases.delivery_page(
+        items, total = deliveries.delivery_page(
             self.db.unit_of_work(), query, query["page"], query["per_page"]
         )
         return _page(schemas.DeliveryOut, items, total, query)
@@ -316,7 +317,7 @@ class NotificationService(ServiceBase):
         response=schemas.DeliveryDetail,
     )
     def get_delivery(self, request, delivery_id: uuid.UUID):
-        detail = use_cases.delivery_detail(self.db.unit_of_work(), delivery_id)
+        detail = deliveries.delivery_detail(self.db.unit_of_work(), delivery_id)
         return schemas.DeliveryDetail().dump(detail)
 
     @api(
@@ -329,7 +330,7 @@ class NotificationService(ServiceBase):
         status=202,
     )
     def resend_delivery(self, request, delivery_id: uuid.UUID):
-        delivery = use_cases.resend(self.db.unit_of_work(), delivery_id, self.channels.delivering)
+        delivery = dispatch.resend(self.db.unit_of_work(), delivery_id, self.channels.delivering)
         return 202, schemas.DeliveryOut().dump(delivery)
 
     @api(
@@ -342,7 +343,7 @@ class NotificationService(ServiceBase):
     )
     def get_employee(self, request, nip: str):
         request.principal.require_nip(nip)
-        return schemas.EmployeeOut().dump(use_cases.get_employee(self.db.unit_of_work(), nip))
+        return schemas.EmployeeOut().dump(recipients.get_employee(self.db.unit_of_work(), nip))
 
     # --- officials ------------------------------------------------------------------------
 
@@ -358,9 +359,7 @@ class NotificationService(ServiceBase):
     )
     def add_official(self, request):
         command = load_json(request, schemas.OfficialIn())
-        return 201, schemas.OfficialOut().dump(
-            use_cases.add_official(self.db.unit_of_work(), command)
-        )
+        return 201, schemas.OfficialOut().dump(setup.add_official(self.db.unit_of_work(), command))
 
     @api(
         "GET",
@@ -373,7 +372,7 @@ class NotificationService(ServiceBase):
     )
     def list_officials(self, request):
         query = load_query(request, schemas.OfficialQuery())
-        items, total = use_cases.official_page(
+        items, total = setup.official_page(
             self.db.unit_of_work(), query, query["page"], query["per_page"]
         )
         return _page(schemas.OfficialOut, items, total, query)
@@ -387,7 +386,7 @@ class NotificationService(ServiceBase):
         status=204,
     )
     def remove_official(self, request, official_id: uuid.UUID):
-        use_cases.remove_official(self.db.unit_of_work(), official_id)
+        setup.remove_official(self.db.unit_of_work(), official_id)
 
     # --- rules and templates --------------------------------------------------------------
 
@@ -401,7 +400,7 @@ class NotificationService(ServiceBase):
         many=True,
     )
     def list_rules(self, request):
-        return schemas.RuleOut(many=True).dump(use_cases.list_rules(self.db.unit_of_work()))
+        return schemas.RuleOut(many=True).dump(setup.list_rules(self.db.unit_of_work()))
 
     @api(
         "POST",
@@ -415,7 +414,7 @@ class NotificationService(ServiceBase):
     )
     def add_rule(self, request):
         command = load_json(request, schemas.RuleIn())
-        return 201, schemas.RuleOut().dump(use_cases.add_rule(self.db.unit_of_work(), command))
+        return 201, schemas.RuleOut().dump(setup.add_rule(self.db.unit_of_work(), command))
 
     @api(
         "PATCH",
@@ -428,7 +427,7 @@ class NotificationService(ServiceBase):
     )
     def change_rule(self, request, rule_id: int):
         changes = load_json(request, schemas.RuleChange())
-        rule = use_cases.change_rule(self.db.unit_of_work(), rule_id, changes)
+        rule = setup.change_rule(self.db.unit_of_work(), rule_id, changes)
         return schemas.RuleOut().dump(rule)
 
     @api(
@@ -441,7 +440,7 @@ class NotificationService(ServiceBase):
         many=True,
     )
     def list_templates(self, request):
-        templates = use_cases.list_templates(self.db.unit_of_work())
+        templates = setup.list_templates(self.db.unit_of_work())
         return schemas.TemplateOut(many=True).dump(templates)
 
     @api(
@@ -455,7 +454,7 @@ class NotificationService(ServiceBase):
     )
     def put_template(self, request, key: str, language: str):
         command = load_json(request, schemas.TemplateIn())
-        template = use_cases.put_template(self.db.unit_of_work(), key, language, **command)
+        template = setup.put_template(self.db.unit_of_work(), key, language, **command)
         return schemas.TemplateOut().dump(template)
 
 

@@ -1,0 +1,128 @@
+"""Who may be told: employees as competency announces them, supervisors, officials by unit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from asn_shared.errors import NotFound
+from asn_shared.events import Event
+from asn_shared.persistence import UnitOfWork
+
+from ..domain import (
+    BKPSDM_ADMIN,
+    EMPLOYEE,
+    OFFICIAL_ROLES,
+    SUPERVISOR,
+    UNIT_OPERATOR,
+    EventFacts,
+    Recipient,
+    language_of,
+)
+from ..models import Employee
+from .common import EMPLOYEES, RecipientUnknown, as_recipient, detached
+from .setup import Setup, read_setup
+
+# --- recipients ---------------------------------------------------------------------------
+
+
+def record_employee(uow: UnitOfWork, event: Event) -> None:
+    """employee.registered / employee.updated: keep the highest version, in any order."""
+    upsert_employee(uow.session, event.data)
+
+
+def upsert_employee(session: Session, employee: dict[str, Any]) -> None:
+    unit = employee["unit"]
+    values = {
+        "nip": employee["nip"],
+        "name": employee["name"],
+        "email": employee.get("email"),
+        "unit_code": unit["code"],
+        "unit_name": unit["name"],
+        "supervisor_nip": employee.get("supervisor_nip"),
+        "language": language_of(employee.get("language")),
+        "version": employee["version"],
+    }
+    statement = pg_insert(Employee).values(**values)
+    changed = {name: statement.excluded[name] for name in values if name != "nip"}
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Employee.nip],
+            set_={**changed, "updated_at": func.now()},
+            where=Employee.version < statement.excluded.version,
+        )
+    )
+
+
+def get_employee(uow: UnitOfWork, nip: str) -> Employee:
+    with uow:
+        employee = detached(uow, uow.session.get(Employee, nip))
+    if employee is None:
+        raise NotFound(f"No employee {nip} has been announced to this service.")
+    return employee
+
+
+_RECIPIENT = ("nip", "name", "email", "language", "unit_code", "unit_name", "supervisor_nip")
+_EMPLOYEE = select(*[EMPLOYEES.c[name] for name in _RECIPIENT]).where(
+    EMPLOYEES.c.nip == bindparam("nip")
+)
+
+
+def _known(session: Session, nip: str) -> Any:
+    """The employee as this service knows them (a row, or None), read once per transaction."""
+    known = session.info.setdefault("employees", {})
+    if nip not in known:
+        known[nip] = session.execute(_EMPLOYEE, {"nip": nip}).first()
+    return known[nip]
+
+
+def _employee(session: Session, nip: str, role: str) -> Any:
+    employee = _known(session, nip)
+    if employee is None:
+        raise RecipientUnknown(f"{role} {nip} is not known yet (no employee.registered seen)")
+    return employee
+
+
+def audience(
+    session: Session, kind: str, facts: EventFacts, setup: Setup | None = None
+) -> list[Recipient]:
+    """Who ``kind`` is for an event with these facts (officials from ``setup`` when given)."""
+    if kind in (EMPLOYEE, SUPERVISOR):
+        if facts.employee_nip is None:
+            return []
+        employee = _employee(session, facts.employee_nip, "employee")
+        if kind == EMPLOYEE:
+            return [as_recipient(employee)]
+        if employee.supervisor_nip is None:
+            return []
+        return [as_recipient(_employee(session, employee.supervisor_nip, "supervisor"))]
+    if kind not in OFFICIAL_ROLES or (kind == UNIT_OPERATOR and facts.unit_code is None):
+        return []
+    officials = (setup or read_setup(session)).officials
+    return [
+        who
+        for role, unit_code, who in officials
+        if role == kind and (kind == BKPSDM_ADMIN or unit_code == facts.unit_code)
+    ]
+
+
+def unit_name(session: Session, facts: EventFacts, data: dict[str, Any]) -> str:
+    """The unit's name: from the event itself, else from the employee it concerns, else from
+    any employee of the unit."""
+    if facts.unit_code is None:
+        return "-"
+    employee = data.get("employee")
+    unit = employee.get("unit") if isinstance(employee, dict) else None
+    if isinstance(unit, dict) and unit.get("code") == facts.unit_code and unit.get("name"):
+        return unit["name"]
+    if facts.employee_nip is not None:
+        known = _known(session, facts.employee_nip)  # the audience needs it anyway
+        if known is not None and known.unit_code == facts.unit_code:
+            return known.unit_name
+    name = session.scalar(
+        select(Employee.unit_name).where(Employee.unit_code == facts.unit_code).limit(1)
+    )
+    return name or facts.unit_code
