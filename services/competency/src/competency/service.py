@@ -15,7 +15,7 @@ from asn_shared.errors import NotFound
 from asn_shared.persistence import make_engine
 from asn_shared.web import Problem, load_json, load_query
 
-from . import assessments, domain, queries, use_cases
+from . import domain, importing, queries, recording, use_cases
 from . import schemas as s
 from .models import JpmCategory
 
@@ -417,7 +417,7 @@ class CompetencyService(ServiceBase):
     def record_assessment(self, request):
         data = load_json(request, s.AssessmentIn())
         uow, caller = self.db.unit_of_work(), request.principal
-        return 201, assessments.record_assessment(uow, self.rules, caller, data)
+        return 201, recording.record_assessment(uow, self.rules, caller, data)
 
     @api(
         "GET",
@@ -445,7 +445,7 @@ class CompetencyService(ServiceBase):
     def import_assessments(self, request):
         query = load_query(request, s.ImportQuery())
         content, uploaded_name = _upload(request)
-        created, report = assessments.import_assessments(
+        created, report = importing.import_assessments(
             self.db.unit_of_work(),
             self.rules,
             content,

@@ -1,7 +1,8 @@
 """Use cases of the dictionary, units, jabatan, employees and development history.
 
 Each takes a UnitOfWork: it loads, asks the domain, writes, publishes, commits. Assessments
-have their own module (:mod:`competency.assessments`); reads are in :mod:`competency.queries`.
+have their own modules (:mod:`competency.recording`, :mod:`competency.importing`); reads are
+in :mod:`competency.queries`.
 """
 
 from __future__ import annotations
