@@ -1,4 +1,8 @@
-"""Reads: single resources, filtered pages, the employee profile and the unit gap report."""
+"""Reads: single resources, filtered pages, the employee profile and the unit gap report.
+
+Longer than most modules on purpose: every read of the service is here, built from the same
+few query pieces (unit subtrees, the current assessment), so that they stay consistent.
+"""
 
 from __future__ import annotations
 

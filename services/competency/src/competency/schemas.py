@@ -1,4 +1,8 @@
-"""marshmallow schemas of the HTTP bodies and query strings (also the OpenAPI document)."""
+"""marshmallow schemas of the HTTP bodies and query strings (also the OpenAPI document).
+
+One module for the whole HTTP surface, so a body and its OpenAPI description are read in one
+place; its length is the API's, one short class per body.
+"""
 
 from __future__ import annotations
 

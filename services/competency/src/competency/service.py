@@ -1,4 +1,8 @@
-"""The competency service's nameko entrypoints: decode, call a use case, encode."""
+"""The competency service's nameko entrypoints: decode, call a use case, encode.
+
+Its length is that of the API: one short method per route, each with its OpenAPI summary,
+kept together so the HTTP surface reads as one list.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The training service's rules, in plain Python: no database, no broker, no clock.
+"""The training service's rules, in plain Python: no database, no broker, no clock. One module
+because the rules below are read against each other (the planning year, ranking, booking).
 
 - Proposals from an assessment's gaps (``propose``): for every competency with a negative gap
   (gap = achieved - required), the programme reaching the highest level up to the required
