@@ -12,19 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from asn_shared.vocabulary import CompetencyKind, JabatanKind, values
+
 MIN_LEVEL, MAX_LEVEL = 1, 5
 HALF = Decimal("0.5")
 JPM_METHODS = ("capped", "uncapped")
-MANAGERIAL_KINDS = ("manajerial", "sosial_kultural")
-JABATAN_KINDS = (
-    "jpt_utama",
-    "jpt_madya",
-    "jpt_pratama",
-    "administrator",
-    "pengawas",
-    "fungsional",
-    "pelaksana",
-)
+MANAGERIAL_KINDS = (CompetencyKind.MANAJERIAL, CompetencyKind.SOSIAL_KULTURAL)
+JABATAN_KINDS = values(JabatanKind)
 FUNCTIONAL_GRADES = (
     "pemula",
     "terampil",

@@ -11,6 +11,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from asn_shared.errors import CodedMessage
+from asn_shared.vocabulary import CompetencyKind, values
 from asn_shared.web import PageQuery
 
 from . import domain
@@ -19,7 +20,7 @@ CODE = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
     error="Kode hanya boleh berisi huruf, angka, titik, garis bawah dan tanda hubung.",
 )
-COMPETENCY_KINDS = ("manajerial", "sosial_kultural", "teknis")
+COMPETENCY_KINDS = values(CompetencyKind)
 GOLONGAN = tuple(
     f"{rank}/{room}"
     for rank, rooms in (("I", "abcd"), ("II", "abcd"), ("III", "abcd"), ("IV", "abcde"))

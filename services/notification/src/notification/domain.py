@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from asn_shared.vocabulary import Channel
+
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
 
@@ -57,7 +59,7 @@ EMPLOYEE, SUPERVISOR, UNIT_OPERATOR, BKPSDM_ADMIN = (
 AUDIENCES = (EMPLOYEE, SUPERVISOR, UNIT_OPERATOR, BKPSDM_ADMIN)
 OFFICIAL_ROLES = (UNIT_OPERATOR, BKPSDM_ADMIN)
 
-EMAIL, WEBHOOK, INBOX = "email", "webhook", "inbox"
+EMAIL, WEBHOOK, INBOX = Channel.EMAIL, Channel.WEBHOOK, Channel.INBOX
 RULE_CHANNELS = (EMAIL, INBOX)  # webhooks follow subscriptions, not rules
 
 # The events this service listens to; a rule can only name one of these.

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from asn_shared.vocabulary import Channel, values
 from asn_shared.web import PageQuery
 
 from .domain import AUDIENCES, DELIVERY_STATES, LANGUAGES, OFFICIAL_ROLES, RULE_CHANNELS
 from .domain import valid_pattern as _valid_pattern
 
-CHANNELS = ("email", "webhook", "inbox")
+CHANNELS = values(Channel)
 
 
 class SubscriptionIn(Schema):

@@ -28,9 +28,12 @@ from enum import StrEnum
 from fractions import Fraction
 from uuid import UUID
 
+from asn_shared.vocabulary import Finding, Form, values
+from asn_shared.vocabulary import ProposalStatus as Status
+
 MINUTES_PER_JP = 45
 MINIMUM_JP_PER_YEAR = 20  # every PNS, every year (PP 11/2017 jo. PP 17/2020)
-FORMS = ("pendidikan", "klasikal", "nonklasikal")
+FORMS = values(Form)
 
 
 def jp_from_minutes(minutes: int) -> int:
@@ -41,16 +44,6 @@ def jp_from_minutes(minutes: int) -> int:
 
 
 # --- the proposal state machine ------------------------------------------------------------
-
-
-class Status(StrEnum):
-    PENDING_BUDGET = "pending_budget"
-    APPROVED = "approved"
-    PARTIALLY_APPROVED = "partially_approved"
-    WAITLISTED = "waitlisted"
-    ENROLLED = "enrolled"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
 
 
 TRANSITIONS: Mapping[Status, frozenset[Status]] = {
@@ -103,14 +96,6 @@ class ItemStatus(StrEnum):
     ENROLLED = "enrolled"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
-
-
-class Funding(StrEnum):
-    """Who pays an approved item: the unit's training budget, or another source an operator
-    approved it under (never charged to the unit's budget)."""
-
-    BUDGET = "budget"
-    OTHER = "other"
 
 
 @dataclass(frozen=True)
@@ -359,19 +344,6 @@ def _add(chosen: dict[str, PlannedItem], offer: Offer, reason: Reason) -> None:
 
 
 # --- the year a proposal plans, and what an assessment led to ---------------------------------
-
-
-class Finding(StrEnum):
-    """What became of one competency of an assessment, or of the year's JP."""
-
-    NO_GAP = "no_gap"  # achieved the required level
-    PROPOSED = "proposed"  # a proposed programme closes the gap
-    NARROWED = "narrowed"  # the best on offer narrows the gap without closing it
-    ALREADY_BOOKED = "already_booked"  # development approved or enrolled will close it
-    NO_PROGRAMME = "no_programme"  # nothing on offer in the year planned narrows it
-    MINIMUM_REACHED = "minimum_reached"  # the year's JP already reach the minimum
-    TOP_UP_PROPOSED = "top_up_proposed"  # a programme brings the year's JP toward it
-    NOT_PLANNED = "not_planned"  # the proposal is for next year: this year's JP not planned
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from asn_shared.vocabulary import Funding
 from asn_shared.web import PageQuery
 
-from .domain import FORMS, Funding, ItemStatus, Rule, Status
+from .domain import FORMS, ItemStatus, Rule, Status
 
 NIP = validate.Regexp(r"^\d{18}$", error="NIP harus 18 digit.")
 CODE = validate.Regexp(

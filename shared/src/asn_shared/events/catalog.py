@@ -9,20 +9,22 @@ Terms of art keep their Indonesian names: *nip* (the civil servant's 18-digit nu
 
 from marshmallow import Schema, fields, validate
 
+from ..vocabulary import (
+    Channel,
+    CompetencyKind,
+    Finding,
+    Form,
+    Funding,
+    JabatanKind,
+    ProposalStatus,
+    values,
+)
 from .registry import event_type
 
 LEVEL = validate.Range(min=0, max=5)
 NIP = validate.Regexp(r"^[0-9]{18}$", error="NIP must be 18 ASCII digits (0-9).")
-JABATAN_KINDS = (
-    "jpt_utama",
-    "jpt_madya",
-    "jpt_pratama",
-    "administrator",
-    "pengawas",
-    "fungsional",
-    "pelaksana",
-)
-COMPETENCY_KINDS = ("manajerial", "sosial_kultural", "teknis")
+JABATAN_KINDS = values(JabatanKind)
+COMPETENCY_KINDS = values(CompetencyKind)
 
 
 class Unit(Schema):
@@ -146,17 +148,9 @@ class AssessmentRecorded(Schema):
 # --- training -----------------------------------------------------------------------------
 
 RUPIAH = validate.Range(min=0)
-FORMS = ("pendidikan", "klasikal", "nonklasikal")
-FUNDING = ("budget", "other")
-PROPOSAL_STATES = (
-    "pending_budget",
-    "approved",
-    "partially_approved",
-    "waitlisted",
-    "enrolled",
-    "completed",
-    "cancelled",
-)
+FORMS = values(Form)
+FUNDING = values(Funding)
+PROPOSAL_STATES = values(ProposalStatus)
 
 
 def rupiah(description: str, **options) -> fields.Integer:
@@ -314,16 +308,7 @@ class EnrollmentCompleted(Schema):
     cost_rupiah = rupiah("spent", required=True)
 
 
-FINDINGS = (
-    "no_gap",
-    "proposed",
-    "narrowed",
-    "already_booked",
-    "no_programme",
-    "minimum_reached",
-    "top_up_proposed",
-    "not_planned",
-)
+FINDINGS = values(Finding)
 
 
 class CompetencyFinding(Schema):
@@ -444,7 +429,7 @@ class BudgetThresholdReached(BudgetPosition):
 
 # --- notification -------------------------------------------------------------------------
 
-CHANNELS = ("email", "webhook", "inbox")
+CHANNELS = values(Channel)
 
 
 class Delivery(Schema):

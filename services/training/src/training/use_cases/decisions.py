@@ -9,9 +9,10 @@ from datetime import date
 from asn_shared.auth import Principal
 from asn_shared.events import Event
 from asn_shared.persistence import UnitOfWork
+from asn_shared.vocabulary import Funding
 
 from .. import domain, views
-from ..domain import Funding, IllegalTransition, ItemStatus, Status
+from ..domain import IllegalTransition, ItemStatus, Status
 from ..models import Proposal
 from . import common, planning, proposals
 
