@@ -3,13 +3,16 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SERVICES := competency training budget notification
-PACKAGES := -e 'shared[test]' $(foreach s,$(SERVICES),-e 'services/$(s)[test]') -e 'demo[test]'
+# the portal has no database, topology or events: a package, not one of SERVICES
+PACKAGES := -e 'shared[test]' $(foreach s,$(SERVICES),-e 'services/$(s)[test]') -e 'demo[test]' \
+	-e 'services/portal[test]'
 
 .PHONY: install test lint format asyncapi check-asyncapi check-deploy migrate topology run demo
 
 install: $(VENV)/.installed $(VENV)/.deploy-tools $(VENV)/bin/kubectl
 
-$(VENV)/.installed: shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) demo/pyproject.toml
+$(VENV)/.installed: shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) demo/pyproject.toml \
+		services/portal/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet $(PACKAGES) ruff==0.17.6 honcho==2.0.0
 	touch $@
@@ -79,10 +82,11 @@ KNOWN_WARNINGS := ignore:pkg_resources is deprecated as an API:UserWarning,$\
 run migrate topology: export PYTHONWARNINGS ?= $(KNOWN_WARNINGS)
 
 # The Procfile's processes (honcho): the four services, a mail sink, `mail`, that keeps what
-# notification sends in .mail/messages/ (DEVMAIL_PORT, DEVMAIL_DIR), and the development
-# OpenID Connect provider, `idp`. Ctrl-C stops them all and
-# honcho exits with 130: the recipe's shell outlives the Ctrl-C (trap) to take that as success.
-run: migrate topology  ## the four services, a mail sink and an identity provider, on local RabbitMQ and PostgreSQL
+# notification sends in .mail/messages/ (DEVMAIL_PORT, DEVMAIL_DIR), the development
+# OpenID Connect provider, `idp`, and the portal on http://localhost:8000 (PORTAL_PORT), which
+# prints its URL. Ctrl-C stops them all and honcho exits with 130: the recipe's shell outlives
+# the Ctrl-C (trap) to take that as success.
+run: migrate topology  ## the four services, a mail sink, an identity provider and the portal, on local RabbitMQ and PostgreSQL
 	trap true INT; $(VENV)/bin/honcho start || test $$? -eq 130
 
 demo: install  ## the Plaju demo against the services of `make run` (in another terminal)

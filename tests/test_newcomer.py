@@ -87,6 +87,7 @@ def test_make_run_creates_databases_delivers_mail_trusts_its_provider_and_stops_
 ) -> None:
     ports = {service: free_port() for service in SERVICES}
     mail_port, mail_dir, idp_port = free_port(), tmp_path / "mail", free_port()
+    portal_port = free_port()
     names = dict(zip(SERVICES, database_names(len(SERVICES)), strict=True))
     env = {
         **{
@@ -99,6 +100,7 @@ def test_make_run_creates_databases_delivers_mail_trusts_its_provider_and_stops_
         "DEVMAIL_PORT": str(mail_port),
         "DEVMAIL_DIR": str(mail_dir),
         "DEVIDP_PORT": str(idp_port),
+        "PORTAL_PORT": str(portal_port),
         **{f"{s.upper()}_DATABASE_URL": database_server.url(names[s]) for s in SERVICES},
         **{f"{s.upper()}_HTTP_ADDRESS": f"127.0.0.1:{ports[s]}" for s in SERVICES},
     }
@@ -116,6 +118,7 @@ def test_make_run_creates_databases_delivers_mail_trusts_its_provider_and_stops_
     try:
         for service, port in ports.items():
             wait_for(lambda port=port: _healthy(port, make, output), 90, f"{service} to be healthy")
+        wait_for(lambda: _healthy(portal_port, make, output), 30, "the portal to be healthy")
         _send_mail(mail_port)
         eml = wait_for(lambda: sorted((mail_dir / "messages").glob("*.eml")), 10, "the mail")
         wait_for(lambda: "Tes sink" in output.read_text(), 10, "the sink's line")
@@ -134,10 +137,13 @@ def test_make_run_creates_databases_delivers_mail_trusts_its_provider_and_stops_
     assert subscriptions.status_code == 200, subscriptions.text
     assert re.search(r"idp\.1 +\| token for service-account-bps-sumsel \(agency\)", text), text
     assert f'to ana@example.go.id: "Tes sink" {mail_dir}/messages/0001.eml' in text
+    assert f"Kompas ASN portal: http://localhost:{portal_port}" in text
     for name in names.values():
         assert f"created the database {database_server.url(name)}" in text
     stopped = re.findall(r"(\w+)\.1 stopped \(rc=(-?\d+)\)", text)
-    assert sorted(stopped) == sorted((name, "0") for name in (*SERVICES, "mail", "idp")), text
+    assert sorted(stopped) == sorted(
+        (name, "0") for name in (*SERVICES, "mail", "idp", "portal")
+    ), text
     assert not NOISE.search(text), text
     # make ends itself with the SIGINT it received, as after any Ctrl-C; a failed recipe is 2
     assert returncode == -signal.SIGINT, text

@@ -1,0 +1,166 @@
+"""Bahasa Indonesia by default, English for whoever chooses it.
+
+Texts are written in Indonesian in the templates and code; ``EN`` holds their English.
+A text missing here shows in Indonesian, never as a key.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("id", "en")
+
+EN: dict[str, str] = {
+    "Beranda": "Home",
+    "Profil saya": "My profile",
+    "Kotak masuk": "Inbox",
+    "Ikhtisar": "Overview",
+    "Usulan": "Proposals",
+    "Impor penilaian": "Assessment import",
+    "Masuk": "Sign in",
+    "Keluar": "Sign out",
+    "Bahasa": "Language",
+    "Lewati ke isi": "Skip to content",
+    "Menu utama": "Main menu",
+    "Anda masuk sebagai": "Signed in as",
+    "Masuk dengan akun kota": "Sign in with the city's account",
+    "Portal kompetensi ASN": "Civil servant competency portal",
+    "Sesi Anda telah berakhir. Silakan masuk lagi.": (
+        "Your session has ended. Please sign in again."
+    ),
+    "Akses ditolak": "Access denied",
+    "Halaman tidak ditemukan": "Page not found",
+    "Layanan tidak dapat dihubungi": "A service cannot be reached",
+    "Coba lagi sebentar lagi.": "Please try again in a moment.",
+    "Formulir kedaluwarsa": "Form expired",
+    "Formulir ini sudah kedaluwarsa; muat ulang halaman lalu kirim lagi.": (
+        "This form has expired; reload the page and send it again."
+    ),
+    "Kembali ke beranda": "Back to home",
+    "Alasan": "Reason",
+    "Pegawai": "Employee",
+    "Jabatan": "Position",
+    "Unit": "Unit",
+    "Kompetensi": "Competency",
+    "Standar": "Standard",
+    "Capaian": "Achieved",
+    "Kesenjangan": "Gap",
+    "Kesenjangan kompetensi": "Competency gaps",
+    "Standar dan penilaian terakhir": "Standard and latest assessment",
+    "Belum ada penilaian.": "No assessment yet.",
+    "Riwayat JPM": "JPM history",
+    "Tanggal": "Date",
+    "Kategori": "Category",
+    "Metode": "Method",
+    "JP tahun ini": "JP this year",
+    "dari 20 JP": "of 20 JP",
+    "Usulan dan pendaftaran": "Proposals and enrolments",
+    "Status": "Status",
+    "Tahun anggaran": "Fiscal year",
+    "Biaya": "Cost",
+    "Program": "Programme",
+    "Riwayat pengembangan": "Development history",
+    "Belum ada.": "None yet.",
+    "Tidak ada kesenjangan.": "No gaps.",
+    "Pesan": "Message",
+    "Belum dibaca": "Unread",
+    "Sudah dibaca": "Read",
+    "Tandai sudah dibaca": "Mark as read",
+    "Tandai belum dibaca": "Mark as unread",
+    "Hanya yang belum dibaca": "Unread only",
+    "Tampilkan": "Show",
+    "Kotak masuk kosong.": "The inbox is empty.",
+    "pesan belum dibaca": "unread messages",
+    "Ringkasan kota": "City overview",
+    "Ringkasan unit": "Unit overview",
+    "ASN terdata": "ASN registered",
+    "Dinilai tahun ini": "Assessed this year",
+    "Kategori JPM per unit": "JPM categories per unit",
+    "Peta kesenjangan": "Gap heatmap",
+    "Bagian ASN di bawah standar, per unit dan kompetensi": (
+        "Share of ASN below standard, per unit and competency"
+    ),
+    "Kepatuhan 20 JP per unit": "20 JP compliance per unit",
+    "Di bawah 20 JP": "Under 20 JP",
+    "Memenuhi": "Compliant",
+    "Anggaran per unit": "Budget per unit",
+    "Pagu": "Allocated",
+    "Dicadangkan": "Reserved",
+    "Terpakai": "Spent",
+    "Tersedia": "Available",
+    "Biaya menutup kesenjangan": "Cost of closing the gaps",
+    "Biaya menutup kesenjangan terbuka dibanding anggaran tersedia": (
+        "Cost of closing the open gaps against the budget available"
+    ),
+    "Kekurangan": "Shortfall",
+    "Sudah diusulkan": "Already proposed",
+    "Belum tertutup": "Still open",
+    "Tanpa program": "Without a programme",
+    "Jumlah": "Total",
+    "dinilai": "assessed",
+    "di bawah standar": "below standard",
+    "Tidak ada akses": "No access",
+    "Antrean usulan": "Proposals queue",
+    "Saring": "Filter",
+    "Semua": "All",
+    "Umur (hari) paling sedikit": "Age (days) at least",
+    "Setujui": "Approve",
+    "Setujui (didanai cara lain)": "Approve (funded another way)",
+    "Batalkan": "Cancel",
+    "Daftarkan": "Enrol",
+    "Alternatif": "Alternatives",
+    "Tidak ada usulan.": "No proposals.",
+    "Diajukan": "Proposed",
+    "Sedang diproses; halaman ini akan diperbarui.": (
+        "Under way; this page will update when it lands."
+    ),
+    "Selesai.": "Done.",
+    "Unggah berkas": "Upload file",
+    "Berkas CSV atau XLSX": "CSV or XLSX file",
+    "Unggah": "Upload",
+    "Baris ditolak": "Refused rows",
+    "Baris": "Row",
+    "Kolom": "Column",
+    "Unduh baris ditolak (CSV)": "Download refused rows (CSV)",
+    "Baris tersimpan": "Rows stored",
+    "Baris tidak berubah": "Rows unchanged",
+    "Jumlah baris": "Rows",
+    "Kemajuan rantai": "Chain progress",
+    "Usulan terbentuk": "Proposals created",
+    "Menunggu": "Waiting",
+    "Pendaftaran": "Enrolment",
+    "Batch": "Batch",
+    "Pengembangan di luar": "Development elsewhere",
+    "pending_budget": "awaiting budget",
+    "approved": "approved",
+    "partially_approved": "partially approved",
+    "waitlisted": "waitlisted",
+    "enrolled": "enrolled",
+    "completed": "completed",
+    "cancelled": "cancelled",
+}
+
+# the services' field messages (marshmallow's) and codes, in Indonesian
+FIELD_MESSAGES_ID: dict[str, str] = {
+    "Missing data for required field.": "Wajib diisi.",
+    "Not a valid integer.": "Bukan bilangan bulat.",
+    "Not a valid number.": "Bukan angka.",
+    "Not a valid string.": "Bukan teks.",
+    "Not a valid date.": "Bukan tanggal yang sah.",
+    "Not a valid email address.": "Bukan alamat e-mel yang sah.",
+    "Not a valid URL.": "Bukan URL yang sah.",
+    "Unknown field.": "Isian tidak dikenal.",
+    "Field may not be null.": "Tidak boleh kosong.",
+    "Shorter than minimum length 1.": "Tidak boleh kosong.",
+}
+
+
+def translate(text: str, language: str) -> str:
+    if language == "en":
+        return EN.get(text, text)
+    return text
+
+
+def field_message(message: str, language: str) -> str:
+    """A service's field message as the person reads it."""
+    if language == "id":
+        return FIELD_MESSAGES_ID.get(message, message)
+    return message

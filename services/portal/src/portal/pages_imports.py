@@ -1,0 +1,137 @@
+"""Assessment imports: upload, the refused rows (also as CSV), then how far the chain got."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Blueprint, Response, redirect, request
+
+from .api import ServiceProblem
+from .web import current, render_page
+
+blueprint = Blueprint("imports", __name__)
+KEPT_IMPORTS = 20  # per session, the newest
+
+
+def nips_of(name: str, content: bytes) -> list[str]:
+    """The NIPs of a CSV file's rows, to follow them through the chain (XLSX: none)."""
+    if not name.lower().endswith(".csv"):
+        return []
+    text = content.decode("utf-8-sig", errors="replace")
+    rows = csv.DictReader(io.StringIO(text))
+    return sorted({(row.get("nip") or "").replace(" ", "") for row in rows} - {""})
+
+
+@blueprint.get("/impor")
+def form() -> Response:
+    return render_page("import.html", nav="import", report=None)
+
+
+@blueprint.post("/impor")
+def upload() -> Response:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return render_page(
+            "import.html",
+            nav="import",
+            report=None,
+            field_error="Pilih berkas CSV atau XLSX.",
+            status=400,
+        )
+    content = upload.read()
+    kind = "xlsx" if upload.filename.lower().endswith(".xlsx") else "csv"
+    try:
+        report = current().services.post(
+            "competency",
+            "/assessment-imports",
+            params={"filename": upload.filename, "format": kind},
+            files={"file": (upload.filename, content, upload.mimetype)},
+        )
+    except ServiceProblem as problem:
+        if problem.status >= 500 or problem.status in (401, 403):
+            raise
+        return render_page(
+            "import.html", nav="import", report=None, problem=problem, status=problem.status
+        )
+    imports = current().session.imports
+    imports[report["import_id"]] = (report, nips_of(upload.filename, content))
+    for old in list(imports)[:-KEPT_IMPORTS]:
+        del imports[old]
+    target = f"/impor/{report['import_id']}"
+    if request.headers.get("HX-Request"):
+        return Response(status=204, headers={"HX-Location": target})
+    return redirect(target, code=303)
+
+
+def _report(import_id: str) -> tuple[dict[str, Any], list[str]]:
+    found = current().session.imports.get(import_id)
+    if found is None:
+        raise ServiceProblem("portal", 404, {"detail": "Impor ini tidak dikenal."})
+    return found
+
+
+@blueprint.get("/impor/<import_id>")
+def result(import_id: str) -> Response:
+    report, nips = _report(import_id)
+    return render_page("import.html", nav="import", report=report, nips=nips)
+
+
+@blueprint.get("/impor/<import_id>/ditolak.csv")
+def refused(import_id: str) -> Response:
+    report, _ = _report(import_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["baris", "kolom", "alasan"])
+    for error in report["errors"]:
+        writer.writerow([error["row"], error["column"], error["reason"]])
+    return Response(
+        out.getvalue(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="ditolak-{import_id}.csv"'},
+    )
+
+
+def chain_progress(import_id: str, nips: list[str]) -> dict[str, Any]:
+    """The import's assessments in competency, their proposals in training, still waiting."""
+    services = current().services
+    assessments = [
+        a
+        for nip in nips
+        for a in services.get("competency", "/assessments", nip=nip, per_page=50)["items"]
+        if a.get("import_id") == import_id
+    ]
+    with_gaps = {a["id"] for a in assessments if any(r["gap"] < 0 for r in a["results"])}
+    proposals = [
+        p
+        for nip in nips
+        for p in services.get("training", "/proposals", employee_nip=nip, per_page=100)["items"]
+        if p["assessment_id"] in with_gaps
+    ]
+    proposed = {p["assessment_id"] for p in proposals}
+    reviewed = set(proposed)
+    for assessment_id in with_gaps - proposed:
+        try:
+            services.get("training", f"/assessments/{assessment_id}/review")
+            reviewed.add(assessment_id)
+        except ServiceProblem as problem:
+            if problem.status != 404:
+                raise
+    waiting = sum(1 for p in proposals if p["status"] == "pending_budget")
+    return {
+        "assessments": len(assessments),
+        "with_gaps": len(with_gaps),
+        "proposals": proposals,
+        "waiting": waiting,
+        "settled": reviewed >= with_gaps and waiting == 0,
+    }
+
+
+@blueprint.get("/impor/<import_id>/kemajuan")
+def progress(import_id: str) -> Response:
+    _, nips = _report(import_id)
+    state = chain_progress(import_id, nips)
+    # 286: htmx stops polling once the chain has settled
+    status = 286 if state["settled"] else 200
+    return render_page("_chain_progress.html", import_id=import_id, state=state, status=status)
