@@ -14,6 +14,7 @@ from asn_shared.events.catalog import AssessmentReviewed
 from asn_shared.units import UnitTreeProjection
 from asn_shared.web import load_json, load_query
 
+from .report_schemas import GapCostOut, GapCostQuery
 from .schemas import (
     ActivityOut,
     ActivityUpdate,
@@ -40,7 +41,16 @@ from .schemas import (
     UnderMinimumQuery,
     YearQuery,
 )
-from .use_cases import catalogue, decisions, employees, enrolment, ledger, planning, proposals
+from .use_cases import (
+    catalogue,
+    decisions,
+    employees,
+    enrolment,
+    ledger,
+    planning,
+    proposals,
+    reports,
+)
 
 
 def _id(value: str, what: str) -> uuid.UUID:
@@ -361,3 +371,20 @@ class TrainingService(ServiceBase, UnitTreeProjection):
             self.db.unit_of_work(), year, query.get("unit_code"), request.principal
         )
         return UnderMinimumOut().dump(view)
+
+    @api(
+        "GET",
+        "/reports/gap-closing-cost",
+        roles=(ADMIN, OPERATOR),
+        summary="What closing the open competency gaps would cost, per unit, in a fiscal year",
+        tags=["reports"],
+        query=GapCostQuery,
+        response=GapCostOut,
+    )
+    def gap_closing_cost(self, request):
+        query = load_query(request, GapCostQuery())
+        year = query.get("fiscal_year") or date.today().year
+        view = reports.gap_closing_cost(
+            self.db.unit_of_work(), year, query.get("unit_code"), request.principal
+        )
+        return GapCostOut().dump(view)
