@@ -70,7 +70,7 @@ class Pinger(ServiceBase):
 class Sink(ServiceBase):
     name = "sink"
 
-    @subscribe("ping.sent")
+    @subscribe("ping.sent", consumer="pings", formerly="on_ping")
     def on_ping(self, event):
         if event.data["fail"]:
             raise RuntimeError(f"ping {event.data['seq']} asked to fail")

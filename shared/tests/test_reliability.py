@@ -35,7 +35,7 @@ from asn_shared.topology import (
 
 from support import ping_counts, scalar, unpublished, write_pings
 
-SINK_QUEUE = "evt-pinger-ping.sent--sink.on_ping"
+SINK_QUEUE = "evt-pinger-ping.sent--sink.pings"
 SINK_DEAD_LETTERS = "sink.dead-letter"
 
 

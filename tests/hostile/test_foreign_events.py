@@ -179,7 +179,7 @@ def suite_amqp(hostile_suite) -> str:
 
 
 def test_foreign_employee_events_are_parked_and_a_valid_one_still_flows(apis, suite_amqp):
-    consumers = {"training": "on_employee_registered", "notification": "on_employee"}
+    consumers = {"training": "employee_registrations", "notification": "recipients"}
     messages = foreign_messages("competency", "employee.registered", employee(new_nip()))
     publish_raw(suite_amqp, "competency", "employee.registered", messages)
 
@@ -198,9 +198,9 @@ def test_foreign_employee_events_are_parked_and_a_valid_one_still_flows(apis, su
 
 def test_foreign_completions_are_parked_and_a_valid_one_still_counts(apis, suite_amqp):
     consumers = {
-        "competency": "on_enrollment_completed",
-        "budget": "on_enrollment_completed",
-        "notification": "on_event",
+        "competency": "development",
+        "budget": "spending",
+        "notification": "deliveries",
     }
     competency = apis["competency"]
     unit = f"KEL-{uuid.uuid4().hex[:8].upper()}"

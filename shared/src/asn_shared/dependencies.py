@@ -39,10 +39,15 @@ class DatabaseAccess:
         )
 
     def handle_once(self, event: Event, use_case: Callable[[UnitOfWork, Event], Any]) -> bool:
-        """Apply ``use_case`` to ``event`` once for this handler, however often it arrives."""
-        handler = self._worker_ctx.entrypoint.method_name
-        consumer = f"{self._provider.service}.{handler}"
-        first = handle_once(self.unit_of_work(causation=event), event, consumer, use_case)
+        """Apply ``use_case`` to ``event`` once for this handler, however often it arrives:
+        once per the consumer name its ``@subscribe`` declares, not per method name."""
+        entrypoint = self._worker_ctx.entrypoint
+        handler = entrypoint.method_name
+        service = self._provider.service
+        consumer = f"{service}.{entrypoint.consumer}"
+        formerly = tuple(f"{service}.{name}" for name in entrypoint.formerly)
+        uow = self.unit_of_work(causation=event)
+        first = handle_once(uow, event, consumer, use_case, formerly)
         if not first:
             metrics.EVENTS_HANDLED.labels(
                 self._provider.service, event.name, handler, "duplicate"

@@ -11,8 +11,10 @@ the schema or holds NUL or lone surrogates) is parked at once. Nothing is droppe
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
+import re
 import time
 import uuid
 from functools import partial
@@ -166,19 +168,49 @@ class RawQueueConsumer(QueueConsumer):
             raise Unroutable(f"no queue bound to {exchange} for {routing_key}")
 
 
+CONSUMER_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
 class EventSubscriber(Consumer):
+    """``@subscribe("enrollment.completed", consumer="development")``.
+
+    ``consumer`` names the handler for good: its queue
+    (``evt-<producer>-<event>--<service>.<consumer>``), the queue's retry queue and its
+    inbox identity (``<service>.<consumer>``) keep that name whatever the method is called,
+    so renaming a method orphans no queue and forgets no event. ``formerly`` lists names
+    the handler had before: ``asn-admin declare-topology`` moves what still waits in their
+    queues to the new ones and deletes them, and a service migration renames their inbox
+    rows (see :func:`asn_shared.migrations.rename_inbox_consumers`).
+    """
+
     queue_consumer = RawQueueConsumer()
 
-    def __init__(self, event_name: str, version: int = 1, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        event_name: str,
+        version: int = 1,
+        *,
+        consumer: str | None = None,
+        formerly: str | tuple[str, ...] = (),
+        **kwargs: Any,
+    ) -> None:
         self.event_name = event_name
         self.version = version
+        self.consumer = consumer_name(consumer, event_name)
+        former = (formerly,) if isinstance(formerly, str) else tuple(formerly)
+        self.formerly = tuple(consumer_name(name, event_name) for name in former)
         super().__init__(queue=None, **kwargs)
 
     def subscription(self, service: str, queue_type: str) -> Subscription:
+        return self._subscription(service, self.consumer, queue_type)
+
+    def former_subscriptions(self, service: str, queue_type: str) -> list[Subscription]:
+        """The subscriptions of the names this handler had before, oldest last."""
+        return [self._subscription(service, name, queue_type) for name in self.formerly]
+
+    def _subscription(self, service: str, consumer: str, queue_type: str) -> Subscription:
         definition = registry.get(self.event_name, self.version)
-        return Subscription(
-            definition.producer, definition.name, service, self.method_name, queue_type
-        )
+        return Subscription(definition.producer, definition.name, service, consumer, queue_type)
 
     def setup(self) -> None:
         settings = self.container.config
@@ -188,6 +220,7 @@ class EventSubscriber(Consumer):
         configured = settings.get("EVENT_MAX_BYTES") or os.environ.get("EVENT_MAX_BYTES")
         self.max_bytes = int(configured or EVENT_MAX_BYTES)
         queue_type = config.queue_type(settings.get("QUEUE_TYPE"))
+        subscribers_of(self.container.service_cls)  # no start with two handlers on one name
         subscription = self.subscription(self.service, queue_type)
         with Connection(settings["AMQP_URI"]) as connection:
             declare_topology(
@@ -315,6 +348,48 @@ def _body_size(body: bytes | str | None) -> int:
     if isinstance(body, str):
         return len(body.encode("utf-8", "surrogatepass"))
     return len(body or b"")
+
+
+def subscribers_of(service_cls: type) -> list[EventSubscriber]:
+    """The event handlers of ``service_cls``; a ValueError when two of them would share a
+    queue, or two methods a consumer name (and so an inbox identity)."""
+    found, owners, queues = [], {}, set()
+    for method_name, method in inspect.getmembers(service_cls, inspect.isfunction):
+        for subscriber in getattr(method, "nameko_entrypoints", ()):
+            if not isinstance(subscriber, EventSubscriber):
+                continue
+            subscriber.method_name = method_name
+            for name in (subscriber.consumer, *subscriber.formerly):
+                owner = owners.setdefault(name, method_name)
+                if owner != method_name:
+                    raise ValueError(
+                        f"{service_cls.name}: consumer name {name!r} is used by {owner} "
+                        f"and {method_name}"
+                    )
+            queue = (subscriber.event_name, subscriber.consumer)
+            if queue in queues:
+                raise ValueError(
+                    f"{service_cls.name}: {subscriber.event_name} twice under consumer "
+                    f"{subscriber.consumer!r}: give each handler its own name"
+                )
+            queues.add(queue)
+            found.append(subscriber)
+    return found
+
+
+def consumer_name(name: str | None, event_name: str) -> str:
+    """``name`` if it can name a queue and an inbox identity; else a ValueError saying why."""
+    if not name:
+        raise ValueError(
+            f'@subscribe("{event_name}") needs consumer="<name>": the name its queue and '
+            "inbox keep, whatever the method is called"
+        )
+    if not CONSUMER_NAME.fullmatch(name):
+        raise ValueError(
+            f"consumer name {name!r} of {event_name}: lower-case letters, digits and "
+            "underscores, starting with a letter"
+        )
+    return name
 
 
 subscribe = EventSubscriber.decorator

@@ -4,7 +4,9 @@ Naming follows nameko, so nameko services and plain AMQP clients meet on the sam
 
 * ``<service>.events``: the durable topic exchange a service publishes to; routing key =
   event name (``assessment.recorded``).
-* ``evt-<producer>-<event>--<consumer>.<method>``: the durable queue of one handler.
+* ``evt-<producer>-<event>--<service>.<consumer>``: the durable queue of one handler, named
+  by the consumer name its ``@subscribe`` declares (never by its method, so that a renamed
+  method keeps its queue).
 * ``<queue>.retry``: where a failed message waits out its back-off; on expiry RabbitMQ
   dead-letters it back to ``<queue>`` through ``<service>.redelivery``.
 * ``<service>.dead-letter``: where messages are parked, with the reason, once retries are
@@ -58,8 +60,8 @@ def redelivery_exchange(service: str) -> Exchange:
     return Exchange(redelivery_exchange_name(service), type="direct", durable=True, delivery_mode=2)
 
 
-def consumer_queue_name(producer: str, event_name: str, consumer: str, method: str) -> str:
-    return f"evt-{producer}-{event_name}--{consumer}.{method}"
+def consumer_queue_name(producer: str, event_name: str, service: str, consumer: str) -> str:
+    return f"evt-{producer}-{event_name}--{service}.{consumer}"
 
 
 def retry_queue_name(queue: str) -> str:
@@ -76,13 +78,13 @@ class Subscription:
 
     producer: str
     event_name: str
-    consumer: str
-    method: str
+    consumer: str  # the consuming service
+    handler: str  # the consumer name its @subscribe declares
     queue_type: str = "classic"
 
     @property
     def queue_name(self) -> str:
-        return consumer_queue_name(self.producer, self.event_name, self.consumer, self.method)
+        return consumer_queue_name(self.producer, self.event_name, self.consumer, self.handler)
 
     def queue(self) -> Queue:
         # declaring the queue again (as the consumer does at every connection) only checks

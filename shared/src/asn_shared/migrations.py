@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command, context
+from alembic import command, context, op
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -139,3 +139,21 @@ def _table_of(change) -> str:
     if hasattr(subject, "table"):  # an index or a constraint
         return subject.table.name
     return rest[0]  # (kind, schema, table, ...) for columns
+
+
+def rename_inbox_consumers(renames: dict[str, str]) -> None:
+    """In a service's migration: the inbox rows of each old consumer identity become the new
+    one's, so events handled under the old name stay handled. Run inside the migration."""
+    for old, new in renames.items():
+        names = {"old": old, "new": new}
+        op.execute(text(RENAME_INBOX_CONSUMER).bindparams(**names))
+        op.execute(text("DELETE FROM inbox WHERE consumer = :old").bindparams(old=old))
+
+
+RENAME_INBOX_CONSUMER = """
+UPDATE inbox SET consumer = :new
+WHERE consumer = :old
+  AND NOT EXISTS (
+    SELECT 1 FROM inbox AS known WHERE known.consumer = :new AND known.event_id = inbox.event_id
+  )
+"""

@@ -30,6 +30,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    literal,
     select,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -206,17 +207,22 @@ class UnitOfWork:
             self.events.extend(events)
         return events
 
-    def first_delivery(self, event: Event, consumer: str) -> bool:
-        """Record ``event`` as received by ``consumer``; False if it was already recorded.
+    def first_delivery(self, event: Event, consumer: str, formerly: tuple[str, ...] = ()) -> bool:
+        """Record ``event`` as received by ``consumer``; False if it was already recorded,
+        under ``consumer`` or under one of its ``formerly`` names.
 
         Concurrent deliveries of the same event wait on the primary key, so exactly one
         of them sees True.
         """
-        inserted = self.session.execute(
-            pg_insert(inbox)
-            .values(consumer=consumer, event_id=event.id, event_type=event.type)
-            .on_conflict_do_nothing()
-        )
+        row = {"consumer": consumer, "event_id": event.id, "event_type": event.type}
+        statement = pg_insert(inbox).values(**row)
+        if formerly:
+            seen = select(inbox.c.event_id).where(
+                inbox.c.consumer.in_(formerly), inbox.c.event_id == event.id
+            )
+            values = select(*(literal(value) for value in row.values())).where(~seen.exists())
+            statement = pg_insert(inbox).from_select(list(row), values)
+        inserted = self.session.execute(statement.on_conflict_do_nothing())
         return inserted.rowcount == 1
 
     def commit(self) -> None:
@@ -286,14 +292,19 @@ def _outbox_row(event: Event) -> dict[str, Any]:
 
 
 def handle_once(
-    uow: UnitOfWork, event: Event, consumer: str, use_case: Callable[[UnitOfWork, Event], Any]
+    uow: UnitOfWork,
+    event: Event,
+    consumer: str,
+    use_case: Callable[[UnitOfWork, Event], Any],
+    formerly: tuple[str, ...] = (),
 ) -> bool:
-    """Apply ``use_case`` to ``event`` exactly once per consumer, whatever the redeliveries.
+    """Apply ``use_case`` to ``event`` exactly once per consumer, whatever the redeliveries;
+    an event recorded under one of the consumer's ``formerly`` names counts as handled.
 
     The inbox row and the use case's effects commit together; returns False for a duplicate.
     """
     with uow:
-        if not uow.first_delivery(event, consumer):
+        if not uow.first_delivery(event, consumer, formerly):
             return False
         use_case(uow, event)
         uow.commit()

@@ -89,10 +89,10 @@ def record_unit(uow: UnitOfWork, event: Event) -> None:
 class UnitTreeProjection:
     """Mixin for a service class: follow competency's units into ``unit_tree``."""
 
-    @subscribe("unit.registered")
+    @subscribe("unit.registered", consumer="unit_registrations", formerly="on_unit_registered")
     def on_unit_registered(self, event):
         self.db.handle_once(event, record_unit)
 
-    @subscribe("unit.updated")
+    @subscribe("unit.updated", consumer="unit_updates", formerly="on_unit_updated")
     def on_unit_updated(self, event):
         self.db.handle_once(event, record_unit)

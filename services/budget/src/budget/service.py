@@ -53,15 +53,15 @@ class BudgetService(ServiceBase, UnitTreeProjection):
 
     # --- events -------------------------------------------------------------------------
 
-    @subscribe("proposal.created")
+    @subscribe("proposal.created", consumer="reservations", formerly="on_proposal_created")
     def on_proposal_created(self, event):
         self.db.handle_once(event, partial(reservations.reserve_for_proposal, rules=self.rules))
 
-    @subscribe("proposal.cancelled")
+    @subscribe("proposal.cancelled", consumer="releases", formerly="on_proposal_cancelled")
     def on_proposal_cancelled(self, event):
         self.db.handle_once(event, partial(reservations.release_for_proposal, rules=self.rules))
 
-    @subscribe("enrollment.completed")
+    @subscribe("enrollment.completed", consumer="spending", formerly="on_enrollment_completed")
     def on_enrollment_completed(self, event):
         self.db.handle_once(event, partial(reservations.spend_for_enrollment, rules=self.rules))
 

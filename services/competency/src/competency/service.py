@@ -461,6 +461,6 @@ class CompetencyService(ServiceBase):
 
     # --- events in ------------------------------------------------------------------------
 
-    @subscribe("enrollment.completed")
+    @subscribe("enrollment.completed", consumer="development", formerly="on_enrollment_completed")
     def on_enrollment_completed(self, event):
         self.db.handle_once(event, use_cases.record_development)

@@ -35,6 +35,9 @@ ATTEMPTS = Counter(
 )
 
 
+# the handler that turns every announced event into deliveries: one consumer name for all
+DELIVERIES = {"consumer": "deliveries", "formerly": "on_event"}
+
 MAX_CLAIMS = 20  # batches a dispatch lane claims in one round, so that rounds end
 
 
@@ -145,23 +148,23 @@ class NotificationService(ServiceBase):
 
     # --- events in ------------------------------------------------------------------------
 
-    @subscribe("employee.registered")
-    @subscribe("employee.updated")
+    @subscribe("employee.registered", consumer="recipients", formerly="on_employee")
+    @subscribe("employee.updated", consumer="recipients", formerly="on_employee")
     def on_employee(self, event):
         self.db.handle_once(event, recipients.record_employee)
 
-    @subscribe("assessment.recorded")
-    @subscribe("proposal.created")
-    @subscribe("proposal.approved")
-    @subscribe("proposal.waitlisted")
-    @subscribe("proposal.cancelled")
-    @subscribe("enrollment.created")
-    @subscribe("enrollment.completed")
-    @subscribe("budget.reserved")
-    @subscribe("budget.rejected")
-    @subscribe("budget.released")
-    @subscribe("budget.spent")
-    @subscribe("budget.threshold_reached")
+    @subscribe("assessment.recorded", **DELIVERIES)
+    @subscribe("proposal.created", **DELIVERIES)
+    @subscribe("proposal.approved", **DELIVERIES)
+    @subscribe("proposal.waitlisted", **DELIVERIES)
+    @subscribe("proposal.cancelled", **DELIVERIES)
+    @subscribe("enrollment.created", **DELIVERIES)
+    @subscribe("enrollment.completed", **DELIVERIES)
+    @subscribe("budget.reserved", **DELIVERIES)
+    @subscribe("budget.rejected", **DELIVERIES)
+    @subscribe("budget.released", **DELIVERIES)
+    @subscribe("budget.spent", **DELIVERIES)
+    @subscribe("budget.threshold_reached", **DELIVERIES)
     def on_event(self, event):
         delivering = self.channels.delivering
         self.db.handle_once(event, lambda uow, event: planning.notify(uow, event, delivering))

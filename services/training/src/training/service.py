@@ -71,23 +71,25 @@ class TrainingService(ServiceBase, UnitTreeProjection):
 
     # --- events in ---------------------------------------------------------------------
 
-    @subscribe("employee.registered")
+    @subscribe(
+        "employee.registered", consumer="employee_registrations", formerly="on_employee_registered"
+    )
     def on_employee_registered(self, event):
         self.db.handle_once(event, employees.record_employee)
 
-    @subscribe("employee.updated")
+    @subscribe("employee.updated", consumer="employee_updates", formerly="on_employee_updated")
     def on_employee_updated(self, event):
         self.db.handle_once(event, employees.record_employee)
 
-    @subscribe("assessment.recorded")
+    @subscribe("assessment.recorded", consumer="planning", formerly="on_assessment_recorded")
     def on_assessment_recorded(self, event):
         self.db.handle_once(event, partial(planning.record_assessment, today=date.today()))
 
-    @subscribe("budget.reserved")
+    @subscribe("budget.reserved", consumer="budget_reservations", formerly="on_budget_reserved")
     def on_budget_reserved(self, event):
         self.db.handle_once(event, partial(decisions.budget_reserved, today=date.today()))
 
-    @subscribe("budget.rejected")
+    @subscribe("budget.rejected", consumer="budget_rejections", formerly="on_budget_rejected")
     def on_budget_rejected(self, event):
         self.db.handle_once(event, partial(decisions.budget_rejected, today=date.today()))
 
