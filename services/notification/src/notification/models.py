@@ -137,9 +137,14 @@ class Delivery(Base):
     created_at: Mapped[datetime] = _now()
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # a dispatch round's claim on a pending e-mail or webhook while it is out, until its
+    # lease runs out (renewed while the round lives)
+    claim: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    leased_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         UniqueConstraint("event_id", "recipient", "channel", name="deliveries_once"),
+        Index("deliveries_claim", "claim", postgresql_where=text("claim IS NOT NULL")),
         Index(
             "deliveries_due",
             "next_attempt_at",

@@ -71,6 +71,7 @@ class Channels(DependencyProvider):
             },
             setup=setup.SetupCache(float(get("SETUP_CACHE_SECONDS", 5))),
             wake=self.wake.set,
+            lease=float(get("DISPATCH_LEASE", 30)),
         )
         self.concurrency = int(get("DISPATCH_CONCURRENCY", 4))
         self.batch = int(get("DISPATCH_BATCH", 50))
@@ -190,7 +191,7 @@ class NotificationService(ServiceBase):
         delivering = replace(self.channels.delivering, email=connection)
         batch = self.channels.batch
         for _ in range(claims):
-            attempted = dispatch.dispatch_due(self.db.unit_of_work(), delivering, batch)
+            attempted = dispatch.dispatch_due(self.db.unit_of_work, delivering, batch)
             for channel, status in attempted:
                 ATTEMPTS.labels(channel, status).inc()
             if len(attempted) < batch:

@@ -69,6 +69,17 @@ class WebhookReceiver(Peer):
         """``always``, or a number N: fail the first N requests."""
         (self.directory / "fail").write_text(setting)
 
+    def hold(self) -> None:
+        """Hold every request unanswered from now on, until :meth:`release`."""
+        (self.directory / "hold").touch()
+
+    def release(self) -> None:
+        (self.directory / "hold").unlink(missing_ok=True)
+
+    def held(self) -> list[int]:
+        """The numbers of the requests that were held (answered since or not)."""
+        return sorted(int(path.name) for path in (self.directory / "held").glob("*"))
+
     def requests(self) -> list[dict]:
         paths = sorted((self.directory / "requests").glob("*.json"))
         return [json.loads(path.read_text()) for path in paths]

@@ -6,8 +6,9 @@ It checks each request as a subscribing agency would: the HMAC-SHA256 of
 ``<X-Kompas-Timestamp>.<body>`` under the secret in DIRECTORY/secret must equal
 ``X-Kompas-Signature`` (``sha256=<hex>``), and the timestamp must be recent. A bad signature
 gets 401. DIRECTORY/fail holds ``always`` or a number N: fail (503) the first N requests.
-Every request is recorded in DIRECTORY/requests/<n>.json; the port is written to
-DIRECTORY/port.
+While DIRECTORY/hold exists, a request is held unanswered (a slow receiver), marked by
+DIRECTORY/held/<n>. Every request is recorded in DIRECTORY/requests/<n>.json, with the time
+it arrived; the port is written to DIRECTORY/port.
 """
 
 import hashlib
@@ -20,9 +21,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 MAX_AGE = 300  # seconds: an older timestamp is refused as a possible replay
+MAX_HOLD = 120  # seconds a request is held at most
 
 DIRECTORY = Path(sys.argv[1])
 REQUESTS = DIRECTORY / "requests"
+HELD = DIRECTORY / "held"
 lock = threading.Lock()
 count = 0
 
@@ -39,13 +42,25 @@ def failing(number: int) -> bool:
     return setting == "always" or number <= int(setting or 0)
 
 
+def hold(number: int) -> None:
+    """Keep the request waiting while DIRECTORY/hold exists."""
+    if not (DIRECTORY / "hold").exists():
+        return
+    (HELD / str(number)).touch()
+    deadline = time.monotonic() + MAX_HOLD
+    while (DIRECTORY / "hold").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         global count
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        arrived = time.time()
         with lock:
             count += 1
             number = count
+        hold(number)
         good = verified(
             self.headers.get("X-Kompas-Timestamp", ""),
             body,
@@ -54,6 +69,7 @@ class Handler(BaseHTTPRequestHandler):
         status = 401 if not good else 503 if failing(number) else 200
         record = {
             "number": number,
+            "arrived": arrived,
             "path": self.path,
             "headers": dict(self.headers),
             "body": body.decode(),
@@ -73,6 +89,7 @@ class Handler(BaseHTTPRequestHandler):
 
 if __name__ == "__main__":
     REQUESTS.mkdir(parents=True, exist_ok=True)
+    HELD.mkdir(exist_ok=True)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     (DIRECTORY / "port.part").write_text(str(server.server_address[1]))
     (DIRECTORY / "port.part").rename(DIRECTORY / "port")

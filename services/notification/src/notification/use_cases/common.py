@@ -43,6 +43,7 @@ class Delivering:
     policies: dict[str, RetryPolicy]
     setup: SetupCache | None = None
     wake: Callable[[], None] | None = None  # called once an e-mail or webhook is committed
+    lease: float = 30.0  # seconds a dispatch round holds its claim unless it renews it
 
     def limit(self, channel: str) -> int:
         policy = self.policies.get(channel)

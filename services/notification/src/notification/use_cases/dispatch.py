@@ -1,15 +1,26 @@
 """Dispatching: e-mail and webhooks sent in batches, each attempt recorded, retried with
-back-off and parked; a parked delivery resent on request."""
+back-off and parked; a parked delivery resent on request.
+
+No transaction is open and no row locked while an e-mail or webhook is out. A batch is
+claimed in one short transaction: its rows get a claim token and a lease (``leased_until``),
+committed. Then they are sent, and the outcomes recorded in a second transaction, for the
+rows the claim still holds. The lease is renewed while the batch is out; a replica that dies
+mid-send leaves its claim to run out, and another replica sends the deliveries again: the
+copy carries the same Message-ID and X-Kompas-Delivery id, so the receiver can drop it.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from asn_shared.errors import Conflict, NotFound
@@ -28,12 +39,24 @@ from ..models import Delivery, Employee, Official, Subscription
 from .common import DELIVERIES, DELIVERY_ATTEMPTS, Delivering, utcnow
 from .planning import announcement, attempt_row
 
+log = logging.getLogger(__name__)
+
 # --- dispatching: e-mail and webhooks, retried with back-off -----------------------------
 
 
 @dataclass(frozen=True)
+class _Claim:
+    """Deliveries leased to one dispatch round, with what sending them needs."""
+
+    token: uuid.UUID
+    deliveries: list[Any]
+    names: dict[str, str]  # e-mail recipients' names
+    subscriptions: dict[str, Any]  # webhook recipients: url, secret, active
+
+
+@dataclass(frozen=True)
 class _Outcome:
-    delivery: Any  # the locked row
+    delivery: Any  # the claimed row
     attempted_at: datetime
     duration_ms: int
     error: DeliveryError | None
@@ -45,28 +68,22 @@ class _Outcome:
         return self.delivery.attempts + 1
 
 
-def dispatch_due(uow: UnitOfWork, delivering: Delivering, limit: int) -> list[tuple[str, str]]:
+def dispatch_due(
+    units: Callable[[], UnitOfWork], delivering: Delivering, limit: int
+) -> list[tuple[str, str]]:
     """Attempt up to ``limit`` due deliveries: each one's channel and new status ([]: none due).
 
-    The rows stay locked (FOR UPDATE SKIP LOCKED) while they are sent, so replicas never
-    send the same delivery at once; the attempts and their outcomes commit together.
+    ``units`` gives a fresh unit of work for each of the round's short transactions: the
+    claim, the lease's renewals and the record. Replicas never send a delivery at once
+    while its lease holds; an outcome whose lease another replica took over is not recorded.
     """
-    with uow:
-        session = uow.session
-        due = session.execute(
-            select(*[DELIVERIES.c[name] for name in _DISPATCHED])
-            .where(DELIVERIES.c.status == PENDING, DELIVERIES.c.next_attempt_at <= utcnow())
-            .order_by(DELIVERIES.c.next_attempt_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-        if not due:
-            return []
-        names = _recipient_names(session, [d.recipient for d in due if d.channel == EMAIL])
-        outcomes = [_attempt(session, delivering, delivery, names) for delivery in due]
-        _record(uow, outcomes)
-        uow.commit()
-    return [(outcome.delivery.channel, outcome.status) for outcome in outcomes]
+    claim = _claim(units(), limit, delivering.lease)
+    if not claim.deliveries:
+        return []
+    with _Lease(units, claim.token, delivering.lease):
+        outcomes = [_attempt(delivering, delivery, claim) for delivery in claim.deliveries]
+        recorded = _record(units(), claim.token, outcomes)
+    return [(outcome.delivery.channel, outcome.status) for outcome in recorded]
 
 
 _DISPATCHED = (
@@ -81,15 +98,76 @@ _DISPATCHED = (
     "body",
     "attempts",
     "attempt_limit",
+    "next_attempt_at",
 )
 
 
-def _attempt(
-    session: Session, delivering: Delivering, delivery: Any, names: dict[str, str]
-) -> _Outcome:
+def _claim(uow: UnitOfWork, limit: int, lease: float) -> _Claim:
+    """Lease up to ``limit`` due deliveries to a new claim, committed."""
+    token = uuid.uuid4()
+    due = (
+        select(DELIVERIES.c.id)
+        .where(
+            DELIVERIES.c.status == PENDING,
+            DELIVERIES.c.next_attempt_at <= utcnow(),
+            or_(DELIVERIES.c.leased_until.is_(None), DELIVERIES.c.leased_until <= func.now()),
+        )
+        .order_by(DELIVERIES.c.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    with uow:
+        session = uow.session
+        claimed = session.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.id.in_(due.scalar_subquery()))
+            .values(claim=token, leased_until=func.now() + timedelta(seconds=lease))
+            .returning(*[DELIVERIES.c[name] for name in _DISPATCHED])
+        ).all()
+        if not claimed:
+            return _Claim(token, [], {}, {})
+        claimed.sort(key=lambda delivery: delivery.next_attempt_at)
+        names = _recipient_names(session, [d.recipient for d in claimed if d.channel == EMAIL])
+        hooks = _subscriptions(session, [d.recipient for d in claimed if d.channel == WEBHOOK])
+        uow.commit()
+    return _Claim(token, claimed, names, hooks)
+
+
+class _Lease:
+    """Renews a claim's lease every third of it while its batch is out, so a slow batch
+    keeps its deliveries; a replica that stops renewing (it died) loses them."""
+
+    def __init__(self, units: Callable[[], UnitOfWork], token: uuid.UUID, seconds: float):
+        self.units, self.token, self.seconds = units, token, seconds
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._keep, daemon=True)
+
+    def __enter__(self) -> _Lease:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def _keep(self) -> None:
+        while not self.done.wait(self.seconds / 3):
+            try:
+                with self.units() as uow:
+                    uow.session.execute(
+                        update(DELIVERIES)
+                        .where(DELIVERIES.c.claim == self.token)
+                        .values(leased_until=func.now() + timedelta(seconds=self.seconds))
+                    )
+                    uow.commit()
+            except Exception as exc:  # noqa: BLE001 - a failed renewal only shortens the lease
+                log.warning("dispatch lease not renewed: %s: %s", type(exc).__name__, exc)
+
+
+def _attempt(delivering: Delivering, delivery: Any, claim: _Claim) -> _Outcome:
     attempted_at, started = utcnow(), time.monotonic()
     try:
-        _send(session, delivering, delivery, names)
+        _send(delivering, delivery, claim)
         error = None
     except DeliveryError as exc:
         error = exc
@@ -105,19 +183,19 @@ def _attempt(
     return _Outcome(delivery, attempted_at, duration_ms, error, status, retry_at)
 
 
-def _send(session: Session, delivering: Delivering, delivery: Any, names: dict[str, str]) -> None:
+def _send(delivering: Delivering, delivery: Any, claim: _Claim) -> None:
     if delivery.channel == EMAIL:
         delivering.email.send(
             Email(
                 str(delivery.id),
-                names.get(delivery.recipient),
+                claim.names.get(delivery.recipient),
                 delivery.address,
                 delivery.subject or "",
                 delivery.body,
             )
         )
     elif delivery.channel == WEBHOOK:
-        subscription = session.get(Subscription, uuid.UUID(delivery.recipient))
+        subscription = claim.subscriptions.get(delivery.recipient)
         if subscription is None or not subscription.active:
             raise DeliveryError("the subscription was cancelled", permanent=True)
         delivering.webhook.send(
@@ -155,10 +233,81 @@ def _recipient_names(session: Session, keys: list[str]) -> dict[str, str]:
     return names
 
 
-def _record(uow: UnitOfWork, outcomes: list[_Outcome]) -> None:
-    """Every attempt and the deliveries' new states; delivered ones in one statement."""
-    session, now = uow.session, utcnow()
-    session.execute(
+def _subscriptions(session: Session, keys: list[str]) -> dict[str, Any]:
+    """The webhook subscriptions the deliveries go to, by id."""
+    ids = []
+    for key in set(keys):
+        try:
+            ids.append(uuid.UUID(key))
+        except ValueError:
+            pass  # no such subscription: the delivery is parked
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Subscription.id, Subscription.url, Subscription.secret, Subscription.active).where(
+            Subscription.id.in_(ids)
+        )
+    )
+    return {str(row.id): row for row in rows}
+
+
+def _record(uow: UnitOfWork, token: uuid.UUID, outcomes: list[_Outcome]) -> list[_Outcome]:
+    """Every attempt and the deliveries' new states, for the deliveries ``token`` still
+    holds (delivered ones in one statement); return the outcomes recorded."""
+    with uow:
+        session, now = uow.session, utcnow()
+        released = {"claim": None, "leased_until": None}
+        ours = DELIVERIES.c.claim == token
+        held = set()
+        delivered = [o.delivery.id for o in outcomes if o.error is None]
+        if delivered:
+            held.update(
+                session.execute(
+                    update(DELIVERIES)
+                    .where(DELIVERIES.c.id.in_(delivered), ours)
+                    .values(
+                        status=DELIVERED,
+                        attempts=DELIVERIES.c.attempts + 1,
+                        delivered_at=now,
+                        next_attempt_at=None,
+                        last_error=None,
+                        **released,
+                    )
+                    .returning(DELIVERIES.c.id)
+                ).scalars()
+            )
+        for o in outcomes:
+            if o.error is not None:
+                held.update(
+                    session.execute(
+                        update(DELIVERIES)
+                        .where(DELIVERIES.c.id == o.delivery.id, ours)
+                        .values(
+                            status=o.status,
+                            attempts=o.number,
+                            next_attempt_at=o.next_attempt_at,
+                            last_error=str(o.error),
+                            **released,
+                        )
+                        .returning(DELIVERIES.c.id)
+                    ).scalars()
+                )
+        recorded = [o for o in outcomes if o.delivery.id in held]
+        if len(recorded) < len(outcomes):
+            log.warning(
+                "%d delivery outcome(s) not recorded: their lease ran out and another "
+                "replica claimed them",
+                len(outcomes) - len(recorded),
+            )
+        if recorded:
+            _attempts(uow, recorded)
+        uow.commit()
+    return recorded
+
+
+def _attempts(uow: UnitOfWork, outcomes: list[_Outcome]) -> None:
+    """The attempts' rows, and an event announcing each."""
+    uow.session.execute(
         DELIVERY_ATTEMPTS.insert(),
         [
             attempt_row(
@@ -171,32 +320,7 @@ def _record(uow: UnitOfWork, outcomes: list[_Outcome]) -> None:
             for o in outcomes
         ],
     )
-    delivered = [o for o in outcomes if o.error is None]
-    if delivered:
-        session.execute(
-            update(DELIVERIES)
-            .where(DELIVERIES.c.id.in_([o.delivery.id for o in delivered]))
-            .values(
-                status=DELIVERED,
-                attempts=DELIVERIES.c.attempts + 1,
-                delivered_at=now,
-                next_attempt_at=None,
-                last_error=None,
-            )
-        )
-    for o in outcomes:
-        if o.error is not None:
-            session.execute(
-                update(DELIVERIES)
-                .where(DELIVERIES.c.id == o.delivery.id)
-                .values(
-                    status=o.status,
-                    attempts=o.number,
-                    next_attempt_at=o.next_attempt_at,
-                    last_error=str(o.error),
-                )
-            )
-    _announce(uow, delivered, "notification.delivered")
+    _announce(uow, [o for o in outcomes if o.error is None], "notification.delivered")
     _announce(uow, [o for o in outcomes if o.error is not None], "notification.failed")
 
 
