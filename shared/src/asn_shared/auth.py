@@ -30,7 +30,6 @@ A token holding several of them acts in the first of that list.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 import urllib.request
@@ -43,6 +42,7 @@ import jwt
 from werkzeug.wrappers import Request
 
 from .errors import Forbidden
+from .settings import AuthSettings
 from .web import Problem
 
 ROLES = ("admin", "operator", "employee", "agency")
@@ -50,7 +50,8 @@ ADMIN, OPERATOR, EMPLOYEE, AGENCY = ROLES
 EVERYONE = ROLES
 SCOPE_CLAIM = {OPERATOR: "unit", EMPLOYEE: "nip", AGENCY: "agency"}
 ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"]
-DEFAULT_AUDIENCE = "kompas-asn"
+DEFAULTS = AuthSettings.from_environment({})
+DEFAULT_AUDIENCE = DEFAULTS.auth_oidc_audience
 
 
 class Unauthorized(Problem):
@@ -87,9 +88,7 @@ class Principal:
     def require_nip(self, nip: str) -> None:
         """Employees reach only their own records (others are checked by the caller)."""
         if self.role == EMPLOYEE and self.scope != nip:
-            raise Forbidden(
-                "Pegawai hanya dapat membuka datanya sendiri.", code="auth.own_records"
-            )
+            raise Forbidden("Pegawai hanya dapat membuka datanya sendiri.", code="auth.own_records")
 
     def own_nip(self, requested: str | None) -> str:
         """An employee's list filter: their own NIP; a filter on another's is refused."""
@@ -112,21 +111,6 @@ class Principal:
             )
 
 
-def _setting(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(name) or default
-
-
-def _seconds(name: str, default: float) -> float:
-    text = _setting(name, str(default))
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if value < 0:
-        raise RuntimeError(f"{name} must be a number of seconds, not {text!r}")
-    return value
-
-
 def claim_at(claims: dict[str, Any], path: str) -> Any:
     """The value at a dotted path (``realm_access.roles``), or None."""
     value: Any = claims
@@ -141,17 +125,21 @@ def claim_at(claims: dict[str, Any], path: str) -> Any:
 class ClaimMap:
     """Where a token holds the role (each path a string or a list of roles) and its scope."""
 
-    roles: tuple[str, ...] = ("realm_access.roles", "role")
+    roles: tuple[str, ...] = DEFAULTS.auth_roles_claim
     scopes: dict[str, str] = field(default_factory=lambda: dict(SCOPE_CLAIM))
 
     @classmethod
     def from_environment(cls) -> ClaimMap:
-        paths = _setting("AUTH_ROLES_CLAIM", "realm_access.roles,role")
+        return cls.from_settings(AuthSettings.from_environment())
+
+    @classmethod
+    def from_settings(cls, settings: AuthSettings) -> ClaimMap:
         scopes = {
-            role: _setting(f"AUTH_{claim.upper()}_CLAIM", claim)
-            for role, claim in SCOPE_CLAIM.items()
+            OPERATOR: settings.auth_unit_claim,
+            EMPLOYEE: settings.auth_nip_claim,
+            AGENCY: settings.auth_agency_claim,
         }
-        return cls(tuple(p.strip() for p in paths.split(",") if p.strip()), scopes)
+        return cls(settings.auth_roles_claim, scopes)
 
     def role_of(self, claims: dict[str, Any]) -> str | None:
         held: set[str] = set()
@@ -211,15 +199,19 @@ class StaticKey:
 
     @classmethod
     def from_environment(cls) -> StaticKey | None:
-        key = _setting("AUTH_JWT_KEY")
+        return cls.from_settings(AuthSettings.from_environment())
+
+    @classmethod
+    def from_settings(cls, settings: AuthSettings) -> StaticKey | None:
+        key = settings.auth_jwt_key
         if not key:
             return None
         asymmetric = key.lstrip().startswith("-----BEGIN")
         return cls(
             key=key,
             algorithms=ASYMMETRIC if asymmetric else ["HS256"],
-            issuer=_setting("AUTH_JWT_ISSUER"),
-            audience=_setting("AUTH_JWT_AUDIENCE"),
+            issuer=settings.auth_jwt_issuer,
+            audience=settings.auth_jwt_audience,
         )
 
     def decode(self, token: str) -> dict[str, Any]:
@@ -242,8 +234,8 @@ class ProviderKeys:
         *,
         audience: str = DEFAULT_AUDIENCE,
         jwks_url: str | None = None,
-        refetch_seconds: float = 10.0,
-        cache_seconds: float = 300.0,
+        refetch_seconds: float = DEFAULTS.auth_jwks_refetch_seconds,
+        cache_seconds: float = DEFAULTS.auth_jwks_cache_seconds,
         timeout: float = 5.0,
     ) -> None:
         self.issuer = issuer
@@ -260,15 +252,19 @@ class ProviderKeys:
 
     @classmethod
     def from_environment(cls) -> ProviderKeys | None:
-        issuer = _setting("AUTH_OIDC_ISSUER")
+        return cls.from_settings(AuthSettings.from_environment())
+
+    @classmethod
+    def from_settings(cls, settings: AuthSettings) -> ProviderKeys | None:
+        issuer = settings.auth_oidc_issuer
         if not issuer:
             return None
         return cls(
             issuer.rstrip("/"),
-            audience=_setting("AUTH_OIDC_AUDIENCE", DEFAULT_AUDIENCE),
-            jwks_url=_setting("AUTH_JWKS_URL"),
-            refetch_seconds=_seconds("AUTH_JWKS_REFETCH_SECONDS", 10),
-            cache_seconds=_seconds("AUTH_JWKS_CACHE_SECONDS", 300),
+            audience=settings.auth_oidc_audience,
+            jwks_url=settings.auth_jwks_url,
+            refetch_seconds=settings.auth_jwks_refetch_seconds,
+            cache_seconds=settings.auth_jwks_cache_seconds,
         )
 
     def decode(self, token: str, kid: str) -> dict[str, Any]:
@@ -329,13 +325,17 @@ class Verifier:
 
     @classmethod
     def from_environment(cls) -> Verifier:
-        static, provider = StaticKey.from_environment(), ProviderKeys.from_environment()
+        return cls.from_settings(AuthSettings.from_environment())
+
+    @classmethod
+    def from_settings(cls, settings: AuthSettings) -> Verifier:
+        static, provider = StaticKey.from_settings(settings), ProviderKeys.from_settings(settings)
         if not (static or provider):
             raise RuntimeError(
                 "Neither AUTH_OIDC_ISSUER nor AUTH_JWT_KEY is set: "
                 "no request could be authenticated."
             )
-        return cls(static, provider, ClaimMap.from_environment())
+        return cls(static, provider, ClaimMap.from_settings(settings))
 
     def verify(self, token: str) -> Principal:
         return self.claims.principal(self.decode(token))
@@ -354,7 +354,8 @@ class Verifier:
 
 @cache
 def verifier() -> Verifier:
-    return Verifier.from_environment()
+    """The verifier of this process's settings (a service's: read at its start)."""
+    return Verifier.from_settings(AuthSettings.load())
 
 
 def authenticate(request: Request) -> Principal:

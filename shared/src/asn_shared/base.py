@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from werkzeug.wrappers import Response
 
@@ -9,12 +11,15 @@ from . import auth, metrics
 from .dependencies import Database, Telemetry
 from .entrypoints import api
 from .openapi import build_document
+from .settings import ServiceSettings
 
 
 class ServiceBase:
-    """Base class of the suite's nameko services; a subclass sets ``name``."""
+    """Base class of the suite's nameko services; a subclass sets ``name`` and, when it reads
+    settings of its own, ``settings_class`` (read once, at start: asn_shared.settings)."""
 
     name: str
+    settings_class: ClassVar[type[ServiceSettings]] = ServiceSettings
     db = Database()
     telemetry = Telemetry()
 

@@ -12,11 +12,12 @@ from kombu import Connection
 from nameko.extensions import DependencyProvider
 from sqlalchemy import text
 
-from . import config, logs, metrics
+from . import logs, metrics
 from .events import Event
 from .messaging import ConfirmingPublisher
 from .outbox import OutboxRelay
 from .persistence import UnitOfWork, handle_once, make_engine, session_factory
+from .settings import of_container
 
 log = logging.getLogger(__name__)
 
@@ -73,21 +74,21 @@ class Database(DependencyProvider):
         from psycogreen.eventlet import patch_psycopg
 
         patch_psycopg()  # psycopg2 yields to the eventlet hub instead of blocking it
-        settings = self.container.config
+        settings = of_container(self.container)
         self.service = self.container.service_name
         logs.set_service(self.service)
-        url = settings.get("DATABASE_URL") or config.database_url(self.service)
-        self.engine = make_engine(url, pool_size=int(self.container.max_workers) + 2)
+        pool_size = int(self.container.max_workers) + 2
+        self.engine = make_engine(settings.database_url, pool_size=pool_size)
         self.sessions = session_factory(self.engine)
-        self.amqp_uri = settings["AMQP_URI"]
+        self.amqp_uri = settings.amqp_uri
         self.relay = OutboxRelay(
             self.engine,
             ConfirmingPublisher(self.amqp_uri),
             service=self.service,
-            batch_size=int(settings.get("OUTBOX_BATCH_SIZE", 500)),
+            batch_size=settings.outbox_batch_size,
         )
-        self.poll_interval = float(settings.get("OUTBOX_POLL_INTERVAL", 0.5))
-        self.retention = timedelta(hours=float(settings.get("OUTBOX_RETENTION_HOURS", 168)))
+        self.poll_interval = settings.outbox_poll_interval
+        self.retention = timedelta(hours=settings.outbox_retention_hours)
         self.stopping, self.wake = threading.Event(), threading.Event()
 
     def start(self) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import os
 import re
 import time
 import uuid
@@ -32,7 +31,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from . import auth, config, metrics
+from . import auth, metrics
 from .errors import ApplicationError
 from .events import Event, InvalidEvent, parse_event, registry
 from .messaging import (
@@ -47,6 +46,7 @@ from .messaging import (
     redelivery_exchange_name,
     retry_queue_name,
 )
+from .settings import of_container
 from .web import (
     PayloadTooLarge,
     Problem,
@@ -60,7 +60,6 @@ from .web import (
 log = logging.getLogger(__name__)
 
 MAX_RETRY_DELAY = 300.0  # seconds; back-off doubles up to this
-EVENT_MAX_BYTES = 1024 * 1024  # a bigger body is parked unparsed; EVENT_MAX_BYTES overrides it
 
 REPUBLISHED_PROPERTIES = (
     "content_type",
@@ -213,16 +212,15 @@ class EventSubscriber(Consumer):
         return Subscription(definition.producer, definition.name, service, consumer, queue_type)
 
     def setup(self) -> None:
-        settings = self.container.config
+        settings = of_container(self.container)
         self.service = self.container.service_name
-        self.max_attempts = int(settings.get("EVENT_MAX_ATTEMPTS", 5))
-        self.retry_delay = float(settings.get("EVENT_RETRY_DELAY", 1.0))
-        configured = settings.get("EVENT_MAX_BYTES") or os.environ.get("EVENT_MAX_BYTES")
-        self.max_bytes = int(configured or EVENT_MAX_BYTES)
-        queue_type = config.queue_type(settings.get("QUEUE_TYPE"))
+        self.max_attempts = settings.event_max_attempts
+        self.retry_delay = settings.event_retry_delay
+        self.max_bytes = settings.event_max_bytes
+        queue_type = settings.queue_type
         subscribers_of(self.container.service_cls)  # no start with two handlers on one name
         subscription = self.subscription(self.service, queue_type)
-        with Connection(settings["AMQP_URI"]) as connection:
+        with Connection(settings.amqp_uri) as connection:
             declare_topology(
                 connection,
                 subscriptions=[subscription],
@@ -434,7 +432,6 @@ class JsonApi(HttpRequestHandler):
 
     server = ProblemWebServer()
     DOC_KEYS = ("summary", "tags", "request", "query", "response", "many", "status")
-    MAX_BODY_BYTES = 8 * 1024 * 1024
 
     def __init__(
         self,
@@ -458,10 +455,10 @@ class JsonApi(HttpRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        settings = of_container(self.container)
         if self.max_body is None:
-            configured = self.container.config.get("HTTP_MAX_BODY_BYTES")
-            configured = configured or os.environ.get("HTTP_MAX_BODY_BYTES")
-            self.max_body = int(configured or self.MAX_BODY_BYTES)
+            self.max_body = settings.http_max_body_bytes
+        self.max_json = settings.http_max_json_bytes
         if not self.public:
             auth.verifier()  # no key, no start: better than refusing every request later
 
@@ -470,6 +467,7 @@ class JsonApi(HttpRequestHandler):
         if (request.content_length or 0) > self.max_body:
             raise PayloadTooLarge.over("The request body", self.max_body)
         request.max_content_length = self.max_body  # also bounds multipart parsing
+        request.max_json_bytes = self.max_json  # web.load_json's limit
         errors = {
             name: [reason]
             for name, value in request.path_values.items()

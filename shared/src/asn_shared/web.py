@@ -7,7 +7,6 @@ generic 500 problem carrying the correlation id under which the trace was logged
 from __future__ import annotations
 
 import json
-import os
 import re
 from typing import Any
 
@@ -17,10 +16,10 @@ from werkzeug.wrappers import Request, Response
 
 from . import errors
 from .errors import CodedMessage
+from .settings import ServiceSettings
 
 PROBLEM_JSON = "application/problem+json"
 JSON = "application/json"
-MAX_JSON_BYTES = 1024 * 1024  # HTTP_MAX_JSON_BYTES overrides it
 # text PostgreSQL cannot store (NUL) or UTF-8 cannot encode (a lone surrogate from "\ud800")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -145,8 +144,11 @@ def response_for(exc: BaseException, *, correlation_id: str | None = None) -> Re
     )
 
 
-def max_json_bytes() -> int:
-    return int(os.environ.get("HTTP_MAX_JSON_BYTES") or MAX_JSON_BYTES)
+def max_json_bytes(request: Request) -> int:
+    """``HTTP_MAX_JSON_BYTES`` as the service read it at start (JsonApi hands it to each
+    request); read now for a request that came another way."""
+    limit = getattr(request, "max_json_bytes", None)
+    return limit or ServiceSettings.read_one("http_max_json_bytes")
 
 
 def load_json(request: Request, schema: Schema, *, partial: bool = False) -> Any:
@@ -154,7 +156,7 @@ def load_json(request: Request, schema: Schema, *, partial: bool = False) -> Any
     a body over ``HTTP_MAX_JSON_BYTES`` (1 MiB) a 413 problem."""
     if request.mimetype != JSON:
         raise Problem(f"Content-Type must be {JSON}, not {request.mimetype or 'missing'}.")
-    limit = max_json_bytes()
+    limit = max_json_bytes(request)
     if (request.content_length or 0) > limit:
         raise PayloadTooLarge.over("The JSON body", limit)
     try:
