@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import re
 import shlex
+from importlib.metadata import entry_points
 
 import pytest
 import yaml
@@ -25,6 +26,8 @@ from k8s_manifests import (
 )
 from k8s_manifests import sizing as k8s_sizing
 from kubernetes_validate import utils as kubernetes_validate
+
+from asn_shared.settings import AdminSettings
 
 KUBERNETES_VERSIONS = ("1.30", "1.37")  # the oldest and newest kubernetes-validate 1.37 knows
 KEDA_MODELS = {
@@ -131,15 +134,24 @@ def test_services_are_probed_on_health_and_sized_from_the_benchmark(overlay) -> 
 
 
 def allowed_variables(service: str) -> set[str]:
-    """The environment variables ``service`` reads: those its config.yaml maps onto nameko's
-    settings, and those the shared library reads from the process environment."""
+    """The environment variables ``service`` reads: those its settings and asn-admin's (its
+    setup job) declare, those its config.yaml hands nameko, and those the shared library reads
+    from the process environment."""
     config = (REPO / "services" / service / "config.yaml").read_text()
     shared = "\n".join(
         path.read_text() for path in (REPO / "shared" / "src" / "asn_shared").glob("*.py")
     )
     read = re.findall(r"(?:environ\.get|_setting)\(\s*\"([A-Z][A-Z0-9_]+)\"", shared)
-    per_service = {f"{service.upper()}_{suffix}" for suffix in ("AMQP_PASSWORD", "AMQP_USER")}
-    return {*re.findall(r"\$\{([A-Z][A-Z0-9_]*)", config), *read, *per_service}
+    (settings,) = [
+        entry.load().settings_class for entry in entry_points(group="asn.services", name=service)
+    ]
+    marks = settings.marks(service=service)
+    declared = {
+        declaration.name(marks)
+        for group in (settings, AdminSettings)
+        for declaration in group.declarations().values()
+    }
+    return {*re.findall(r"\$\{([A-Z][A-Z0-9_]*)", config), *read, *declared}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -30,7 +30,7 @@ class AmendmentRefused(BudgetRuleError):
 
 
 class Policy(StrEnum):
-    """How a proposal's items are reserved (configuration ``RESERVATION_POLICY``)."""
+    """How a proposal's items are reserved (setting ``BUDGET_RESERVATION_POLICY``)."""
 
     #: every item, or nothing at all
     ALL_OR_NOTHING = "all_or_nothing"

@@ -9,6 +9,7 @@ from nameko.extensions import DependencyProvider
 from asn_shared.auth import ADMIN, OPERATOR
 from asn_shared.base import ServiceBase
 from asn_shared.entrypoints import api, subscribe
+from asn_shared.settings import of_container
 from asn_shared.units import UnitTreeProjection
 from asn_shared.web import load_json, load_query, page_response
 
@@ -26,6 +27,7 @@ from .schemas import (
     UtilisationQuery,
     UtilisationReport,
 )
+from .settings import BudgetSettings
 from .use_cases import allocations, reports, reservations
 
 
@@ -34,7 +36,7 @@ class BudgetRules(DependencyProvider):
     value stops start-up with a message naming the variable."""
 
     def setup(self) -> None:
-        self.rules = domain.rules_from_settings(self.container.config)
+        self.rules = of_container(self.container).rules
 
     def get_dependency(self, worker_ctx) -> domain.Rules:
         return self.rules
@@ -49,6 +51,7 @@ class BudgetService(ServiceBase, UnitTreeProjection):
     from ``unit.*`` events)."""
 
     name = "budget"
+    settings_class = BudgetSettings
     rules = BudgetRules()
 
     # --- events -------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from asn_shared.vocabulary import CompetencyKind, JabatanKind, values
 MIN_LEVEL, MAX_LEVEL = 1, 5
 HALF = Decimal("0.5")
 JPM_METHODS = ("capped", "uncapped")
+DEFAULT_JPM_METHOD, DEFAULT_JPM_SCHEME = "capped", "memenuhi_syarat"
 MANAGERIAL_KINDS = (CompetencyKind.MANAJERIAL, CompetencyKind.SOSIAL_KULTURAL)
 JABATAN_KINDS = values(JabatanKind)
 FUNCTIONAL_GRADES = (
@@ -38,14 +39,20 @@ APPOINTMENT_MIN_AGE = 18  # PP 11/2017 art. 23 (PP 98/2000 before it)
 class Rules:
     """How assessments are scored: JPM arithmetic and the category scheme (configuration)."""
 
-    jpm_method: str = "capped"
-    scheme: str = "memenuhi_syarat"
+    jpm_method: str = DEFAULT_JPM_METHOD
+    scheme: str = DEFAULT_JPM_SCHEME
 
     def __post_init__(self) -> None:
-        if self.jpm_method not in JPM_METHODS:
-            raise ValueError(f"JPM_METHOD must be one of {JPM_METHODS}, not {self.jpm_method!r}")
+        checked_jpm_method(self.jpm_method)
         if not self.scheme:
             raise ValueError("JPM_SCHEME must name a category scheme")
+
+
+def checked_jpm_method(value: str) -> str:
+    """``value`` if it names a JPM arithmetic (``JPM_METHOD``); else a ValueError naming them."""
+    if value not in JPM_METHODS:
+        raise ValueError(f"JPM_METHOD must be one of {JPM_METHODS}, not {value!r}")
+    return value
 
 
 # --- NIP ----------------------------------------------------------------------------------

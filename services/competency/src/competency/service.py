@@ -11,17 +11,18 @@ import uuid
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select
 
-from asn_shared import config
 from asn_shared.auth import ADMIN, EMPLOYEE, OPERATOR
 from asn_shared.base import ServiceBase
 from asn_shared.entrypoints import api, subscribe
 from asn_shared.errors import NotFound
 from asn_shared.persistence import make_engine
+from asn_shared.settings import choice, of_container
 from asn_shared.web import Problem, load_json, load_query
 
 from . import domain, importing, queries, recording, use_cases
 from . import schemas as s
 from .models import JpmCategory
+from .settings import CompetencySettings
 
 READERS = (ADMIN, OPERATOR, EMPLOYEE)  # the dictionary, units and jabatan are open to staff
 
@@ -30,23 +31,19 @@ class AssessmentRules(DependencyProvider):
     """JPM arithmetic and category scheme from configuration; a bad value stops start-up."""
 
     def setup(self) -> None:
-        settings = self.container.config
-        self.rules = domain.Rules(
-            jpm_method=str(settings.get("JPM_METHOD") or "capped"),
-            scheme=str(settings.get("JPM_SCHEME") or "memenuhi_syarat"),
-        )
+        self.settings = of_container(self.container)
+        self.rules = domain.Rules(self.settings.jpm_method, self.settings.jpm_scheme)
 
     def start(self) -> None:
         """The scheme must be one of the database's (table jpm_categories), or the service
         refuses to start rather than answer 500 to every assessment."""
-        url = self.container.config.get("DATABASE_URL") or config.database_url("competency")
-        engine = make_engine(url, pool_size=1)
+        engine = make_engine(self.settings.database_url, pool_size=1)
         try:
             with engine.connect() as connection:
                 schemes = sorted(connection.scalars(select(JpmCategory.scheme).distinct()))
         finally:
             engine.dispose()
-        config.choice("JPM_SCHEME", self.rules.scheme, schemes)
+        choice("JPM_SCHEME", self.rules.scheme, schemes)
 
     def get_dependency(self, worker_ctx) -> domain.Rules:
         return self.rules
@@ -83,6 +80,7 @@ class CompetencyService(ServiceBase):
     """
 
     name = "competency"
+    settings_class = CompetencySettings
     rules = AssessmentRules()
 
     # --- dictionary -----------------------------------------------------------------------

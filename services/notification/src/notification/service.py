@@ -16,15 +16,16 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 from prometheus_client import Counter
 
-from asn_shared import config
 from asn_shared.auth import ADMIN, AGENCY, EMPLOYEE, Principal
 from asn_shared.base import ServiceBase
 from asn_shared.entrypoints import api, subscribe
+from asn_shared.settings import of_container
 from asn_shared.web import load_json, load_query, page_response
 
 from . import schemas
-from .channels import SMTP_TLS_MODES, SmtpConnection, SmtpSender, WebhookSender
+from .channels import SmtpConnection, SmtpSender, WebhookSender
 from .domain import EMAIL, WEBHOOK, RetryPolicy
+from .settings import NotificationSettings
 from .targets import TargetPolicy
 from .use_cases import common, deliveries, dispatch, planning, recipients, setup
 
@@ -41,44 +42,45 @@ DELIVERIES = {"consumer": "deliveries", "formerly": "on_event"}
 MAX_CLAIMS = 20  # batches a dispatch lane claims in one round, so that rounds end
 
 
+def delivering_of(settings: NotificationSettings, wake) -> common.Delivering:
+    """The senders and retry policies of ``settings``; ``wake`` called on each commit."""
+    retry = (settings.retry_base_delay, settings.retry_max_delay)
+    return common.Delivering(
+        email=SmtpSender(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_sender,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            tls=settings.smtp_tls,
+            timeout=settings.smtp_timeout,
+        ),
+        webhook=WebhookSender(
+            timeout=settings.webhook_timeout,
+            policy=TargetPolicy(settings.webhook_allowed_networks, settings.webhook_allow_http),
+        ),
+        policies={
+            EMAIL: RetryPolicy(settings.email_max_attempts, *retry),
+            WEBHOOK: RetryPolicy(settings.webhook_max_attempts, *retry),
+        },
+        setup=setup.SetupCache(settings.setup_cache_seconds),
+        wake=wake,
+        lease=settings.dispatch_lease,
+    )
+
+
 class Channels(DependencyProvider):
     """The senders and retry policies, from configuration (SMTP_*, WEBHOOK_*, RETRY_*), the
     cached setup (SETUP_CACHE_SECONDS) and the dispatcher's wake-up call."""
 
     def setup(self) -> None:
-        get = self.container.config.get
-        delay, cap = float(get("RETRY_BASE_DELAY", 30)), float(get("RETRY_MAX_DELAY", 3600))
+        settings = of_container(self.container)
         self.wake = threading.Event()
-        self.delivering = common.Delivering(
-            email=SmtpSender(
-                host=str(get("SMTP_HOST") or "localhost"),
-                port=int(get("SMTP_PORT") or 25),
-                sender=str(get("SMTP_SENDER") or "Kompas ASN <kompas-asn@localhost>"),
-                user=str(get("SMTP_USER")) if get("SMTP_USER") else None,
-                password=str(get("SMTP_PASSWORD")) if get("SMTP_PASSWORD") else None,
-                tls=config.choice("SMTP_TLS", get("SMTP_TLS") or "none", SMTP_TLS_MODES),
-                timeout=float(get("SMTP_TIMEOUT", 10)),
-            ),
-            webhook=WebhookSender(
-                timeout=float(get("WEBHOOK_TIMEOUT", 10)),
-                policy=TargetPolicy.from_settings(
-                    get("WEBHOOK_ALLOWED_NETWORKS"), get("WEBHOOK_ALLOW_HTTP")
-                ),
-            ),
-            policies={
-                EMAIL: RetryPolicy(int(get("EMAIL_MAX_ATTEMPTS", 5)), delay, cap),
-                WEBHOOK: RetryPolicy(int(get("WEBHOOK_MAX_ATTEMPTS", 8)), delay, cap),
-            },
-            setup=setup.SetupCache(float(get("SETUP_CACHE_SECONDS", 5))),
-            wake=self.wake.set,
-            lease=float(get("DISPATCH_LEASE", 30)),
-        )
-        self.concurrency = int(get("DISPATCH_CONCURRENCY", 4))
-        self.batch = int(get("DISPATCH_BATCH", 50))
-        self.smtp_idle = float(get("SMTP_IDLE_SECONDS", 30))
-        self.connections = [
-            SmtpConnection(self.delivering.email) for _ in range(max(self.concurrency, 1))
-        ]
+        self.delivering = delivering_of(settings, self.wake.set)
+        self.concurrency = settings.dispatch_concurrency
+        self.batch = settings.dispatch_batch
+        self.smtp_idle = settings.smtp_idle_seconds
+        self.connections = [SmtpConnection(self.delivering.email) for _ in range(self.concurrency)]
         self.rested_at = time.monotonic()
 
     def lanes(self) -> list[SmtpConnection]:
@@ -111,7 +113,7 @@ class DispatchTimer(Timer):
         super().__init__(interval=1.0, eager=True, **kwargs)
 
     def setup(self) -> None:
-        self.interval = float(self.container.config.get("DISPATCH_INTERVAL", 1.0))
+        self.interval = of_container(self.container).dispatch_interval
 
     def start(self) -> None:
         channels = [d for d in self.container.dependencies if isinstance(d, Channels)]
@@ -145,6 +147,7 @@ class NotificationService(ServiceBase):
     """
 
     name = "notification"
+    settings_class = NotificationSettings
     channels = Channels()
 
     # --- events in ------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from .schemas import (
     UnderMinimumQuery,
     YearQuery,
 )
+from .settings import TrainingSettings
 from .use_cases import (
     catalogue,
     decisions,
@@ -68,6 +69,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
     and sub-units (known from ``unit.*`` events); employees the catalogue and their own."""
 
     name = "training"
+    settings_class = TrainingSettings
 
     # --- events in ---------------------------------------------------------------------
 
