@@ -123,7 +123,8 @@ def parse_nip(text: str, *, today: date | None = None) -> Nip:
         )
     if value[15:] == "000":
         problems["nip.serial"] = "Nomor urut (digit 16-18) dimulai dari 001, bukan 000."
-    if problems:
+    # each part that did not parse has left a problem
+    if problems or birth is None or appointed is None or sex is None:
         raise InvalidNip(problems)
     return Nip(value, birth, appointed, sex, value[15:])
 
@@ -214,13 +215,13 @@ def jpm(pairs: Iterable[tuple[int, Decimal]], method: str = "capped") -> Decimal
     if method not in JPM_METHODS:
         raise ValueError(f"unknown JPM method {method!r}; expected one of {JPM_METHODS}")
     pairs = list(pairs)
-    required_total = sum(Decimal(required) for required, _ in pairs)
+    required_total = sum((Decimal(required) for required, _ in pairs), Decimal(0))
     if required_total <= 0:
         raise ValueError("JPM needs at least one competency with a required level")
     if method == "capped":
-        achieved_total = sum(min(Decimal(a), Decimal(r)) for r, a in pairs)
+        achieved_total = sum((min(Decimal(a), Decimal(r)) for r, a in pairs), Decimal(0))
     else:
-        achieved_total = sum(Decimal(a) for _, a in pairs)
+        achieved_total = sum((Decimal(a) for _, a in pairs), Decimal(0))
     return (achieved_total * 100 / required_total).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 

@@ -171,7 +171,7 @@ class RetryPolicy:
     max_delay: float
 
     def delay_after(self, attempts: int) -> float:
-        return min(self.base_delay * 2 ** max(attempts - 1, 0), self.max_delay)
+        return min(self.base_delay * 2.0 ** max(attempts - 1, 0), self.max_delay)
 
 
 # --- audiences ----------------------------------------------------------------------------

@@ -295,7 +295,7 @@ def _best_for_gap(
     if not candidates:
         return None
 
-    def rank(offer: Offer):
+    def rank(offer: Offer) -> tuple[int, bool, Fraction, date, str]:
         # the highest level first (short of the required one, a 1->3 course beats a cheaper
         # 1->2); a programme already proposed costs nothing more: preferred among equals
         return (
@@ -331,7 +331,7 @@ def _top_up(
         total += pick.jp
 
 
-def _need_order(need: Need):
+def _need_order(need: Need) -> tuple[float, str]:
     return (need.gap, need.competency_code)
 
 
