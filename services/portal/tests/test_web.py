@@ -11,8 +11,10 @@ import pytest
 import requests
 
 from asn_shared.testing import idp
-from portal import formats
+from portal import formats, i18n
 from portal.pages_admin import heatmap, shade, units_in_view
+from portal.pages_imports import nips_of
+from portal.pages_work import development_body
 from portal.settings import SettingsError, from_env
 from portal.web import create_app
 
@@ -153,3 +155,21 @@ def test_an_operator_views_their_unit_and_those_below_it():
     ]
     assert [u["code"] for u in units_in_view(units, "KEC")] == ["KEC", "KEL-1"]
     assert [u["code"] for u in units_in_view(units, None)] == ["PLG", "DINKES", "KEC", "KEL-1"]
+
+
+def test_an_import_is_followed_through_the_nips_of_its_valid_rows():
+    content = b"nip,assessed_on,M.01\n198609262015052001,2026-12-06,2\n12345,2026-12-06,2\n"
+    assert nips_of("penilaian.csv", content) == ["198609262015052001"]
+    assert nips_of("penilaian.xlsx", content) == []
+
+
+def test_a_form_keeps_what_was_typed_and_sends_numbers_as_numbers():
+    body = development_body(
+        {"employee_nip": "1", "jp": "12", "provider": "", "competency_codes": "M.01, T.TIK.01"}
+    )
+    assert body == {"employee_nip": "1", "jp": 12, "competency_codes": ["M.01", "T.TIK.01"]}
+    assert development_body({"jp": "dua"})["jp"] == "dua"  # for the service to name
+    assert i18n.field_message("Shorter than minimum length 3.", "id") == (
+        "Paling sedikit 3 karakter."
+    )
+    assert i18n.field_message("Not a valid integer.", "en") == "Not a valid integer."

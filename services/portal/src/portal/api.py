@@ -43,6 +43,14 @@ class ServiceProblem(Exception):
         errors = self.body.get("errors")
         return errors if isinstance(errors, dict) else {}
 
+    def field_messages(self) -> dict[str, list[str]]:
+        """Each field's messages as a list; a refusal naming no field under ``_``."""
+        found = {
+            name: messages if isinstance(messages, list) else [str(messages)]
+            for name, messages in self.field_errors.items()
+        }
+        return found or {"_": [self.detail]}
+
     @property
     def field_codes(self) -> dict[str, Any]:
         codes = self.body.get("error_codes")

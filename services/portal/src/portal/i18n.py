@@ -6,6 +6,8 @@ A text missing here shows in Indonesian, never as a key.
 
 from __future__ import annotations
 
+import re
+
 LANGUAGES = ("id", "en")
 
 EN: dict[str, str] = {
@@ -27,6 +29,7 @@ EN: dict[str, str] = {
         "Your session has ended. Please sign in again."
     ),
     "Akses ditolak": "Access denied",
+    "Terjadi kesalahan": "Something went wrong",
     "Halaman tidak ditemukan": "Page not found",
     "Layanan tidak dapat dihubungi": "A service cannot be reached",
     "Coba lagi sebentar lagi.": "Please try again in a moment.",
@@ -129,6 +132,23 @@ EN: dict[str, str] = {
     "Pendaftaran": "Enrolment",
     "Batch": "Batch",
     "Pengembangan di luar": "Development elsewhere",
+    "Catat pengembangan di luar": "Record development done elsewhere",
+    "Periksa isian yang ditandai.": "Check the marked fields.",
+    "NIP pegawai": "Employee NIP",
+    "Nama kegiatan": "Activity",
+    "Bentuk": "Form",
+    "Mulai": "Start",
+    "Selesai": "End",
+    "Penyelenggara": "Provider",
+    "Bukti (nomor sertifikat, surat atau tautan dokumen)": (
+        "Evidence (certificate number, letter or document link)"
+    ),
+    "Kode kompetensi (pisahkan dengan koma)": "Competency codes (comma-separated)",
+    "Simpan": "Save",
+    "1 JP = 45 menit": "1 JP = 45 minutes",
+    "didanai cara lain": "funded another way",
+    "Tindakan": "Actions",
+    "dari": "of",
     "pending_budget": "awaiting budget",
     "approved": "approved",
     "partially_approved": "partially approved",
@@ -159,8 +179,32 @@ def translate(text: str, language: str) -> str:
     return text
 
 
+PATTERNS_ID = (
+    (re.compile(r"^Shorter than minimum length (\d+)\.$"), r"Paling sedikit \1 karakter."),
+    (
+        re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
+        r"Panjangnya \1 sampai \2 karakter.",
+    ),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"), r"Paling banyak \1 karakter."),
+    (re.compile(r"^Must be one of: (.+)\.$"), r"Harus salah satu dari: \1."),
+    (
+        re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
+        r"Harus antara \1 dan \2.",
+    ),
+    (re.compile(r"^Must be greater than or equal to (\S+)\.$"), r"Paling kecil \1."),
+    (re.compile(r"^Must be less than or equal to (\S+)\.$"), r"Paling besar \1."),
+    (re.compile(r"^String does not match expected pattern\.$"), "Bentuknya tidak sesuai."),
+)
+
+
 def field_message(message: str, language: str) -> str:
-    """A service's field message as the person reads it."""
-    if language == "id":
-        return FIELD_MESSAGES_ID.get(message, message)
+    """A service's field message as the person reads it (the services answer in English
+    where marshmallow wrote the message, in Indonesian where they wrote it themselves)."""
+    if language != "id":
+        return message
+    if message in FIELD_MESSAGES_ID:
+        return FIELD_MESSAGES_ID[message]
+    for pattern, text in PATTERNS_ID:
+        if pattern.match(message):
+            return pattern.sub(text, message)
     return message

@@ -88,6 +88,9 @@ def _overview_data(year: int) -> dict[str, Any]:
     calls["#cost"] = ("training", "/reports/gap-closing-cost", {"fiscal_year": year})
     found = services.gather(calls)
     reports = {code: found[code] for code in (u["code"] for u in view)}
+    refused = [r for r in reports.values() if isinstance(r, ServiceProblem)]
+    if reports and len(refused) == len(reports):
+        raise refused[0]  # no unit's report is open to this person: the service says why
     return {"view": view, "reports": reports, "found": found}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 from flask import Blueprint, Response, redirect, request
@@ -13,6 +14,7 @@ from .web import current, render_page
 
 blueprint = Blueprint("imports", __name__)
 KEPT_IMPORTS = 20  # per session, the newest
+NIP = re.compile(r"\d{18}")
 
 
 def nips_of(name: str, content: bytes) -> list[str]:
@@ -21,7 +23,8 @@ def nips_of(name: str, content: bytes) -> list[str]:
         return []
     text = content.decode("utf-8-sig", errors="replace")
     rows = csv.DictReader(io.StringIO(text))
-    return sorted({(row.get("nip") or "").replace(" ", "") for row in rows} - {""})
+    found = {(row.get("nip") or "").replace(" ", "") for row in rows}
+    return sorted(nip for nip in found if NIP.fullmatch(nip))  # refused ones have no result
 
 
 @blueprint.get("/impor")

@@ -46,9 +46,18 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     _template_helpers(app)
     _error_pages(app)
     _operational_routes(app)
-    from . import auth_views, pages_admin, pages_employee, pages_imports, pages_proposals
+    from . import (
+        auth_views,
+        pages_admin,
+        pages_employee,
+        pages_imports,
+        pages_proposals,
+        pages_setup,
+        pages_work,
+    )
 
-    for module in (auth_views, pages_employee, pages_admin, pages_proposals, pages_imports):
+    pages = (pages_employee, pages_admin, pages_proposals, pages_imports, pages_work, pages_setup)
+    for module in (auth_views, *pages):
         app.register_blueprint(module.blueprint)
     return app
 
@@ -170,6 +179,7 @@ def _hooks(app: Flask) -> None:
         response.headers["X-Correlation-ID"] = g.get("correlation_id", "")
         endpoint = request.endpoint or "unknown"
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        response.headers["Server-Timing"] = f"app;dur={elapsed * 1000:.1f}"
         REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
         PAGE_SECONDS.labels(endpoint).observe(elapsed)
         if endpoint not in ("static", "metrics", "health"):
@@ -280,6 +290,17 @@ def _error_pages(app: Flask) -> None:
     @app.errorhandler(404)
     def not_found(_error) -> Response:
         return error_page(404)
+
+    @app.errorhandler(500)
+    def failed(_error) -> Response:
+        # the trace is in the log under this correlation id, which the page shows
+        return render_page(
+            "error.html",
+            status=500,
+            title="Terjadi kesalahan",
+            detail="Coba lagi sebentar lagi.",
+            code=g.get("correlation_id"),
+        )
 
     @app.errorhandler(SignInError)
     def sign_in_failed(error: SignInError) -> Response:

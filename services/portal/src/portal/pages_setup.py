@@ -1,0 +1,301 @@
+"""BKPSDM's setup pages: jabatan standards, the catalogue's batches, allocations and
+amendments, and notification rules, templates (with a preview), officials and webhook
+subscriptions. Each change is the owning service's; a refusal comes back beside its field."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, redirect, request
+from jinja2 import ChainableUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from . import formats
+from .api import ServiceProblem
+from .web import current, render_page
+
+blueprint = Blueprint("setup", __name__)
+EDITABLE = (400, 404, 409, 422)
+
+
+def refused(problem: ServiceProblem) -> dict[str, list[str]]:
+    """A refusal to show beside the fields of the form (anything else is an error page)."""
+    if problem.status not in EDITABLE:
+        raise problem
+    return problem.field_messages()
+
+
+def _number(text: str) -> Any:
+    return int(text) if text.strip().isdigit() else text.strip()
+
+
+# --- jabatan standards ----------------------------------------------------------------------
+
+
+@blueprint.get("/jabatan")
+def standards() -> Response:
+    services = current().services
+    unit = request.args.get("unit", "").strip()
+    units = services.every("competency", "/units")
+    jabatan = services.every("competency", "/jabatan", unit=unit or None) if unit else []
+    columns = sorted({s["competency_code"] for j in jabatan for s in j["standards"]})
+    return render_page(
+        "standards.html", nav="setup", units=units, unit=unit, jabatan=jabatan, columns=columns
+    )
+
+
+@blueprint.post("/jabatan/<code>/standar/<competency>")
+def set_standard(code: str, competency: str) -> Response:
+    typed = request.form.get("required_level", "")
+    errors: dict[str, list[str]] = {}
+    try:
+        current().services.put(
+            "competency",
+            f"/jabatan/{code}/standards/{competency}",
+            {"required_level": _number(typed)},
+        )
+    except ServiceProblem as problem:
+        errors = refused(problem)
+    cell = {
+        "code": code,
+        "competency": competency,
+        "level": typed,
+        "errors": errors,
+        "saved": not errors,
+    }
+    if request.headers.get("HX-Request"):
+        return render_page("_standard_cell.html", cell=cell, status=200 if not errors else 422)
+    return redirect(request.referrer or "/jabatan", code=303)
+
+
+# --- catalogue --------------------------------------------------------------------------------
+
+
+@blueprint.get("/program")
+def catalogue() -> Response:
+    programmes = current().services.every("training", "/programmes")
+    return render_page(
+        "catalogue.html", nav="setup", programmes=programmes, errors={}, values={}, target=None
+    )
+
+
+@blueprint.post("/program/<code>/angkatan")
+def add_batch(code: str) -> Response:
+    values = {
+        k: request.form.get(k, "").strip() for k in ("starts_on", "ends_on", "place", "capacity")
+    }
+    body: dict[str, Any] = {k: v for k, v in values.items() if v and k != "capacity"}
+    body["capacity"] = _number(values["capacity"]) if values["capacity"] else None
+    body["online"] = request.form.get("online") == "1"
+    services = current().services
+    try:
+        services.post("training", f"/programmes/{code}/batches", body)
+    except ServiceProblem as problem:
+        programmes = services.every("training", "/programmes")
+        return render_page(
+            "catalogue.html",
+            status=problem.status,
+            nav="setup",
+            programmes=programmes,
+            errors=refused(problem),
+            values=values,
+            target=code,
+        )
+    return redirect(f"/program#programme-{code}", code=303)
+
+
+# --- allocations ------------------------------------------------------------------------------
+
+
+@blueprint.get("/anggaran")
+def allocations() -> Response:
+    year = int(request.args.get("tahun") or date.today().year)
+    positions = current().services.every("budget", "/allocations", fiscal_year=year)
+    return render_page(
+        "allocations.html",
+        nav="setup",
+        year=year,
+        positions=positions,
+        errors={},
+        values={},
+        target=None,
+    )
+
+
+@blueprint.post("/anggaran/<unit>/<int:year>/perubahan")
+def amend(unit: str, year: int) -> Response:
+    values = {k: request.form.get(k, "").strip() for k in ("allocated_rupiah", "reference")}
+    body: dict[str, Any] = {
+        "allocated_rupiah": _number(values["allocated_rupiah"].replace(".", ""))
+    }
+    if values["reference"]:
+        body["reference"] = values["reference"]
+    services = current().services
+    try:
+        services.post("budget", f"/allocations/{unit}/{year}/amendments", body)
+    except ServiceProblem as problem:
+        positions = services.every("budget", "/allocations", fiscal_year=year)
+        return render_page(
+            "allocations.html",
+            status=problem.status,
+            nav="setup",
+            year=year,
+            positions=positions,
+            errors=refused(problem),
+            values=values,
+            target=unit,
+        )
+    return redirect(f"/anggaran?tahun={year}#allocation-{unit}", code=303)
+
+
+# --- notification -----------------------------------------------------------------------------
+
+SAMPLE = {
+    "recipient": {"name": "Siti Rahmawati, S.E."},
+    "unit_name": "Kelurahan Plaju Ulu",
+    "data": {
+        "jpm": 0.78,
+        "assessed_on": "2026-11-26",
+        "fiscal_year": 2026,
+        "category": {"label": "Masih Memenuhi Syarat"},
+        "jabatan": {"name": "Kepala Seksi Pemerintahan"},
+        "results": [
+            {
+                "competency_code": "M.01",
+                "competency_name": "Integritas",
+                "required_level": 3,
+                "achieved_level": 2.5,
+                "gap": -0.5,
+            },
+            {
+                "competency_code": "M.02",
+                "competency_name": "Kerjasama",
+                "required_level": 3,
+                "achieved_level": 3,
+                "gap": 0,
+            },
+        ],
+        "requested_rupiah": 5_260_000,
+        "allocated_rupiah": 10_000_000,
+        "committed_rupiah": 8_500_000,
+        "available_rupiah": 1_500_000,
+        "threshold_percent": 80,
+        "total_cost_rupiah": 5_260_000,
+        "reason": "insufficient_funds",
+    },
+}
+
+
+def _preview_environment() -> SandboxedEnvironment:
+    """Notification's filters, so a template reads here as in the e-mail; a field the sample
+    lacks renders empty."""
+    environment = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
+    environment.filters.update(
+        rupiah=formats.rupiah,
+        date=formats.tanggal,
+        number=lambda v: formats.decimal(v, 1) if isinstance(v, float) else formats.number(v),
+        gap=lambda v: formats.decimal(v, 1),
+        percent=lambda v: formats.percent(v) if isinstance(v, int | float) else "",
+        nip=formats.nip,
+    )
+    return environment
+
+
+def preview(subject: str, body: str) -> dict[str, str]:
+    environment = _preview_environment()
+    try:
+        return {
+            "subject": environment.from_string(subject).render(**SAMPLE),
+            "body": environment.from_string(body).render(**SAMPLE),
+        }
+    except Exception as exc:  # noqa: BLE001 - any template fault is shown to its author
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def _notification_lists() -> dict[str, Any]:
+    found = current().services.gather(
+        {
+            "rules": ("notification", "/rules", {}),
+            "templates": ("notification", "/templates", {}),
+            "officials": ("notification", "/officials", {"per_page": 500}),
+            "subscriptions": ("notification", "/subscriptions", {"per_page": 500}),
+        }
+    )
+    for answer in found.values():
+        if isinstance(answer, ServiceProblem):
+            raise answer
+    return found
+
+
+@blueprint.get("/notifikasi")
+def notification_setup() -> Response:
+    return render_page(
+        "notification_setup.html", nav="setup", **_notification_lists(), errors={}, values={}
+    )
+
+
+@blueprint.get("/notifikasi/templat/<key>/<language>")
+def template_form(key: str, language: str) -> Response:
+    templates = current().services.get("notification", "/templates")
+    found = next((t for t in templates if t["key"] == key and t["language"] == language), None)
+    values = {"subject": found["subject"], "body": found["body"]} if found else {}
+    return render_page(
+        "template.html",
+        nav="setup",
+        key=key,
+        template_language=language,
+        values=values,
+        errors={},
+        preview=preview(**values) if found else None,
+    )
+
+
+@blueprint.post("/notifikasi/pratinjau")
+def template_preview() -> Response:
+    return render_page(
+        "_template_preview.html",
+        preview=preview(request.form.get("subject", ""), request.form.get("body", "")),
+    )
+
+
+@blueprint.post("/notifikasi/templat/<key>/<language>")
+def save_template(key: str, language: str) -> Response:
+    values = {"subject": request.form.get("subject", ""), "body": request.form.get("body", "")}
+    try:
+        current().services.put("notification", f"/templates/{key}/{language}", values)
+    except ServiceProblem as problem:
+        return render_page(
+            "template.html",
+            status=problem.status,
+            nav="setup",
+            key=key,
+            template_language=language,
+            values=values,
+            errors=refused(problem),
+            preview=preview(**values),
+        )
+    return redirect("/notifikasi#templates", code=303)
+
+
+@blueprint.post("/notifikasi/petugas")
+def add_official() -> Response:
+    values = {
+        k: request.form.get(k, "").strip()
+        for k in ("role", "name", "email", "unit_code", "language")
+    }
+    body = {k: v for k, v in values.items() if v}
+    services = current().services
+    try:
+        services.post("notification", "/officials", body)
+    except ServiceProblem as problem:
+        errors = refused(problem)
+        return render_page(
+            "notification_setup.html",
+            status=problem.status,
+            nav="setup",
+            **_notification_lists(),
+            errors=errors,
+            values=values,
+        )
+    return redirect("/notifikasi#officials", code=303)

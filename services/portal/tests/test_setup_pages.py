@@ -1,0 +1,81 @@
+"""BKPSDM's setup pages in a real browser: each change lands in the service that owns it."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from playwright.sync_api import expect
+
+UNIT = "PLG-KEC-PLAJU"
+
+
+def test_standards_allocations_batches_officials_and_a_template_preview(plaju, journey):
+    admin = journey("admin")
+    page = admin.page
+
+    # a jabatan standard, edited in the grid with the keyboard
+    jabatan = plaju.every("competency", "/jabatan", unit=UNIT)[0]
+    standard = jabatan["standards"][0]
+    level = 4 if standard["required_level"] != 4 else 3
+    admin.open(f"/jabatan?unit={UNIT}")
+    cell = page.get_by_label(f"{standard['competency_code']} {jabatan['code']}", exact=True)
+    cell.fill(str(level))
+    cell.press("Enter")
+    expect(page.get_by_text("Tersimpan")).to_be_visible()
+    admin.check_page()
+    stored = plaju.api("competency", f"/jabatan/{jabatan['code']}")["standards"]
+    assert {s["competency_code"]: s["required_level"] for s in stored}[
+        standard["competency_code"]
+    ] == level
+
+    # an allocation amended
+    position = plaju.every("budget", "/allocations", fiscal_year=date.today().year)[0]
+    new_total = position["allocated_rupiah"] + 1_000_000
+    admin.open("/anggaran")
+    row = page.locator(f"#allocation-{position['unit_code']}")
+    row.get_by_label("Pagu baru (rupiah)").fill(str(new_total))
+    row.get_by_label("Nomor DPPA").fill("DPPA/900/2026")
+    row.get_by_role("button", name="Simpan").click()
+    expect(page.locator(f"#allocation-{position['unit_code']} .allocated")).to_have_text(
+        "Rp " + f"{new_total:,}".replace(",", ".")
+    )
+    admin.check_page()
+
+    # a batch added to a programme
+    programme = plaju.every("training", "/programmes")[0]
+    starts = date.today() + timedelta(days=3)
+    admin.open("/program")
+    section = page.locator(f"#programme-{programme['code']}")
+    section.locator("summary").click()
+    section.get_by_label("Mulai").fill(starts.isoformat())
+    section.get_by_label("Selesai").fill((starts + timedelta(days=1)).isoformat())
+    section.get_by_label("Tempat").fill("Aula Kecamatan Plaju")
+    section.get_by_label("Kuota").fill("25")
+    section.get_by_role("button", name="Simpan").click()
+    expect(page.locator(f"#programme-{programme['code']}")).to_contain_text("Aula Kecamatan Plaju")
+    admin.check_page()
+    batches = plaju.api("training", f"/programmes/{programme['code']}")["batches"]
+    assert any(b["place"] == "Aula Kecamatan Plaju" for b in batches)
+
+    # an official refused for a bad address keeps what was typed; then added
+    admin.open("/notifikasi")
+    page.get_by_label(re.compile(r"^Peran")).select_option("bkpsdm_admin")
+    page.get_by_label(re.compile(r"^Nama\b")).fill("Rudi Hartono")
+    page.get_by_label(re.compile(r"^E-mail")).fill("bukan-alamat")
+    page.get_by_role("button", name="Tambah petugas").click()
+    expect(page.locator("#e-email")).to_be_visible()
+    expect(page.get_by_label(re.compile(r"^Nama\b"))).to_have_value("Rudi Hartono")
+    admin.check_page()
+    page.get_by_label(re.compile(r"^E-mail")).fill("rudi.hartono@plaju.example")
+    page.get_by_role("button", name="Tambah petugas").click()
+    expect(page.locator("#officials-table")).to_contain_text("rudi.hartono@plaju.example")
+    admin.screenshot("admin-notification-setup")
+
+    # a template's preview follows what is typed, rendered as notification renders it
+    page.get_by_role("link", name=re.compile(r"^assessment_result \(id\)")).click()
+    expect(page.locator("#preview")).to_contain_text("Yth. Siti Rahmawati")
+    page.get_by_label("Subjek").fill("Hasil penilaian {{ data.assessed_on | date }}")
+    expect(page.locator("#preview")).to_contain_text("Hasil penilaian 26 November 2026")
+    admin.check_page()
+    admin.screenshot("admin-template-preview")

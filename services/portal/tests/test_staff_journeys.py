@@ -1,0 +1,219 @@
+"""BKPSDM and a unit operator in a real browser, against the chain with the Plaju demo."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date
+
+from playwright.sync_api import expect
+
+from asn_shared.testing.waiting import wait_for
+
+OPERATOR_UNIT = "PLG-KEC-PLAJU"
+
+
+def subtree(plaju, top: str) -> set[str]:
+    units = plaju.every("competency", "/units")
+    found, grew = {top}, True
+    while grew:
+        below = {u["code"] for u in units if u.get("parent_code") in found}
+        grew = not below <= found
+        found |= below
+    return found
+
+
+def test_the_heatmap_shows_the_gap_report_and_each_cell_leads_to_its_people(plaju, journey):
+    admin = journey("admin")
+    assert admin.page.url.endswith("/ikhtisar")
+    admin.check_page()
+    admin.screenshot("admin-overview")
+    rows = admin.page.locator("#heatmap tbody tr")
+    units = [rows.nth(i).get_attribute("data-unit") for i in range(rows.count())]
+    assert len(units) > 5
+    for unit in (units[0], units[-1], OPERATOR_UNIT):
+        report = plaju.api("competency", f"/units/{unit}/gap-report", include_sub_units="false")
+        shown = {
+            cell.get_attribute("data-competency"): (
+                int(cell.get_attribute("data-below")),
+                int(cell.get_attribute("data-assessed")),
+            )
+            for cell in admin.page.locator(f'#heatmap tr[data-unit="{unit}"] td[data-below]').all()
+        }
+        expected = {
+            row["competency_code"]: (row["below_standard"], row["assessed"])
+            for row in report["competencies"]
+            if row["assessed"]
+        }
+        assert shown == expected, unit
+
+    # the darkest cell's link: the people below standard there, as many as the report says
+    cells = admin.page.locator("#heatmap td[data-below]").all()
+    cell = max(cells, key=lambda c: int(c.get_attribute("data-below")))
+    below = int(cell.get_attribute("data-below"))
+    assert below > 0
+    cell.locator("a").click()
+    expect(admin.page).to_have_url(re.compile(r"/unit/[^?]+\?kompetensi="))
+    admin.check_page()
+    expect(admin.page.locator("#below-standard tbody tr")).to_have_count(below)
+
+
+def _import_csv(plaju) -> tuple[str, list[dict]]:
+    """Two employees reassessed far below standard (by portfolio, the same day as the demo's
+    assessment centre round), and rows competency must refuse."""
+    employees = plaju.every("competency", "/employees")[:2]
+    standards = {}
+    for employee in employees:
+        profile = plaju.api("competency", f"/employees/{employee['nip']}/profile")
+        standards[employee["nip"]] = [s["competency_code"] for s in profile["jabatan"]["standards"]]
+    columns = sorted({code for codes in standards.values() for code in codes})
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["nip", "assessed_on", "method", "jabatan_code", *columns])
+    today = date.today().isoformat()
+    for employee in employees:
+        levels = ["1" if c in standards[employee["nip"]] else "" for c in columns]
+        writer.writerow([employee["nip"], today, "portfolio", employee["jabatan_code"], *levels])
+    first = employees[0]
+    levels = ["1" if c in standards[first["nip"]] else "" for c in columns]
+    writer.writerow(["12345", today, "portfolio", first["jabatan_code"], *levels])
+    too_high = list(levels)
+    too_high[levels.index("1")] = "9"  # one cell out of range: one refusal for the row
+    writer.writerow([first["nip"], today, "portfolio", first["jabatan_code"], *too_high])
+    return out.getvalue(), employees
+
+
+def test_an_import_shows_refused_rows_then_its_proposals_once_the_chain_settled(
+    plaju, journey, tmp_path
+):
+    content, employees = _import_csv(plaju)
+    path = tmp_path / "penilaian-ulang.csv"
+    path.write_text(content)
+    admin = journey("admin")
+    admin.open("/impor")
+    admin.page.get_by_label("Berkas CSV atau XLSX").set_input_files(str(path))
+    admin.page.get_by_role("button", name="Unggah").click()
+    expect(admin.page.locator("#rejected")).to_have_text("2", timeout=30_000)
+    admin.check_page()
+    expect(admin.page.locator("#stored")).to_have_text("2")
+    refused = admin.page.locator("#refused tbody tr")
+    expect(refused).to_have_count(2)
+    first = refused.nth(0).locator("td")
+    expect(first.nth(0)).to_have_text("4")
+    expect(first.nth(1)).to_have_text("nip")
+    assert first.nth(2).inner_text().strip()
+    second = refused.nth(1).locator("td")
+    expect(second.nth(0)).to_have_text("5")
+    assert second.nth(1).inner_text() not in ("", "nip")
+
+    download = admin.page.request.get(
+        admin.page.get_by_role("link", name="Unduh baris ditolak (CSV)")
+        .get_attribute("href")
+        .replace("/impor", admin.portal.url + "/impor", 1)
+    )
+    lines = list(csv.reader(io.StringIO(download.text())))
+    assert lines[0] == ["baris", "kolom", "alasan"] and [r[0] for r in lines[1:]] == ["4", "5"]
+
+    # the chain: competency announces, training proposes, budget decides; the page follows
+    expect(admin.page.locator("#chain-state[data-settled=yes]")).to_be_attached(timeout=90_000)
+    admin.check_page()
+    admin.screenshot("admin-import")
+    nips = {e["nip"] for e in employees}
+    proposals = [
+        p
+        for nip in nips
+        for p in plaju.api("training", "/proposals", employee_nip=nip)["items"]
+        if p["status"] not in ("cancelled",) and p["created_at"][:10] == date.today().isoformat()
+    ]
+    shown = admin.page.locator("#chain-proposals-table tbody tr")
+    wait_for(lambda: shown.count() >= len(nips), 10, "the proposals on the page")
+    names = admin.page.locator("#chain-proposals-table").inner_text()
+    assert all(e["name"] in names for e in employees)
+    assert proposals
+
+
+def test_a_waitlisted_proposal_is_approved_as_funded_another_way(plaju, journey):
+    waiting = plaju.api("training", "/proposals", status="waitlisted", per_page=100)["items"]
+    assert waiting, "the demo round waitlisted nothing"
+    admin = journey("admin")
+    admin.open("/usulan?status=waitlisted")
+    admin.screenshot("admin-proposals")
+    proposal = waiting[0]
+    row = admin.page.locator(f"#proposal-{proposal['proposal_id']}")
+    row.get_by_role("button", name="Setujui (didanai cara lain)").click()
+    expect(row).to_have_attribute("data-status", "approved")
+    expect(row).to_contain_text("didanai cara lain")
+    admin.check_page()
+    stored = plaju.api("training", f"/proposals/{proposal['proposal_id']}")
+    assert stored["status"] == "approved"
+    assert {item["funding"] for item in stored["items"] if item["status"] != "cancelled"} == {
+        "other"
+    }
+
+
+def test_an_operator_sees_only_their_units_and_approves_and_enrols(plaju, journey):
+    mine = subtree(plaju, OPERATOR_UNIT)
+    operator = journey("operator", OPERATOR_UNIT)
+    assert operator.page.url.endswith("/ikhtisar")
+    operator.check_page()
+    operator.screenshot("operator-overview")
+    rows = operator.page.locator("#heatmap tbody tr")
+    shown = {rows.nth(i).get_attribute("data-unit") for i in range(rows.count())}
+    assert shown and shown <= mine
+    other = next(u for u in plaju.every("competency", "/units") if u["code"] not in mine)
+    operator.open(f"/unit/{other['code']}", status=403)
+    expect(operator.page.locator("h1")).to_have_text("Akses ditolak")
+
+    # the queue holds only their units; one proposal approved, then enrolled
+    operator.open("/usulan")
+    units_shown = operator.page.locator("#proposals tbody tr td:nth-child(2)").all_inner_texts()
+    assert units_shown and set(units_shown) <= mine
+    proposals = [p for p in plaju.every("training", "/proposals") if p["unit_code"] in mine]
+    approvable = [p for p in proposals if p["status"] in ("waitlisted", "partially_approved")]
+    assert approvable, [p["status"] for p in proposals]
+    proposal = approvable[0]
+    row = operator.page.locator(f"#proposal-{proposal['proposal_id']}")
+    row.get_by_role("button", name="Setujui", exact=False).first.click()
+    expect(row).to_have_attribute("data-status", "approved")
+    row.get_by_role("button", name="Daftarkan").click()
+    expect(row).to_have_attribute("data-status", "enrolled")
+    operator.check_page()
+    enrolments = plaju.api("training", "/enrollments", proposal_id=proposal["proposal_id"])
+    assert enrolments["total"] >= 1
+
+
+def test_an_operator_records_development_elsewhere_and_a_refused_form_keeps_what_was_typed(
+    plaju, journey
+):
+    mine = subtree(plaju, OPERATOR_UNIT)
+    employee = next(e for e in plaju.every("competency", "/employees") if e["unit_code"] in mine)
+    nip, year = employee["nip"], date.today().year
+    before = plaju.api("training", f"/employees/{nip}/jp", year=year)["jp"]
+    operator = journey("operator", OPERATOR_UNIT)
+    operator.open(f"/pegawai/{nip}")
+    operator.page.get_by_role("link", name="Catat pengembangan di luar").click()
+    expect(operator.page.get_by_label("NIP pegawai")).to_have_value(nip)
+    page = operator.page
+    page.get_by_label("Nama kegiatan").fill("Seminar Pelayanan Publik Digital")
+    page.get_by_label("JP", exact=True).fill("dua")
+    page.get_by_label("Mulai").fill(f"{year}-01-10")
+    page.get_by_label("Selesai").fill(f"{year}-01-11")
+    page.get_by_label("Bukti", exact=False).fill("x")
+    page.get_by_role("button", name="Simpan").click()
+
+    # the service's field errors beside their fields, in Indonesian; nothing typed is lost
+    expect(page.locator("#e-jp")).to_have_text("Bukan bilangan bulat.")
+    expect(page.locator("#e-evidence")).to_contain_text("Panjangnya 3 sampai 1000 karakter")
+    expect(page.get_by_label("Nama kegiatan")).to_have_value("Seminar Pelayanan Publik Digital")
+    expect(page.get_by_label("JP", exact=True)).to_have_value("dua")
+    operator.check_page()
+    operator.screenshot("operator-development-record")
+
+    page.get_by_label("JP", exact=True).fill("12")
+    page.get_by_label("Bukti", exact=False).fill("Sertifikat 800/123/2026")
+    page.get_by_role("button", name="Simpan").click()
+    expect(page).to_have_url(re.compile(f"/pegawai/{nip}"))
+    expect(page.locator("#jp-progress")).to_contain_text(f"{before + 12} dari 20 JP")
+    operator.check_page()
+    assert plaju.api("training", f"/employees/{nip}/jp", year=year)["jp"] == before + 12
