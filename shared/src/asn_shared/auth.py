@@ -90,7 +90,7 @@ class Principal:
         if self.role == EMPLOYEE and self.scope != nip:
             raise Forbidden("Pegawai hanya dapat membuka datanya sendiri.", code="auth.own_records")
 
-    def own_nip(self, requested: str | None) -> str:
+    def own_nip(self, requested: str | None) -> str | None:
         """An employee's list filter: their own NIP; a filter on another's is refused."""
         if requested:
             self.require_nip(requested)
@@ -168,7 +168,9 @@ class ClaimMap:
         return Principal(subject=str(claims["sub"]), role=role, scope=scope)
 
 
-def _decode(token: str, key: Any, algorithms: list[str], issuer, audience) -> dict[str, Any]:
+def _decode(
+    token: str, key: Any, algorithms: list[str], issuer: str | None, audience: str | None
+) -> dict[str, Any]:
     try:
         return jwt.decode(
             token,
@@ -221,7 +223,8 @@ class StaticKey:
 def _fetch_json(url: str, timeout: float) -> dict[str, Any]:
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
     with urllib.request.urlopen(request, timeout=timeout) as answer:
-        return json.loads(answer.read())
+        document: dict[str, Any] = json.loads(answer.read())
+        return document
 
 
 class ProviderKeys:
@@ -349,6 +352,8 @@ class Verifier:
             if not isinstance(kid, str):
                 raise Unauthorized("Token tidak menyebut kunci penandatangan (kid).")
             return self.provider.decode(token, kid)
+        if self.static is None:  # from_settings never builds a verifier without any key
+            raise Unauthorized("Tidak ada kunci untuk memeriksa token.", "auth.no_key")
         return self.static.decode(token)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from . import auth, metrics
 from .dependencies import Database, Telemetry
@@ -24,7 +24,7 @@ class ServiceBase:
     telemetry = Telemetry()
 
     @api("GET", "/health", public=True, summary="Database and broker reachable?", tags=["meta"])
-    def health(self, request):
+    def health(self, request: Request) -> tuple[int, dict[str, Any]]:
         checks = self.db.health()
         healthy = all(state == "ok" for state in checks.values())
         return (200 if healthy else 503), {"status": "ok" if healthy else "down", "checks": checks}
@@ -36,11 +36,11 @@ class ServiceBase:
         summary="This API's OpenAPI 3.1 document",
         tags=["meta"],
     )
-    def openapi(self, request):
+    def openapi(self, request: Request) -> dict[str, Any]:
         return build_document(type(self))
 
     @api("GET", "/metrics", public=True, summary="Prometheus metrics", tags=["meta"])
-    def metrics(self, request):
+    def metrics(self, request: Request) -> Response:
         try:
             metrics.OUTBOX_BACKLOG.labels(self.name).set(self.db.outbox_backlog())
         except Exception:  # noqa: BLE001 - a scrape must answer even when the database is down

@@ -6,9 +6,10 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
-from kombu import Connection
+from kombu.connection import Connection
+from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 from sqlalchemy import text
 
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 class DatabaseAccess:
     """What a service method sees as ``self.db``: units of work bound to the current call."""
 
-    def __init__(self, provider: Database, worker_ctx) -> None:
+    def __init__(self, provider: Database, worker_ctx: WorkerContext) -> None:
         self._provider = provider
         self._worker_ctx = worker_ctx
 
@@ -91,6 +92,14 @@ class Database(DependencyProvider):
         self.retention = timedelta(hours=settings.outbox_retention_hours)
         self.stopping, self.wake = threading.Event(), threading.Event()
 
+    if TYPE_CHECKING:
+        # nameko puts get_dependency's answer on the worker: what a service's ``self.db`` is
+        @overload
+        def __get__(self, instance: None, owner: type) -> Database: ...
+        @overload
+        def __get__(self, instance: object, owner: type) -> DatabaseAccess: ...
+        def __get__(self, instance: object, owner: type) -> Database | DatabaseAccess: ...
+
     def start(self) -> None:
         self._relay_thread = self.container.spawn_managed_thread(self._run_relay)
 
@@ -110,11 +119,11 @@ class Database(DependencyProvider):
         self.wake.set()
         self.engine.dispose()
 
-    def get_dependency(self, worker_ctx) -> DatabaseAccess:
+    def get_dependency(self, worker_ctx: WorkerContext) -> DatabaseAccess:
         return DatabaseAccess(self, worker_ctx)
 
     def health(self) -> dict[str, str]:
-        checks = {}
+        checks: dict[str, str] = {}
         try:
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
@@ -133,6 +142,6 @@ class Database(DependencyProvider):
 class Telemetry(DependencyProvider):
     """Puts the call's correlation id and event id into every log line it writes."""
 
-    def worker_setup(self, worker_ctx) -> None:
+    def worker_setup(self, worker_ctx: WorkerContext) -> None:
         logs.correlation_id.set(worker_ctx.data.get("correlation_id"))
         logs.event_id.set(worker_ctx.data.get("event_id"))

@@ -16,8 +16,9 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from amqp.exceptions import AMQPError
 from eventlet.event import Event as EventletEvent
@@ -58,6 +59,16 @@ from .web import (
 )
 
 log = logging.getLogger(__name__)
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+class MethodDecorator(Protocol):
+    """An entrypoint's decorator (nameko's ``Entrypoint.decorator``): the method is kept as it
+    is, with the entrypoint attached."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Callable[[Method], Method]: ...
+
 
 MAX_RETRY_DELAY = 300.0  # seconds; back-off doubles up to this
 
@@ -390,7 +401,7 @@ def consumer_name(name: str | None, event_name: str) -> str:
     return name
 
 
-subscribe = EventSubscriber.decorator
+subscribe: MethodDecorator = EventSubscriber.decorator
 
 
 class ProblemWsgiApp(WsgiApp):
@@ -519,4 +530,4 @@ class JsonApi(HttpRequestHandler):
         return json_response(result)
 
 
-api = JsonApi.decorator
+api: MethodDecorator = JsonApi.decorator

@@ -10,12 +10,15 @@ from __future__ import annotations
 import inspect
 import re
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from .entrypoints import JsonApi
+
+if TYPE_CHECKING:
+    from .base import ServiceBase
 
 _PATH_PARAMETER = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 PROBLEM = {
@@ -51,7 +54,9 @@ def routes_of(service_cls: type) -> list[JsonApi]:
     return sorted(found, key=lambda route: (route.url, route.method))
 
 
-def build_document(service_cls: type, *, description: str | None = None) -> dict[str, Any]:
+def build_document(
+    service_cls: type[ServiceBase], *, description: str | None = None
+) -> dict[str, Any]:
     spec = APISpec(
         title=f"Kompas ASN {service_cls.name} service",
         version=_version(service_cls),
@@ -119,7 +124,7 @@ def _response(schema: Any, many: bool) -> dict[str, Any]:
     return {"description": "Success", "content": {"application/json": {"schema": body}}}
 
 
-def _version(service_cls: type) -> str:
+def _version(service_cls: type[ServiceBase]) -> str:
     try:
         return version(f"asn-{service_cls.name}")
     except PackageNotFoundError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -34,9 +34,12 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.event import listen
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from .events import Event, new_event, registry
 from .web import page_response
@@ -109,10 +112,12 @@ def ping_rested_connections(engine: Engine, after: float) -> None:
     seconds: a busy service saves a round trip per transaction, and a connection that
     outlived a database restart while idle is still replaced before it is used."""
 
-    def checked_in(dbapi_connection, record) -> None:
+    def checked_in(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
         record.info["rested_since"] = time.monotonic()
 
-    def checked_out(dbapi_connection, record, proxy) -> None:
+    def checked_out(
+        dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+    ) -> None:
         rested_since = record.info.pop("rested_since", None)
         if rested_since is None or time.monotonic() - rested_since < after:
             return
@@ -222,7 +227,8 @@ class UnitOfWork:
             )
             values = select(*(literal(value) for value in row.values())).where(~seen.exists())
             statement = pg_insert(inbox).from_select(list(row), values)
-        inserted = self.session.execute(statement.on_conflict_do_nothing())
+        # an INSERT's result is a cursor's, which counts the rows
+        inserted = cast(CursorResult[Any], self.session.execute(statement.on_conflict_do_nothing()))
         return inserted.rowcount == 1
 
     def commit(self) -> None:
@@ -257,16 +263,20 @@ def plain(row: Any) -> dict[str, Any]:
 
 
 def fetch_page(
-    session: Session, statement: Select, *, page: int, per_page: int
+    session: Session, statement: Select[*tuple[Any, ...]], *, page: int, per_page: int
 ) -> tuple[list[Any], int]:
     """One page of ``statement``'s rows (ORM entities or rows) and the total count."""
-    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    counted = select(func.count()).select_from(statement.order_by(None).subquery())
+    total = session.execute(counted).scalar_one()
     rows = session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
     return list(rows), total
 
 
 def page_of(
-    session: Session, statement: Select, query: dict[str, Any], show: Callable[[Any], Any]
+    session: Session,
+    statement: Select[*tuple[Any, ...]],
+    query: dict[str, Any],
+    show: Callable[[Any], Any],
 ) -> dict[str, Any]:
     """A list endpoint's answer: one page of ``statement`` (``query`` holds ``page`` and
     ``per_page``, as PageQuery loads them), each row shown by ``show``, and the total."""

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar, Protocol, Self
+from typing import Any, ClassVar, Protocol, Self, TypeGuard
 
 COMMAND = "python -m asn_shared.settings"
 SETTING = "asn_shared.setting"  # the dataclass field metadata key of a declaration
@@ -311,7 +311,7 @@ class Settings:
         return settings
 
 
-def _is_settings(cls: type) -> bool:
+def _is_settings(cls: type) -> TypeGuard[type[Settings]]:
     return isinstance(cls, type) and issubclass(cls, Settings) and cls is not Settings
 
 
@@ -494,13 +494,13 @@ class ServiceSettings(AuthSettings):
 
     @classmethod
     def from_environment(
-        cls, environ: Mapping[str, str] | None = None, *, service: str = ""
+        cls, environ: Mapping[str, str] | None = None, *, service: str = "", **context: Any
     ) -> Self:
-        return super().from_environment(environ, service=service or cls.name)
+        return super().from_environment(environ, service=service or cls.name, **context)
 
     @classmethod
-    def load(cls, *, service: str = "") -> Self:
-        return super().load(service=service or cls.name)
+    def load(cls, *, service: str = "", **context: Any) -> Self:
+        return super().load(service=service or cls.name, **context)
 
 
 def of_container(container: Any) -> ServiceSettings:

@@ -21,6 +21,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Mapping
+from http.client import HTTPResponse
 from typing import Any
 
 import jwt
@@ -45,18 +47,21 @@ def local_token(
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs) -> None:
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
 
 
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
-def _call(url: str, data: dict[str, str] | None = None, headers: dict | None = None):
+def _call(
+    url: str, data: dict[str, str] | None = None, headers: dict[str, str] | None = None
+) -> HTTPResponse | urllib.error.HTTPError:
     body = urllib.parse.urlencode(data).encode() if data is not None else None
     request = urllib.request.Request(url, body, headers or {})
     try:
-        return _opener.open(request, timeout=10)
+        response: HTTPResponse = _opener.open(request, timeout=10)
+        return response
     except urllib.error.HTTPError as answer:
         if answer.code in (301, 302, 303):
             return answer
@@ -65,7 +70,8 @@ def _call(url: str, data: dict[str, str] | None = None, headers: dict | None = N
 
 def discovery(issuer: str) -> dict[str, Any]:
     with _call(f"{issuer.rstrip('/')}/.well-known/openid-configuration") as answer:
-        return json.loads(answer.read())
+        document: dict[str, Any] = json.loads(answer.read())
+        return document
 
 
 def provider_token(
@@ -101,7 +107,7 @@ def provider_token(
         "code_verifier": verifier,
     }
     with _call(endpoints["token_endpoint"], exchange) as answer:
-        return json.loads(answer.read())["access_token"]
+        return _access_token(answer.read())
 
 
 def client_credentials_token(issuer: str, client_id: str, secret: str) -> str:
@@ -110,7 +116,12 @@ def client_credentials_token(issuer: str, client_id: str, secret: str) -> str:
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
     grant = {"grant_type": "client_credentials"}
     with _call(endpoints["token_endpoint"], grant, {"Authorization": f"Basic {basic}"}) as answer:
-        return json.loads(answer.read())["access_token"]
+        return _access_token(answer.read())
+
+
+def _access_token(body: bytes) -> str:
+    token: str = json.loads(body)["access_token"]
+    return token
 
 
 def agency_token(issuer: str, client_id: str | None, secret: str | None) -> str:
@@ -128,7 +139,7 @@ def agency_token(issuer: str, client_id: str | None, secret: str | None) -> str:
     return client_credentials_token(issuer, client_id, secret)
 
 
-def token_for(args: argparse.Namespace, environ: dict[str, str] | None = None) -> str:
+def token_for(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> str:
     environ = os.environ if environ is None else environ
     scope = {OPERATOR: args.unit, EMPLOYEE: args.nip, AGENCY: args.agency}.get(args.role)
     issuer = environ.get("AUTH_OIDC_ISSUER")
@@ -145,7 +156,7 @@ def token_for(args: argparse.Namespace, environ: dict[str, str] | None = None) -
     return local_token(key, args.role, scope, ttl=args.ttl)
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("token", help="print a bearer token for a role")
     parser.add_argument("role", choices=[ADMIN, OPERATOR, EMPLOYEE, AGENCY])
     parser.add_argument("--unit", help="operator: the unit code")

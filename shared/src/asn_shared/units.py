@@ -7,6 +7,8 @@ keeps its own copy in the ``unit_tree`` table. competency asks its own ``units``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Protocol, TypeVarTuple
+
 from sqlalchemy import CTE, ColumnElement, Select, Table, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -15,6 +17,11 @@ from .auth import ADMIN, EMPLOYEE, OPERATOR, Principal
 from .entrypoints import subscribe
 from .events import Event
 from .persistence import UnitOfWork, unit_tree
+
+if TYPE_CHECKING:
+    from .dependencies import DatabaseAccess
+
+Row = TypeVarTuple("Row")
 
 
 def subtree(root: str, table: Table = unit_tree) -> CTE:
@@ -33,7 +40,7 @@ def units_in_scope(
     """The unit codes ``principal`` may see: ``None`` for all (admin), none but an operator's."""
     if principal.role == ADMIN:
         return None
-    if principal.role == OPERATOR:
+    if principal.role == OPERATOR and principal.scope is not None:
         return units_within(session, principal.scope, table)
     return set()
 
@@ -63,7 +70,9 @@ def check_reach(
         principal.require_unit(unit_code, units_in_scope(session, principal, table))
 
 
-def in_units(statement: Select, column: ColumnElement, scope: set[str] | None) -> Select:
+def in_units(
+    statement: Select[*Row], column: ColumnElement[str], scope: set[str] | None
+) -> Select[*Row]:
     """``statement`` narrowed to rows whose ``column`` is one of ``scope`` (``None``: all)."""
     return statement if scope is None else statement.where(column.in_(scope))
 
@@ -86,13 +95,18 @@ def record_unit(uow: UnitOfWork, event: Event) -> None:
     uow.session.execute(statement)
 
 
+class _ServiceWithDatabase(Protocol):
+    @property
+    def db(self) -> DatabaseAccess: ...
+
+
 class UnitTreeProjection:
     """Mixin for a service class: follow competency's units into ``unit_tree``."""
 
     @subscribe("unit.registered", consumer="unit_registrations", formerly="on_unit_registered")
-    def on_unit_registered(self, event):
+    def on_unit_registered(self: _ServiceWithDatabase, event: Event) -> None:
         self.db.handle_once(event, record_unit)
 
     @subscribe("unit.updated", consumer="unit_updates", formerly="on_unit_updated")
-    def on_unit_updated(self, event):
+    def on_unit_updated(self: _ServiceWithDatabase, event: Event) -> None:
         self.db.handle_once(event, record_unit)

@@ -147,8 +147,11 @@ def response_for(exc: BaseException, *, correlation_id: str | None = None) -> Re
 def max_json_bytes(request: Request) -> int:
     """``HTTP_MAX_JSON_BYTES`` as the service read it at start (JsonApi hands it to each
     request); read now for a request that came another way."""
-    limit = getattr(request, "max_json_bytes", None)
-    return limit or ServiceSettings.read_one("http_max_json_bytes")
+    limit: int | None = getattr(request, "max_json_bytes", None)
+    if limit:
+        return limit
+    configured: int = ServiceSettings.read_one("http_max_json_bytes")
+    return configured
 
 
 def load_json(request: Request, schema: Schema, *, partial: bool = False) -> Any:
@@ -199,6 +202,7 @@ def unstorable(value: Any) -> Any:
     if isinstance(value, str):
         reason = unstorable_text(value)
         return [reason] if reason else None
+    pairs: list[tuple[str | int, Any]]
     if isinstance(value, dict):
         pairs = [
             (_printable(key), [unstorable_text(key)] if unstorable_text(key) else unstorable(item))

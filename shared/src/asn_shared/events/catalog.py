@@ -7,6 +7,8 @@ Terms of art keep their Indonesian names: *nip* (the civil servant's 18-digit nu
 *jabatan* (the post held), *golongan* (civil-service rank), *JPM* (Job Person Match).
 """
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from ..vocabulary import (
@@ -153,7 +155,7 @@ FUNDING = values(Funding)
 PROPOSAL_STATES = values(ProposalStatus)
 
 
-def rupiah(description: str, **options) -> fields.Integer:
+def rupiah(description: str, **options: Any) -> fields.Integer:
     """Money is whole rupiah: an integer, never a float."""
     return fields.Integer(
         validate=RUPIAH, metadata={"description": f"{description}, whole rupiah"}, **options
@@ -387,7 +389,9 @@ class BudgetReserved(BudgetPosition):
     proposal_id = fields.UUID(required=True)
     item_ids = fields.List(fields.UUID(), required=True)
     rejected_item_ids = fields.List(fields.UUID(), required=True)
-    partial = fields.Boolean(required=True)
+    # the contract's name; marshmallow's metaclass takes declared fields off the class, so
+    # Schema.partial (a load option) is not shadowed
+    partial = fields.Boolean(required=True)  # type: ignore[assignment]
     amount_rupiah = rupiah("reserved", required=True)
 
 

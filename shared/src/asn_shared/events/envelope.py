@@ -27,7 +27,7 @@ REQUIRED_ATTRIBUTES = ("specversion", "id", "source", "type")
 class EventSchemaError(ValueError):
     """An event's data does not fit its schema; raised at the producer."""
 
-    def __init__(self, event_type: str, errors: dict) -> None:
+    def __init__(self, event_type: str, errors: dict[str, Any]) -> None:
         super().__init__(f"{event_type}: data does not match its schema: {errors}")
         self.event_type = event_type
         self.errors = errors
@@ -124,7 +124,8 @@ def new_event(
 def _dump(schema: Schema, data: dict[str, Any], event_type: str) -> dict[str, Any]:
     """Serialise ``data``; a value that cannot be serialised is reported by its field."""
     try:
-        return schema.dump(data)
+        dumped: dict[str, Any] = schema.dump(data)
+        return dumped
     except (TypeError, ValueError, AttributeError):
         errors = {}
         for name, field_ in schema.dump_fields.items():

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
 from marshmallow import EXCLUDE, Schema
+
+SchemaT = TypeVar("SchemaT", bound=Schema)
 
 TYPE_PREFIX = "id.kompasasn"
 
@@ -85,20 +89,22 @@ class EventRegistry:
             raise UnknownEventType(f"unknown event {name!r}")
         return max(versions, key=lambda d: d.version)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[EventDefinition]:
         return iter(sorted(self._by_type.values(), key=lambda d: (d.producer, d.name, d.version)))
 
 
 registry = EventRegistry()
 
 
-def event_type(name: str, *, version: int, producer: str, registry: EventRegistry = registry):
+def event_type(
+    name: str, *, version: int, producer: str, registry: EventRegistry = registry
+) -> Callable[[type[SchemaT]], type[SchemaT]]:
     """Class decorator: register a marshmallow schema as the body of an event type.
 
     The schema's docstring is the event's summary in the AsyncAPI document.
     """
 
-    def register(schema: type[Schema]) -> type[Schema]:
+    def register(schema: type[SchemaT]) -> type[SchemaT]:
         summary = (schema.__doc__ or name).strip().splitlines()[0]
         registry.add(EventDefinition(name, version, producer, schema, summary))
         return schema
