@@ -7,7 +7,7 @@ SERVICES := competency training budget notification
 PACKAGES := -e 'shared[test]' $(foreach s,$(SERVICES),-e 'services/$(s)[test]') -e 'demo[test]' \
 	-e 'services/portal[test]'
 
-.PHONY: install test lint format asyncapi check-asyncapi check-deploy migrate topology run demo
+.PHONY: install test lint typecheck format asyncapi check-asyncapi check-deploy migrate topology run demo
 
 install: $(VENV)/.installed $(VENV)/.deploy-tools $(VENV)/bin/kubectl
 
@@ -32,6 +32,10 @@ test: install  ## the whole test suite, against real RabbitMQ and PostgreSQL
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# mypy --strict on the shared library and the services' domain modules (pyproject.toml, [tool.mypy])
+typecheck: install
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff check --fix .
