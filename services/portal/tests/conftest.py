@@ -188,7 +188,10 @@ class Journey:
         folder = os.environ.get("PORTAL_SCREENSHOTS")
         if folder:
             Path(folder).mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+            # caret="initial": hiding the caret would inject a style, which the CSP refuses
+            self.page.screenshot(
+                path=str(Path(folder) / f"{name}.png"), full_page=True, caret="initial"
+            )
 
 
 def sign_in(page, portal: Portal, role: str, scope: str | None = None) -> None:

@@ -50,3 +50,22 @@ def test_an_employee_sees_their_profile_and_jp_and_marks_a_message_read(plaju, j
     after = plaju.api("notification", f"/recipients/{nip}/inbox")
     assert after["unread"] == inbox["unread"] - 1
     assert next(m for m in after["items"] if m["id"] == unread["id"])["read_at"]
+
+
+def test_the_profile_fits_a_phone_and_works_from_the_keyboard(plaju, journey):
+    nip = plaju.every("competency", "/employees")[0]["nip"]
+    me = journey("employee", nip, viewport={"width": 375, "height": 740})
+    me.open(f"/pegawai/{nip}")
+    width = me.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the page scrolls sideways: {width} px"
+    me.screenshot("employee-profile-phone")
+
+    me.open("/kotak-masuk")
+    me.page.keyboard.press("Tab")
+    assert me.page.evaluate("document.activeElement.textContent") == "Lewati ke isi"
+    me.page.keyboard.press("Enter")
+    assert me.page.evaluate("document.activeElement.id") == "main"
+    me.page.keyboard.press("Tab")  # on from the content: the filter's checkbox, by its label
+    assert me.page.evaluate("document.activeElement.closest('main') !== null")
+    me.page.keyboard.press("Space")
+    assert me.page.get_by_label("Hanya yang belum dibaca").is_checked()

@@ -9,8 +9,6 @@ from datetime import date
 
 from playwright.sync_api import expect
 
-from asn_shared.testing.waiting import wait_for
-
 OPERATOR_UNIT = "PLG-KEC-PLAJU"
 
 
@@ -119,18 +117,27 @@ def test_an_import_shows_refused_rows_then_its_proposals_once_the_chain_settled(
     expect(admin.page.locator("#chain-state[data-settled=yes]")).to_be_attached(timeout=90_000)
     admin.check_page()
     admin.screenshot("admin-import")
-    nips = {e["nip"] for e in employees}
+    # the page lists what training proposed for this import's assessments, no more, no less
+    link = admin.page.get_by_role("link", name="Unduh baris ditolak (CSV)").get_attribute("href")
+    import_id = link.split("/")[2]
+    assessments = {
+        a["id"]
+        for e in employees
+        for a in plaju.api("competency", "/assessments", nip=e["nip"])["items"]
+        if a["import_id"] == import_id
+    }
+    assert len(assessments) == 2
     proposals = [
         p
-        for nip in nips
-        for p in plaju.api("training", "/proposals", employee_nip=nip)["items"]
-        if p["status"] not in ("cancelled",) and p["created_at"][:10] == date.today().isoformat()
+        for e in employees
+        for p in plaju.api("training", "/proposals", employee_nip=e["nip"])["items"]
+        if p["assessment_id"] in assessments
     ]
-    shown = admin.page.locator("#chain-proposals-table tbody tr")
-    wait_for(lambda: shown.count() >= len(nips), 10, "the proposals on the page")
-    names = admin.page.locator("#chain-proposals-table").inner_text()
-    assert all(e["name"] in names for e in employees)
-    assert proposals
+    assert proposals, "two employees a level or more short of every standard: no proposal"
+    rows = admin.page.locator("#chain-proposals-table tbody tr")
+    expect(rows).to_have_count(len(proposals))
+    table = admin.page.locator("#chain-proposals-table").inner_text()
+    assert all(p["employee_name"] in table for p in proposals)
 
 
 def test_a_waitlisted_proposal_is_approved_as_funded_another_way(plaju, journey):

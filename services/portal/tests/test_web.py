@@ -4,9 +4,11 @@ and how figures read."""
 
 from __future__ import annotations
 
+import io
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import openpyxl
 import pytest
 import requests
 
@@ -160,7 +162,14 @@ def test_an_operator_views_their_unit_and_those_below_it():
 def test_an_import_is_followed_through_the_nips_of_its_valid_rows():
     content = b"nip,assessed_on,M.01\n198609262015052001,2026-12-06,2\n12345,2026-12-06,2\n"
     assert nips_of("penilaian.csv", content) == ["198609262015052001"]
-    assert nips_of("penilaian.xlsx", content) == []
+    assert nips_of("penilaian.xlsx", content) == []  # not a workbook: competency says so
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["nip", "assessed_on", "M.01"])
+    workbook.active.append(["198609262015052001", "2026-12-06", 2])
+    workbook.active.append([None, None, None])
+    saved = io.BytesIO()
+    workbook.save(saved)
+    assert nips_of("penilaian.xlsx", saved.getvalue()) == ["198609262015052001"]
 
 
 def test_a_form_keeps_what_was_typed_and_sends_numbers_as_numbers():
@@ -173,3 +182,15 @@ def test_a_form_keeps_what_was_typed_and_sends_numbers_as_numbers():
         "Paling sedikit 3 karakter."
     )
     assert i18n.field_message("Not a valid integer.", "en") == "Not a valid integer."
+
+
+def test_an_expired_session_signs_in_again_and_returns_to_the_page(client):
+    session_id = sign_in(client, role="admin")
+    session = client.application.extensions["kompas_store"].get(session_id)
+    session.expires_at = 0  # the access token's end, and no refresh token from this provider
+    answer = client.get("/usulan?status=waitlisted")
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == ("/masuk?next=%2Fusulan%3Fstatus%3Dwaitlisted&expired=1")
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Sesi Anda telah berakhir" in page
+    assert 'href="/masuk?go=1&amp;next=/usulan%3Fstatus%3Dwaitlisted"' in page

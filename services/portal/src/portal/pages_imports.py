@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from typing import Any
 
+import openpyxl
 from flask import Blueprint, Response, redirect, request
 
 from .api import ServiceProblem
@@ -18,13 +20,25 @@ NIP = re.compile(r"\d{18}")
 
 
 def nips_of(name: str, content: bytes) -> list[str]:
-    """The NIPs of a CSV file's rows, to follow them through the chain (XLSX: none)."""
-    if not name.lower().endswith(".csv"):
-        return []
-    text = content.decode("utf-8-sig", errors="replace")
-    rows = csv.DictReader(io.StringIO(text))
-    found = {(row.get("nip") or "").replace(" ", "") for row in rows}
-    return sorted(nip for nip in found if NIP.fullmatch(nip))  # refused ones have no result
+    """The NIPs of the file's rows, to follow them through the chain; a row whose NIP is not
+    18 digits was refused and has no result to follow."""
+    rows = _xlsx_rows(content) if name.lower().endswith(".xlsx") else _csv_rows(content)
+    found = {str(row.get("nip") or "").replace(" ", "") for row in rows}
+    return sorted(nip for nip in found if NIP.fullmatch(nip))
+
+
+def _csv_rows(content: bytes) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig", errors="replace"))))
+
+
+def _xlsx_rows(content: bytes) -> list[dict]:
+    try:
+        sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True).active
+        rows = sheet.iter_rows(values_only=True)
+        header = [str(cell or "").strip() for cell in next(rows)]
+    except (OSError, ValueError, KeyError, StopIteration, zipfile.BadZipFile):
+        return []  # competency says what is wrong with the file
+    return [dict(zip(header, row, strict=False)) for row in rows]
 
 
 @blueprint.get("/impor")
