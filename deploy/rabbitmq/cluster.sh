@@ -47,12 +47,14 @@ with_node() {  # N command...
         RABBITMQ_PID_FILE="$base/pid" \
         RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="+S 1:1" \
         ERL_EPMD_ADDRESS=127.0.0.1 \
+        ERL_CRASH_DUMP="$base/log/erl_crash.dump" \
         "$@"
 }
 
 ctl() { with_node "$1" "$BIN/rabbitmqctl" -n "$(node "$1")" "${@:2}"; }
 
-running() { ctl "$1" -q await_startup --timeout 2 >/dev/null 2>&1; }
+# Without the cluster's folder no node of it runs (and rabbitmqctl could not read the cookie).
+running() { [[ -s "$DIR/.erlang.cookie" ]] && ctl "$1" -q await_startup --timeout 2 >/dev/null 2>&1; }
 
 prepare() {
     mkdir -p "$DIR"

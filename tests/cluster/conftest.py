@@ -9,15 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from asn_shared.testing.cluster import Cluster, ClusterBroker
+from asn_shared.testing.cluster import Cluster, ClusterBroker, running_cluster
 
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
-    running = Cluster().start()
-    yield running
-    if running.started_here and os.environ.get("KOMPAS_CLUSTER_KEEP") != "1":
-        running.stop()
+    with running_cluster(keep=os.environ.get("KOMPAS_CLUSTER_KEEP") == "1") as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
@@ -30,19 +33,37 @@ class Cluster:
     started_here: bool = False
 
     def _run(self, *args: str, timeout: float = 300.0) -> str:
-        done = subprocess.run(
-            [str(self.script), *args], capture_output=True, text=True, timeout=timeout
-        )
+        command = f"cluster.sh {' '.join(args)}"
+        try:
+            done = subprocess.run(
+                [str(self.script), *args], capture_output=True, text=True, timeout=timeout
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise RuntimeError(f"{command}: not done in {timeout:.0f}s{self._logs()}") from exc
         if done.returncode != 0:
-            raise RuntimeError(f"cluster.sh {' '.join(args)}: {done.stdout}{done.stderr}")
+            raise RuntimeError(f"{command}: {done.stdout}{done.stderr}{self._logs()}")
         return done.stdout.strip()
+
+    def _logs(self) -> str:
+        """The end of each node's log, to tell why a node did not start or join."""
+        folder = Path(os.environ.get("KOMPAS_CLUSTER_DIR", "/tmp/kompas-rabbitmq-cluster"))
+        tails = [
+            f"\n--- {log}\n{log.read_text(errors='replace')[-1500:]}"
+            for log in sorted(folder.glob("node-*/log/*.log"))
+        ]
+        return "".join(tails)
 
     def running(self) -> bool:
         return subprocess.run([str(self.script), "status"], capture_output=True).returncode == 0
 
     def start(self) -> Cluster:
-        """Start whatever node is down and join it (idempotent); wait until all run."""
+        """Start whatever node is down and join it (idempotent); wait until all run. When
+        the cluster was not running, it counts as started here (for the caller to stop)."""
         self.started_here = self.started_here or not self.running()
+        return self.bring_back()
+
+    def bring_back(self) -> Cluster:
+        """Start the nodes that are down (a killed one, say) and wait until all run."""
         self._run("start")
         return self
 
@@ -69,6 +90,18 @@ class Cluster:
         return ClusterBroker(uris[0], self.management_urls()[0], nodes=uris, cluster=self)
 
 
+@contextmanager
+def running_cluster(keep: bool = False) -> Iterator[Cluster]:
+    """The cluster, started when it is down; stopped and removed afterwards when it was
+    started here, unless ``keep``."""
+    cluster = Cluster().start()
+    try:
+        yield cluster
+    finally:
+        if cluster.started_here and not keep:
+            cluster.stop()
+
+
 @dataclass
 class ClusterBroker(Broker):
     """The cluster as the test harness's broker: a virtual host's URI names every node
@@ -79,6 +112,14 @@ class ClusterBroker(Broker):
 
     def uri(self, vhost: str) -> str:
         return ";".join(f"{node.rstrip('/')}/{quote(vhost, safe='')}" for node in self.nodes)
+
+    def user_uri(self, vhost: str, user: str, password: str) -> str:
+        """``uri(vhost)`` with another user's credentials, as that user would be given it."""
+        credentials = f"{quote(user, safe='')}:{quote(password, safe='')}"
+        return ";".join(
+            urlunsplit(parts._replace(netloc=f"{credentials}@{parts.hostname}:{parts.port}"))
+            for parts in map(urlsplit, self.uri(vhost).split(";"))
+        )
 
     def _api(self, method: str, path: str, **kwargs) -> requests.Response:
         error: Exception | None = None
@@ -131,3 +172,24 @@ class ClusterBroker(Broker):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"queue members still offline: {lagging[:5]}")
             time.sleep(1.0)
+
+
+def add_agency(broker: ClusterBroker, vhost: str, name: str, password: str) -> str:
+    """``asn-admin broker-users --agency NAME`` in ``vhost``, as an operator runs it: the
+    agency's failover URI. The command's output is checked to hold no password."""
+    variable = "".join(c if c.isalnum() else "_" for c in name.upper()) + "_AMQP_PASSWORD"
+    made = subprocess.run(
+        [sys.executable, "-m", "asn_shared.cli", "broker-users", "--agency", name],
+        env={
+            **os.environ,
+            "AMQP_URI": broker.uri(vhost),
+            "RABBITMQ_MANAGEMENT_URL": broker.management_url,
+            variable: password,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if made.returncode != 0 or password in made.stdout + made.stderr:
+        raise RuntimeError(f"broker-users --agency {name}: {made.stderr[-2000:]}")
+    return broker.user_uri(vhost, name, password)
