@@ -12,7 +12,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import amqp
 import pika
@@ -21,6 +21,7 @@ from kombu import Connection, Producer, Queue
 
 from asn_shared.events import new_event, registry
 from asn_shared.messaging import EVENT_STREAM
+from asn_shared.testing.cluster import add_agency
 from asn_shared.testing.events import publish_many
 from asn_shared.testing.waiting import wait_for
 
@@ -82,28 +83,11 @@ def topology(amqp_uri):
 
 
 @pytest.fixture
-def agency(broker, vhost, amqp_uri, topology):
+def agency(broker, vhost, topology):
     """An agency's broker user made by ``asn-admin broker-users --agency``: its failover URI."""
-    name, password = f"{vhost}-bkn", secrets.token_urlsafe(18)
-    variable = "".join(c if c.isalnum() else "_" for c in name.upper()) + "_AMQP_PASSWORD"
-    made = asn_admin(
-        amqp_uri,
-        "broker-users",
-        "--agency",
-        name,
-        RABBITMQ_MANAGEMENT_URL=broker.management_url,
-        **{variable: password},
-    )
-    assert made.returncode == 0, made.stderr[-2000:]
-    assert password not in made.stdout + made.stderr
-    credentials = f"{quote(name, safe='')}:{quote(password, safe='')}"
-    yield ";".join(as_user(node, credentials) for node in amqp_uri.split(";"))
+    name = f"{vhost}-bkn"
+    yield add_agency(broker, vhost, name, secrets.token_urlsafe(18))
     broker._api("DELETE", f"users/{quote(name, safe='')}")
-
-
-def as_user(uri: str, credentials: str) -> str:
-    parts = urlsplit(uri)
-    return urlunsplit(parts._replace(netloc=f"{credentials}@{parts.hostname}:{parts.port}"))
 
 
 def test_with_quorum_every_queue_is_quorum_with_explicit_limits_and_the_stream_replicated(
@@ -163,6 +147,26 @@ def test_an_agency_reads_what_was_published_before_it_existed_from_start_or_a_ti
     assert first.timestamp == int(before[0].time.timestamp())
     assert isinstance(first.headers["x-stream-offset"], int)
     assert body.startswith(b"{") and before[0].id.encode() in body
+
+
+def test_on_the_stream_an_event_keeps_its_properties_and_only_scalar_headers(amqp_uri, agency):
+    (event,) = publish_many(amqp_uri, [unit(0)])
+    headers = {"x-text": "teks", "x-number": 7, "x-list": ["a", "b"], "x-table": {"a": 1}}
+    with Connection(amqp_uri) as connection:
+        Producer(connection).publish(
+            b"{}", exchange="competency.events", routing_key="unit.registered", headers=headers
+        )
+
+    (properties, _), (other, _) = read_with_pika(agency.split(";")[2], count=2)
+    # everything the outbox relay sets survives: the properties mirror the envelope
+    kept = {name: getattr(properties, name) for name in event.amqp_properties()}
+    assert kept == event.amqp_properties()
+    # a stream keeps scalar headers and drops arrays and tables: the events carry none
+    assert properties.headers.keys() == {"x-stream-offset"}
+    assert {k: v for k, v in other.headers.items() if k != "x-stream-offset"} == {
+        "x-text": "teks",
+        "x-number": 7,
+    }
 
 
 def read_with_pika(uri: str, *, count: int, offset: object = "first") -> list:
