@@ -7,9 +7,9 @@ service package brings its own commands' targets:
     asn-admin declare-topology [SERVICE ...]   declare exchanges, queues and bindings
     asn-admin relay SERVICE                    run an outbox relay on its own
     asn-admin broker-users [SERVICE ...]       give each service its own broker user
-    asn-admin token ROLE [--unit|--nip|--agency]  print a bearer token to try the API with
               [--agency NAME ...]                and agencies a user that reads the stream
     asn-admin follow [--from WHEN] [--type TYPE] [--cursor FILE]   print the event stream
+    asn-admin token ROLE [--unit|--nip|--agency]  print a bearer token to try the API with
 """
 
 from __future__ import annotations
@@ -27,12 +27,18 @@ from pathlib import Path
 from kombu import Connection
 
 from . import config, logs, migrations
-from . import tokens as token_command
 from . import follower as follow_command
+from . import tokens as token_command
 from .messaging import ConfirmingPublisher, agency_permissions, declare_event_stream
 from .outbox import OutboxRelay
 from .persistence import make_engine
-from .topology import ManagementApi, apply_broker_user, declare_service_topology, permissions_of
+from .topology import (
+    ManagementApi,
+    apply_broker_user,
+    convert_to_quorum,
+    declare_service_topology,
+    permissions_of,
+)
 
 
 def installed_services() -> dict[str, type]:
@@ -69,9 +75,16 @@ def migrate(names: list[str]) -> None:
         print(f"{name}: database at the newest schema")
 
 
-def declare(names: list[str]) -> None:
+def declare(names: list[str], convert: bool = False) -> None:
+    """Declare the topology; with ``convert`` first make classic queues quorum queues."""
+    if convert and config.queue_type() != "quorum":
+        raise SystemExit("--convert-classic: set QUEUE_TYPE=quorum")
     with Connection(config.amqp_uri()) as connection:
         for name, service_cls in _services(names).items():
+            for queue, moved in (
+                convert_to_quorum(connection, service_cls) if convert else {}
+            ).items():
+                print(f"{name}: {queue} is a quorum queue now, {moved} message(s) kept")
             subscriptions = declare_service_topology(connection, service_cls, config.queue_type())
             print(
                 f"{name}: exchanges {name}.events and {name}.redelivery, "
@@ -133,8 +146,12 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("migrate", help="run database migrations").add_argument(
         "services", nargs="*", help="default: every installed service"
     )
-    commands.add_parser("declare-topology", help="declare broker topology").add_argument(
-        "services", nargs="*", help="default: every installed service"
+    topology = commands.add_parser("declare-topology", help="declare broker topology")
+    topology.add_argument("services", nargs="*", help="default: every installed service")
+    topology.add_argument(
+        "--convert-classic",
+        action="store_true",
+        help="QUEUE_TYPE=quorum, services stopped: turn classic queues into quorum queues",
     )
     commands.add_parser("relay", help="run an outbox relay on its own").add_argument(
         "service", help="the service whose outbox to relay"
@@ -146,19 +163,19 @@ def main(argv: list[str] | None = None) -> None:
     users.add_argument(
         "--agency", action="append", default=[], help="an agency's user that reads the stream"
     )
-    follow_command.add_parser(commands)
     token_command.add_parser(commands)
+    follow_command.add_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "migrate":
         migrate(args.services)
     elif args.command == "declare-topology":
-        declare(args.services)
+        declare(args.services, args.convert_classic)
     elif args.command == "broker-users":
         broker_users(args.services, args.agency)
-    elif args.command == "follow":
-        follow_command.main(args)
     elif args.command == "token":
         token_command.main(args)
+    elif args.command == "follow":
+        follow_command.main(args)
     else:
         relay(args.service)
 

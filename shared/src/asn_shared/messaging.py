@@ -198,16 +198,16 @@ def declare_retry_queue(connection: Connection, queue: Queue) -> None:
     deleted it.
     """
     try:
-        _on_channel(connection, lambda channel: queue(channel).declare())
+        on_channel(connection, lambda channel: queue(channel).declare())
         return
     except amqp.exceptions.PreconditionFailed as exc:
         differs = str(exc)
     kept = _delete_if_empty(connection, queue.name)
     if kept is None:
-        _on_channel(connection, lambda channel: queue(channel).declare())
+        on_channel(connection, lambda channel: queue(channel).declare())
         log.warning("retry queue %s declared anew", queue.name, extra={"reason": differs})
         return
-    _on_channel(connection, lambda channel: queue(channel).queue_bind())
+    on_channel(connection, lambda channel: queue(channel).queue_bind())
     log.warning(
         "retry queue %s has other arguments and is kept: %s",
         queue.name,
@@ -216,7 +216,7 @@ def declare_retry_queue(connection: Connection, queue: Queue) -> None:
     )
 
 
-def _on_channel(connection: Connection, action) -> None:
+def on_channel(connection: Connection, action) -> None:
     # a channel of its own: a refused declaration closes the channel it was made on
     channel = connection.channel()
     try:
@@ -288,12 +288,12 @@ def declare_event_stream(connection: Connection, producers: Iterable[str]) -> st
     """
     stream = event_stream(producers)
     try:
-        _on_channel(connection, lambda channel: stream(channel).declare())
+        on_channel(connection, lambda channel: stream(channel).declare())
         return f"stream {EVENT_STREAM}: kept {config.event_stream_max_age()}, " + (
             f"at most {config.event_stream_max_bytes()} bytes"
         )
     except amqp.exceptions.PreconditionFailed as exc:
-        _on_channel(connection, lambda channel: stream(channel)._create_bindings())
+        on_channel(connection, lambda channel: stream(channel)._create_bindings())
         log.warning("stream %s kept as it is", EVENT_STREAM, extra={"reason": str(exc)})
         return f"stream {EVENT_STREAM}: kept with its own retention (change it with a policy)"
 

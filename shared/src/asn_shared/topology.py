@@ -10,7 +10,8 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from urllib.parse import quote
 
-from kombu import Connection
+import amqp
+from kombu import Connection, Queue
 
 from .entrypoints import EventSubscriber
 from .messaging import (
@@ -19,6 +20,7 @@ from .messaging import (
     broker_permissions,
     dead_letter_queue,
     declare_topology,
+    on_channel,
 )
 
 
@@ -90,3 +92,83 @@ def apply_broker_user(
     """
     api.put(f"users/{quote(user, safe='')}", {"password": password, "tags": ""})
     api.put(f"permissions/{quote(vhost, safe='')}/{quote(user, safe='')}", asdict(permissions))
+
+
+CONVERTING = ".converting"  # suffix of the quorum queue holding a queue's messages meanwhile
+
+
+def service_queues(service_cls: type, queue_type: str) -> list[Queue]:
+    """Every durable queue of the service: handler and retry queues, its dead-letter queue."""
+    subscriptions = subscriptions_of(service_cls, queue_type)
+    return [
+        *(subscription.queue() for subscription in subscriptions),
+        *(subscription.retry_queue() for subscription in subscriptions),
+        dead_letter_queue(service_cls.name, queue_type),
+    ]
+
+
+def convert_to_quorum(connection: Connection, service_cls: type) -> dict[str, int]:
+    """Make each queue of the service that is not yet its quorum queue (a classic queue, or
+    one declared with other arguments) that quorum queue, same name and bindings, its
+    messages kept; return how many each had. Only while no replica of any service runs: a
+    message published to a queue between its move and its deletion would be lost, and the
+    services' outbox relays are the only publishers.
+
+    The messages wait in ``<queue>.converting`` (a quorum queue) while the queue is deleted
+    and declared anew; run again after an interruption, it finishes the move.
+    """
+    moved = {}
+    for queue in service_queues(service_cls, "quorum"):
+        if _declared_otherwise(connection, queue):
+            spare = queue.name + CONVERTING
+            on_channel(
+                connection,
+                lambda c, s=spare: c.queue_declare(
+                    s, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"}
+                ),
+            )
+            moved[queue.name] = move_messages(connection, queue.name, spare)
+            on_channel(connection, lambda c, q=queue: c.queue_delete(q.name))
+            on_channel(connection, lambda c, q=queue: q(c).declare())
+        _finish_move(connection, queue.name)
+    return moved
+
+
+def _declared_otherwise(connection: Connection, queue: Queue) -> bool:
+    """Whether ``queue`` exists with other arguments than ``queue`` has: the broker names
+    only the first argument that differs, so a classic queue may be refused for its
+    dead-lettering as well as for its type."""
+    try:
+        on_channel(connection, lambda channel: channel.queue_declare(queue.name, passive=True))
+    except amqp.exceptions.NotFound:
+        return False
+    try:
+        on_channel(connection, lambda channel: queue(channel).declare())
+    except amqp.exceptions.PreconditionFailed:
+        return True
+    return False
+
+
+def _finish_move(connection: Connection, name: str) -> None:
+    try:
+        on_channel(connection, lambda c: c.queue_declare(name + CONVERTING, passive=True))
+    except amqp.exceptions.NotFound:
+        return
+    move_messages(connection, name + CONVERTING, name)
+    on_channel(connection, lambda c: c.queue_delete(name + CONVERTING))
+
+
+def move_messages(connection: Connection, source: str, target: str) -> int:
+    """Move every message of queue ``source`` to queue ``target`` (through the default
+    exchange, properties and headers kept): each acknowledged at the source only once the
+    broker confirmed its copy, so a failure in between leaves a copy, never none."""
+    moved = 0
+    with connection.clone() as own:
+        channel = own.channel()
+        channel.confirm_select()
+        while (message := channel.basic_get(source, no_ack=False)) is not None:
+            copy = amqp.Message(message.body, **message.properties)
+            channel.basic_publish(copy, exchange="", routing_key=target, mandatory=True)
+            channel.basic_ack(message.delivery_tag)
+            moved += 1
+    return moved
