@@ -20,9 +20,12 @@ from asn_shared.messaging import (
     ATTEMPTS,
     DEAD_LETTER_REASON,
     ORIGINAL_QUEUE,
+    ConfirmingPublisher,
+    PublishError,
     Unroutable,
     redelivery_exchange,
 )
+from asn_shared.outbox import OutboxRelay
 from asn_shared.persistence import UnitOfWork, make_engine, outbox, session_factory
 from asn_shared.testing.events import drain_queue
 from asn_shared.testing.waiting import wait_for
@@ -207,6 +210,33 @@ def test_two_relay_replicas_publish_each_row_exactly_once(database, amqp_uri, ta
     assert len(ids) == 1000
     assert len(set(ids)) == 1000
     assert unpublished(pinger_db) == 0
+
+
+def test_events_the_broker_refuses_stay_in_the_outbox_until_it_takes_them(database, amqp_uri):
+    import sample_services
+
+    pinger_db = database(metadata=sample_services.metadata)
+    write_pings(pinger_db, first=0, count=3)
+    one_at_a_time = Queue(
+        "pings-one-at-a-time",
+        Exchange("pinger.events", "topic", durable=True),
+        routing_key="#",
+        queue_arguments={"x-max-length": 1, "x-overflow": "reject-publish"},
+    )
+    with Connection(amqp_uri) as connection:
+        one_at_a_time(connection.channel()).declare()
+    engine = make_engine(pinger_db, pool_size=1)
+    relay = OutboxRelay(engine, ConfirmingPublisher(amqp_uri), service="pinger")
+    try:
+        for left in (2, 1):  # the queue takes one, the broker refuses (nacks) the rest
+            with pytest.raises(PublishError, match=f"refused {left} of {left + 1}"):
+                relay.relay_batch()
+            assert unpublished(pinger_db) == left
+            assert len(drain_queue(amqp_uri, one_at_a_time.name, expect=1)) == 1
+        assert relay.relay_batch() == 1 and unpublished(pinger_db) == 0
+    finally:
+        relay.publisher.close()
+        engine.dispose()
 
 
 def test_event_failing_its_schema_is_refused_and_its_transaction_writes_nothing(database):

@@ -383,12 +383,18 @@ class ConfirmingPublisher:
         self._outcome: dict[int, bool] = {}
 
     def publish(self, messages: Sequence[OutgoingMessage]) -> list[Any]:
-        """Publish; return the keys of the messages the broker confirmed."""
+        """Publish; return the keys of the messages the broker confirmed. After a refusal
+        (a nack) the next batch goes out on a new channel: RabbitMQ 3.10 keeps refusing
+        what a channel opened while a quorum queue's leader was on a lost node publishes
+        there, even once another node leads it, and a new channel finds the new leader."""
         try:
-            return self._publish(messages)
+            confirmed = self._publish(messages)
         except (OSError, amqp.exceptions.AMQPError) as exc:
             self.close()
             raise PublishError(str(exc)) from exc
+        if len(confirmed) < len(messages):
+            self.close()
+        return confirmed
 
     def _publish(self, messages: Sequence[OutgoingMessage]) -> list[Any]:
         channel = self._open_channel()

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, delete, func, select, update
 
 from . import metrics
 from .events import amqp_properties
-from .messaging import ConfirmingPublisher, OutgoingMessage
+from .messaging import ConfirmingPublisher, OutgoingMessage, PublishError
 from .persistence import inbox, outbox
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,8 @@ class OutboxRelay:
         self.batch_size = batch_size
 
     def relay_batch(self) -> int:
-        """Publish one batch of unpublished rows; return how many the broker confirmed."""
+        """Publish one batch of unpublished rows; return how many the broker confirmed.
+        Raises :class:`PublishError` when it refused some: those stay unpublished."""
         with self.engine.begin() as connection:
             rows = connection.execute(
                 select(
@@ -70,6 +71,8 @@ class OutboxRelay:
                     update(outbox).where(outbox.c.id.in_(confirmed)).values(published_at=func.now())
                 )
         metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(confirmed))
+        if len(confirmed) < len(rows):  # retried with back-off, not at the polling pace
+            raise PublishError(f"the broker refused {len(rows) - len(confirmed)} of {len(rows)}")
         return len(confirmed)
 
     def backlog(self) -> int:
