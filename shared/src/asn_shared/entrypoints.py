@@ -109,20 +109,22 @@ class RawQueueConsumer(QueueConsumer):
             return
         super().unregister_provider(provider)
 
+    lost_channel = None  # where a worker found the connection gone (before the consumer thread)
+
     def ack_message(self, message) -> None:
         self._settle(super().ack_message, message)
 
     def requeue_message(self, message) -> None:
         self._settle(super().requeue_message, message)
 
-    @staticmethod
-    def _settle(settle, message) -> None:
+    def _settle(self, settle, message) -> None:
         """Ack or requeue, surviving a connection the broker has just dropped.
 
         nameko skips a message whose connection is known to be closed, but a socket reset
-        that the consumer thread has not noticed yet (a broker restart) makes the write
-        raise OSError; escaping the worker, that would stop the whole service. The broker
-        redelivers the unsettled message on the next connection; the inbox drops the copy.
+        that the consumer thread has not noticed yet (a broker restart, a cluster node
+        killed) makes the write raise OSError; escaping the worker, that would stop the
+        whole service. The broker redelivers the unsettled message on the next connection;
+        the inbox drops the copy.
         """
         try:
             settle(message)
@@ -131,6 +133,17 @@ class RawQueueConsumer(QueueConsumer):
                 "message not settled: the connection is gone; the broker will redeliver it",
                 extra={"reason": f"{type(exc).__name__}: {exc}"},
             )
+            self.lost_channel = message.channel
+
+    def on_iteration(self) -> None:
+        """nameko's, but a connection a worker found gone restarts the consumers. The failed
+        write marks the connection closed, and kombu would then quietly open a new one for
+        the consumer thread to wait on, without any consumer on it: the service would
+        receive nothing more, and never say why."""
+        lost, self.lost_channel = self.lost_channel, None
+        if lost is not None and any(c.channel is lost for c in self._consumers.values()):
+            raise ConnectionError("a message could not be settled: the connection is gone")
+        super().on_iteration()
 
     def republish(
         self,
