@@ -97,6 +97,7 @@ class ChaosSettings:
     units: int = 10  # one in ten is funded for half its proposals and an item (waitlists)
     chunk: int = 25  # rows per import file
     ahead: int = 60  # assessments recorded ahead of those decided before imports pause
+    rate: float | None = None  # assessments imported per second at most (None: no limit)
     max_down: float = 2.0  # seconds a killed service (or the stopped broker) stays down
     quiet: float = 8.0  # seconds without any work left before the chain counts as settled
     settle_timeout: float = 300.0
@@ -310,22 +311,33 @@ class Databases:
             engine.dispose()
 
 
+def _handler_queue(name: str) -> bool:
+    return name.startswith("evt-") and not name.endswith(".retry")
+
+
 class WireTap:
     """A durable queue of its own, bound with ``#`` to every exchange: counts the events on
     the wire, and those published again under the same id. It outlives a broker restart
     (durable queue, persistent messages) and reconnects by itself."""
 
-    def __init__(self, amqp_uri: str, producers: tuple[str, ...] = SERVICES) -> None:
+    def __init__(
+        self, amqp_uri: str, producers: tuple[str, ...] = SERVICES, queue_type: str = "classic"
+    ) -> None:
         self.amqp_uri, self.name = amqp_uri, f"chaos-tap-{uuid.uuid4().hex[:8]}"
+        # on a cluster a quorum queue: a classic one is lost while its node is down
+        arguments = {} if queue_type == "classic" else {"x-queue-type": queue_type}
         with Connection(amqp_uri) as connection:
             channel = connection.channel()
             for producer in producers:
                 exchange = Exchange(f"{producer}.events", "topic", durable=True)
-                Queue(self.name, exchange, routing_key="#", durable=True)(channel).declare()
+                Queue(
+                    self.name, exchange, routing_key="#", durable=True, queue_arguments=arguments
+                )(channel).declare()
         self.lock = threading.Lock()
         self.ids: set[str] = set()
         self.by_type: Counter[str] = Counter()
-        self.received = self.republished = self.reconnects = 0
+        self.received = self.republished = self.redelivered = self.reconnects = 0
+        self.republished_ids: list[str] = []  # a sample, to look them up in the outboxes
         self.last = time.monotonic()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -357,7 +369,11 @@ class WireTap:
         with self.lock:
             self.last = time.monotonic()
             if event_id in self.ids:
-                self.republished += not message.delivery_info.get("redelivered")
+                redelivered = bool(message.delivery_info.get("redelivered"))
+                self.redelivered += redelivered
+                self.republished += not redelivered
+                if not redelivered and len(self.republished_ids) < 20:
+                    self.republished_ids.append(event_id)
             else:
                 self.ids.add(event_id)
                 self.received += 1
@@ -374,6 +390,8 @@ class WireTap:
                 "events_seen": self.received,
                 "events_published_again": self.republished,
                 "tap_reconnects": self.reconnects,
+                "tap_redeliveries": self.redelivered,
+                "events_published_again_sample": self.republished_ids,
                 "events_seen_by_type": dict(sorted(self.by_type.items())),
             }
 
@@ -418,9 +436,12 @@ class Importer:
     def _run(self) -> None:
         try:
             total, chunk = len(self.world.nips), self.settings.chunk
+            started, rate = time.monotonic(), self.settings.rate
             for first in range(0, total, chunk):
                 while self._ahead() > self.settings.ahead:
                     time.sleep(0.5)
+                if rate:  # a flow that lasts, whatever the machine's pace
+                    time.sleep(max(0.0, started + first / rate - time.monotonic()))
                 self._send(self.world.csv(range(first, min(first + chunk, total))))
         except BaseException as exc:  # noqa: BLE001 - reported by the run
             self.error = exc
@@ -554,13 +575,19 @@ class ChaosRun:
         webhook: WebhookReceiver,
         settings: ChaosSettings,
         say: Callable[[str], None] = print,
+        disruptions: list[Disruption] | None = None,
+        disruptors: dict[str, Callable[[Disruption], None]] | None = None,
     ) -> None:
+        """``disruptions`` replaces the seeded plan; ``disruptors`` performs those of other
+        targets than the services and the broker (kill and restart; the run then waits until
+        every service is healthy). Such targets, like the broker, never overlap."""
         self.suite, self.broker, self.vhost = suite, broker, vhost
         self.smtp, self.webhook, self.settings, self.say = smtp, webhook, settings, say
         self.databases = Databases(suite.databases)
         self.progress = Progress(self.databases)
         self.world = World(suite, settings)
-        self.disruptions = plan(settings)
+        self.disruptions = disruptions or plan(settings)
+        self.disruptors = disruptors or {}
         self.kill_times: list[tuple[str, float]] = []
         self.metric_duplicates = 0.0
         self.figures: dict[str, Any] = {}
@@ -590,7 +617,7 @@ class ChaosRun:
     def _flow(self) -> None:
         baseline = {name: self._outbox_seq(name) for name in SERVICES}
         logs_before = self._log_counts()
-        tap = WireTap(self.suite.amqp_uri)
+        tap = WireTap(self.suite.amqp_uri, queue_type=self.suite.env.get("QUEUE_TYPE", "classic"))
         importer = Importer(self.world, self.progress, self.settings)
         self.started = time.monotonic()
         importer.start()
@@ -634,7 +661,8 @@ class ChaosRun:
         errors: list[BaseException] = []
         for disruption in self.disruptions:
             self._wait_for(disruption, importer)
-            blocking = running if BROKER in (disruption.target, *running) else {}
+            whole = (disruption.target, *running)
+            blocking = running if any(target not in SERVICES for target in whole) else {}
             for thread in [*blocking.values(), running.get(disruption.target)]:
                 if thread is not None:
                     thread.join()
@@ -674,7 +702,10 @@ class ChaosRun:
             f"chaos: t={disruption.at}s, {disruption.decided} decided: {verb} {disruption.target}"
         )
         try:
-            if disruption.target == BROKER:
+            if disruption.target in self.disruptors:
+                self.disruptors[disruption.target](disruption)
+                self._wait_healthy(self.suite.all())
+            elif disruption.target == BROKER:
                 restart_broker(self.broker, self.suite.amqp_uri, disruption.down)
                 self._wait_healthy(self.suite.all())
             else:
@@ -726,9 +757,13 @@ class ChaosRun:
             for queue in self._queues():
                 if queue["name"].startswith("chaos-tap-") or queue["name"].endswith(".dead-letter"):
                     continue
+                if queue.get("type") == "stream":  # an event stream keeps what it holds
+                    continue
                 pending = queue.get("messages", 0) + queue.get("messages_unacknowledged", 0)
                 if pending:
                     busy[queue["name"]] = pending
+                elif _handler_queue(queue["name"]) and not queue.get("consumers"):
+                    busy[queue["name"]] = "no consumer yet"  # reconnecting after a restart
         except requests.RequestException as exc:
             busy["management API"] = str(exc)
         for name in SERVICES:
@@ -745,7 +780,7 @@ class ChaosRun:
         return busy
 
     def _queues(self) -> list[dict[str, Any]]:
-        columns = "name,messages,messages_unacknowledged,consumers"
+        columns = "name,type,messages,messages_unacknowledged,consumers"
         path = f"queues/{quote(self.vhost, safe='')}?columns={columns}"
         return self.broker._api("GET", path).json()
 
@@ -804,7 +839,7 @@ class ChaosRun:
             name, messages = queue["name"], queue.get("messages", 0)
             if name.endswith(".dead-letter") and messages:
                 self.violations.append(f"{name} holds {messages} message(s)")
-            elif name.startswith("evt-") and not name.endswith(".retry"):
+            elif _handler_queue(name):
                 if messages:
                     self.violations.append(f"{name} still holds {messages} message(s)")
                 if not queue.get("consumers"):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kombu import Connection
 
+from .. import config
 from ..cli import installed_services, migrations_of
 from ..topology import declare_service_topology
 from .processes import ServiceProcess
@@ -39,9 +40,10 @@ class Suite:
     def start(self, timeout: float = 60.0) -> Suite:
         """Declare every queue first (no event lost to a late subscriber), then start all."""
         services = installed_services()
+        queue_type = config.queue_type(self.env.get("QUEUE_TYPE"))
         with Connection(self.amqp_uri) as connection:
             for service_cls in services.values():
-                declare_service_topology(connection, service_cls)
+                declare_service_topology(connection, service_cls, queue_type)
         for name, service_cls in services.items():
             target = f"{service_cls.__module__}:{service_cls.__name__}"
             self.processes[name] = [
