@@ -4,8 +4,8 @@ and the broker user of its own that may reach those objects and no others."""
 from __future__ import annotations
 
 import base64
-import inspect
 import json
+import logging
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from urllib.parse import quote
@@ -13,7 +13,8 @@ from urllib.parse import quote
 import amqp
 from kombu import Connection, Queue
 
-from .entrypoints import EventSubscriber
+from .entrypoints import subscribers_of
+from .events import exchange_name
 from .messaging import (
     Permissions,
     Subscription,
@@ -23,21 +24,23 @@ from .messaging import (
     on_channel,
 )
 
+log = logging.getLogger(__name__)
+
 
 def subscriptions_of(service_cls: type, queue_type: str = "classic") -> list[Subscription]:
-    found = []
-    for method_name, method in inspect.getmembers(service_cls, inspect.isfunction):
-        for entrypoint in getattr(method, "nameko_entrypoints", ()):
-            if isinstance(entrypoint, EventSubscriber):
-                entrypoint.method_name = method_name
-                found.append(entrypoint.subscription(service_cls.name, queue_type))
-    return found
+    return [
+        subscriber.subscription(service_cls.name, queue_type)
+        for subscriber in subscribers_of(service_cls)
+    ]
 
 
 def declare_service_topology(
     connection: Connection, service_cls: type, queue_type: str = "classic"
 ) -> list[Subscription]:
-    """Declare the service's exchange, handler queues, retry queues and dead-letter queue."""
+    """Declare the service's exchange, handler queues, retry queues and dead-letter queue;
+    then move what waits in the queues of its handlers' former names (see
+    :func:`move_former_queues`)."""
+    former = former_queues(connection, service_cls, queue_type)
     subscriptions = subscriptions_of(service_cls, queue_type)
     declare_topology(
         connection,
@@ -45,7 +48,114 @@ def declare_service_topology(
         subscriptions=subscriptions,
         dead_letter_queues=[dead_letter_queue(service_cls.name, queue_type)],
     )
+    move_former_queues(connection, former)
     return subscriptions
+
+
+class FormerQueueInUse(RuntimeError):
+    """A queue of a handler's former name still has consumers: an older version runs."""
+
+
+def former_queues(
+    connection: Connection, service_cls: type, queue_type: str = "classic"
+) -> list[tuple[Subscription, Subscription]]:
+    """(former, current) for each queue of a handler's former name that still exists.
+
+    Raises :class:`FormerQueueInUse` when one has consumers: replicas of the older version
+    still handle its events, and moving them now would have both versions handle the same
+    event under two names. Stop them first.
+    """
+    found = []
+    for subscriber in subscribers_of(service_cls):
+        current = subscriber.subscription(service_cls.name, queue_type)
+        for former in subscriber.former_subscriptions(service_cls.name, queue_type):
+            consumers = _consumers(connection, former.queue_name)
+            if consumers:
+                raise FormerQueueInUse(
+                    f"queue {former.queue_name} has {consumers} consumer(s): stop every replica "
+                    f"of the older {service_cls.name}, then declare the topology again"
+                )
+            if consumers is not None or _consumers(connection, _retry(former)) is not None:
+                found.append((former, current))
+    return found
+
+
+def move_former_queues(
+    connection: Connection, former: list[tuple[Subscription, Subscription]]
+) -> dict[str, int]:
+    """Move the messages of each former handler queue and its retry queue to the current
+    ones, then delete them; return how many each held.
+
+    The former queue is unbound from the producer first, so nothing new arrives while it
+    is emptied; a message that still arrives (an expiring retry) is moved on the next turn.
+    Events that reached both queues meanwhile are handled once: the inbox knows the former
+    name (see :meth:`asn_shared.persistence.UnitOfWork.first_delivery`).
+    """
+    moved = {}
+    for old, new in former:
+        on_channel(
+            connection,
+            lambda c, o=old: c.queue_unbind(o.queue_name, exchange_name(o.producer), o.event_name),
+        )
+        for source, target in ((_retry(old), _retry(new)), (old.queue_name, new.queue_name)):
+            moved[source] = _move_and_delete(connection, source, target)
+            log.warning(
+                "queue %s: %d message(s) moved to %s, queue deleted",
+                source,
+                moved[source],
+                target,
+            )
+    return moved
+
+
+MOVE_TURNS = 10  # moves before giving up on a queue that keeps filling
+
+
+def _move_and_delete(connection: Connection, source: str, target: str) -> int:
+    if _consumers(connection, source) is None:
+        return 0
+    moved = 0
+    # publishes wait for the broker's confirm only on a connection that asks for it
+    options = {**connection.transport_options, "confirm_publish": True}
+    with connection.clone(transport_options=options) as confirming:
+        for _ in range(MOVE_TURNS):
+            moved += move_messages(confirming, source, target)
+            if _delete_if_empty(connection, source):
+                return moved
+    raise FormerQueueInUse(f"queue {source} keeps receiving messages; it was not deleted")
+
+
+def _delete_if_empty(connection: Connection, name: str) -> bool:
+    """Delete queue ``name`` unless it holds messages or has consumers."""
+    with connection.clone() as spare:
+        try:
+            spare.default_channel.queue_delete(name, if_unused=True, if_empty=True)
+            return True
+        except amqp.exceptions.PreconditionFailed:
+            return False
+        except amqp.exceptions.AMQPNotImplementedError:
+            pass  # a quorum queue: no conditional delete
+    # unbound and unconsumed, nothing refills it between the count and the delete
+    with connection.clone() as spare:
+        _, count, consumers = spare.default_channel.queue_declare(name, passive=True)
+        if count or consumers:
+            return False
+        spare.default_channel.queue_delete(name)
+    return True
+
+
+def _consumers(connection: Connection, name: str) -> int | None:
+    """How many consumers queue ``name`` has; None if there is no such queue."""
+    found = []
+    try:
+        on_channel(connection, lambda c: found.append(c.queue_declare(name, passive=True)))
+    except amqp.exceptions.NotFound:
+        return None
+    return found[0].consumer_count
+
+
+def _retry(subscription: Subscription) -> str:
+    return subscription.retry_queue().name
 
 
 def permissions_of(service_cls: type) -> Permissions:
