@@ -17,7 +17,6 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
 from asn_shared.testing import auth
@@ -73,17 +72,6 @@ class Plaju:
         assert answer.status_code == 200, answer.text
         return answer.json()
 
-    def quiet(self) -> bool:
-        """No event waits in an outbox and no proposal waits for budget."""
-        backlog = sum(
-            float(line.split()[-1])
-            for url in self.urls.values()
-            for line in requests.get(f"{url}/metrics", timeout=10).text.splitlines()
-            if line.startswith("asn_outbox_backlog{")
-        )
-        waiting = self.api("training", "/proposals", status="pending_budget", per_page=1)
-        return backlog == 0 and waiting["total"] == 0
-
     def every(self, service: str, path: str, **params) -> list[dict]:
         items, page = [], 1
         while True:
@@ -112,7 +100,7 @@ def plaju(broker, database_server, tmp_path_factory) -> Iterator[Plaju]:
         urls = {name: suite.url(name) for name in suite.processes}
         bench.load_demo(urls, directory, EMPLOYEES, round_timeout=20)
         plaju = Plaju(urls, directory)
-        wait_for(plaju.quiet, 60, "the chain to settle", interval=0.5)
+        wait_for(lambda: bench.chain_quiet(urls), 60, "the chain to settle", interval=0.5)
         yield plaju
     finally:
         suite.stop()

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import portal
+from portal.i18n import EN
 
 STATIC = Path(portal.__file__).parent / "static"
 TEMPLATES = Path(portal.__file__).parent / "templates"
@@ -31,3 +32,14 @@ def test_templates_load_nothing_from_elsewhere_and_hold_no_inline_script_or_styl
         assert not re.search(r"""(src|href)=["']https?://""", text), template
         assert not re.search(r"<script(?![^>]*\bsrc=)", text), template
         assert "<style" not in text and " style=" not in text, template
+
+
+def test_every_text_of_the_templates_has_its_english():
+    same_in_both = {"E-mail", "JP"}
+    texts: set[str] = set()
+    for template in TEMPLATES.glob("*.html"):
+        source = template.read_text()
+        texts |= set(re.findall(r"""_\(\s*["']([^"']+)["']\s*\)""", source))
+        texts |= set(re.findall(r"""field\("[^"]+", "([^"]+)\"""", source))
+    assert len(texts) > 100
+    assert sorted(texts - set(EN) - same_in_both) == []

@@ -47,5 +47,13 @@ def test_the_page_benchmark_times_every_main_page(plaju, portal, tmp_path):
         assert page["requests"] == 3
         assert 0 < page["server_p50_ms"] <= page["server_p95_ms"]
         assert page["client_p50_ms"] >= page["server_p50_ms"]
-    table = (tmp_path / "portal-smoke.md").read_text()
-    assert table.count("\n| ") == 10  # the header and a row per page
+    assert [c["call"].split(":")[0] for c in report["overview_calls"]] == [
+        "training",
+        "training",
+        "budget",
+        "competency",
+        "competency",
+    ]
+    assert all(0 < c["p50_ms"] <= c["p95_ms"] for c in report["overview_calls"])
+    tables = (tmp_path / "portal-smoke.md").read_text()
+    assert tables.count("\n| ") == 16  # two headers, a row per page and per call

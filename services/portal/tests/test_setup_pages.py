@@ -71,6 +71,19 @@ def test_standards_allocations_batches_officials_and_a_template_preview(plaju, j
     page.get_by_role("button", name="Tambah petugas").click()
     expect(page.locator("#officials-table")).to_contain_text("rudi.hartono@plaju.example")
     admin.screenshot("admin-notification-setup")
+    page.get_by_role("button", name="Hapus Rudi Hartono").click()
+    expect(page.locator("#officials-table")).not_to_contain_text("rudi.hartono@plaju.example")
+
+    # a rule switched off and on again, as notification keeps it
+    rule = plaju.api("notification", "/rules")[0]
+    row = page.locator(f"#rule-{rule['id']}")
+    row.get_by_role("button", name=re.compile("^Nonaktifkan")).click()
+    expect(page.locator(f"#rule-{rule['id']} .status")).to_have_text("nonaktif")
+    assert not next(r for r in plaju.api("notification", "/rules") if r["id"] == rule["id"])[
+        "active"
+    ]
+    page.locator(f"#rule-{rule['id']}").get_by_role("button", name=re.compile("^Aktifkan")).click()
+    expect(page.locator(f"#rule-{rule['id']} .status")).to_have_text("aktif")
 
     # a template's preview follows what is typed, rendered as notification renders it
     page.get_by_role("link", name=re.compile(r"^assessment_result \(id\)")).click()

@@ -94,6 +94,9 @@ EN: dict[str, str] = {
     "Instansi": "Agency",
     "Pola": "Patterns",
     "aktif": "active",
+    "Aktifkan": "Activate",
+    "Nonaktifkan": "Deactivate",
+    "Hapus": "Remove",
     "nonaktif": "inactive",
     "Subjek": "Subject",
     "Isi": "Body",
@@ -112,6 +115,9 @@ EN: dict[str, str] = {
         "Change a level and press Enter or move on: it is saved in the competency service."
     ),
     "Pilih berkas CSV atau XLSX.": "Choose a CSV or XLSX file.",
+    "Berkas sedang diunggah dan diperiksa baris demi baris.": (
+        "The file is being uploaded and checked row by row."
+    ),
     "Kategori JPM per unit": "JPM categories per unit",
     "Peta kesenjangan": "Gap heatmap",
     "Bagian ASN di bawah standar, per unit dan kompetensi": (
@@ -185,14 +191,35 @@ EN: dict[str, str] = {
     "didanai cara lain": "funded another way",
     "Tindakan": "Actions",
     "dari": "of",
-    "pending_budget": "awaiting budget",
-    "approved": "approved",
-    "partially_approved": "partially approved",
-    "waitlisted": "waitlisted",
-    "enrolled": "enrolled",
-    "completed": "completed",
-    "cancelled": "cancelled",
+    "Penilaian dengan kesenjangan": "Assessments with gaps",
 }
+
+# a proposal's or an enrolment's status as the services name it, as people read it
+STATUSES = {
+    "id": {
+        "pending_budget": "menunggu anggaran",
+        "approved": "disetujui",
+        "partially_approved": "disetujui sebagian",
+        "waitlisted": "daftar tunggu",
+        "enrolled": "terdaftar",
+        "completed": "selesai",
+        "cancelled": "dibatalkan",
+    },
+    "en": {
+        "pending_budget": "awaiting budget",
+        "approved": "approved",
+        "partially_approved": "partially approved",
+        "waitlisted": "waitlisted",
+        "enrolled": "enrolled",
+        "completed": "completed",
+        "cancelled": "cancelled",
+    },
+}
+
+
+def status(value: str, language: str) -> str:
+    return STATUSES.get(language, STATUSES["id"]).get(value, value)
+
 
 # the services' field messages (marshmallow's) and codes, in Indonesian
 FIELD_MESSAGES_ID: dict[str, str] = {

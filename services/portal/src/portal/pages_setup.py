@@ -299,3 +299,22 @@ def add_official() -> Response:
             values=values,
         )
     return redirect("/notifikasi#officials", code=303)
+
+
+@blueprint.post("/notifikasi/aturan/<int:rule_id>")
+def switch_rule(rule_id: int) -> Response:
+    active = request.form.get("active") == "1"
+    current().services.patch("notification", f"/rules/{rule_id}", {"active": active})
+    return redirect("/notifikasi#rules", code=303)
+
+
+@blueprint.post("/notifikasi/petugas/<official_id>/hapus")
+def remove_official(official_id: str) -> Response:
+    current().services.delete("notification", f"/officials/{official_id}")
+    return redirect("/notifikasi#officials", code=303)
+
+
+@blueprint.post("/notifikasi/langganan/<subscription_id>/hapus")
+def cancel_subscription(subscription_id: str) -> Response:
+    current().services.delete("notification", f"/subscriptions/{subscription_id}")
+    return redirect("/notifikasi#subscriptions", code=303)

@@ -231,6 +231,7 @@ def _template_helpers(app: Flask) -> None:
         percent=formats.percent,
         nip=formats.nip,
         tanggal=lambda value: formats.tanggal(value, g.get("language", "id")),
+        status=lambda value: i18n.status(value, g.get("language", "id")),
     )
 
     @app.context_processor
