@@ -22,7 +22,7 @@ def test_standards_allocations_batches_officials_and_a_template_preview(plaju, j
     cell = page.get_by_label(f"{standard['competency_code']} {jabatan['code']}", exact=True)
     cell.fill(str(level))
     cell.press("Enter")
-    expect(page.get_by_text("Tersimpan")).to_be_visible()
+    expect(page.get_by_text("Tersimpan", exact=True)).to_be_visible()
     admin.check_page()
     stored = plaju.api("competency", f"/jabatan/{jabatan['code']}")["standards"]
     assert {s["competency_code"]: s["required_level"] for s in stored}[
@@ -41,6 +41,29 @@ def test_standards_allocations_batches_officials_and_a_template_preview(plaju, j
         "Rp " + f"{new_total:,}".replace(",", ".")
     )
     admin.check_page()
+
+    # a new allocation: a bad amount refused beside its field, then the right one
+    allocated = {p["unit_code"] for p in plaju.every("budget", "/allocations")}
+    unit = next(
+        u["code"] for u in plaju.every("competency", "/units") if u["code"] not in allocated
+    )
+    form = page.locator("#new-allocation + form")
+    form.get_by_label(re.compile(r"^Kode unit")).fill(unit)
+    form.get_by_label(re.compile(r"^Pagu \(rupiah\)")).fill("satu juta")
+    form.get_by_role("button", name="Simpan").click()
+    expect(page.locator("#e-new-amount_rupiah")).to_contain_text("bilangan bulat rupiah")
+    expect(
+        page.locator("#new-allocation + form").get_by_label(re.compile(r"^Kode unit"))
+    ).to_have_value(unit)
+    admin.check_page()
+    page.locator("#new-allocation + form").get_by_label(re.compile(r"^Pagu \(rupiah\)")).fill(
+        "7.500.000"
+    )
+    page.locator("#new-allocation + form").get_by_role("button", name="Simpan").click()
+    expect(page.locator(f"#allocation-{unit} .allocated")).to_have_text("Rp 7.500.000")
+    assert plaju.api("budget", f"/allocations/{unit}/{date.today().year}")["allocated_rupiah"] == (
+        7_500_000
+    )
 
     # a batch added to a programme
     programme = plaju.every("training", "/programmes")[0]

@@ -110,6 +110,11 @@ EN: dict[str, str] = {
     "Perubahan pagu": "Amendment",
     "Pagu baru (rupiah)": "New allocation (rupiah)",
     "Nomor DPPA": "DPPA number",
+    "Pagu baru untuk unit": "A new allocation for a unit",
+    "Pagu (rupiah)": "Allocation (rupiah)",
+    "Kode sub-kegiatan": "Sub-activity code",
+    "Kode rekening belanja": "Expenditure account code",
+    "Nomor DPA": "DPA number",
     "Tersimpan": "Saved",
     "Ubah level lalu tekan Enter atau pindah ke isian lain: tersimpan di layanan kompetensi.": (
         "Change a level and press Enter or move on: it is saved in the competency service."

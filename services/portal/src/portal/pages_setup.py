@@ -123,6 +123,42 @@ def allocations() -> Response:
     )
 
 
+ALLOCATION_FIELDS = (
+    "unit_code",
+    "amount_rupiah",
+    "sub_activity_code",
+    "sub_activity_name",
+    "account_code",
+    "account_name",
+    "reference",
+)
+
+
+@blueprint.post("/anggaran/<int:year>")
+def allocate(year: int) -> Response:
+    values = {k: request.form.get(k, "").strip() for k in ALLOCATION_FIELDS}
+    body: dict[str, Any] = {k: v for k, v in values.items() if v}
+    body["fiscal_year"] = year
+    if values["amount_rupiah"]:
+        body["amount_rupiah"] = _number(values["amount_rupiah"].replace(".", ""))
+    services = current().services
+    try:
+        services.post("budget", "/allocations", body)
+    except ServiceProblem as problem:
+        positions = services.every("budget", "/allocations", fiscal_year=year)
+        return render_page(
+            "allocations.html",
+            status=problem.status,
+            nav="setup",
+            year=year,
+            positions=positions,
+            errors=refused(problem),
+            values=values,
+            target="#new",
+        )
+    return redirect(f"/anggaran?tahun={year}#allocation-{values['unit_code']}", code=303)
+
+
 @blueprint.post("/anggaran/<unit>/<int:year>/perubahan")
 def amend(unit: str, year: int) -> Response:
     values = {k: request.form.get(k, "").strip() for k in ("allocated_rupiah", "reference")}
