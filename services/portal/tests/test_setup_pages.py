@@ -65,6 +65,27 @@ def test_standards_allocations_batches_officials_and_a_template_preview(plaju, j
         7_500_000
     )
 
+    # a new programme: a level that is no number refused beside the field, then stored
+    admin.open("/program")
+    new = page.locator("#new-programme")
+    new.locator("summary").click()
+    new.get_by_label(re.compile(r"^Kode program")).fill("SEM-LPD")
+    new.get_by_label(re.compile(r"^Nama program")).fill("Seminar Layanan Publik Digital")
+    new.get_by_label(re.compile(r"^Biaya per peserta")).fill("750.000")
+    new.get_by_label(re.compile(r"^Kompetensi dan level")).fill("T.TIK.01:tiga")
+    new.get_by_role("button", name="Simpan").click()
+    expect(page.locator("#e-new-competencies")).to_contain_text("Bukan bilangan bulat")
+    admin.check_page()
+    new = page.locator("#new-programme")
+    expect(new.get_by_label(re.compile(r"^Nama program"))).to_have_value(
+        "Seminar Layanan Publik Digital"
+    )
+    new.get_by_label(re.compile(r"^Kompetensi dan level")).fill("T.TIK.01:3")
+    new.get_by_label("JP", exact=True).fill("16")
+    new.get_by_role("button", name="Simpan").click()
+    expect(page.locator("#programme-SEM-LPD")).to_contain_text("Rp 750.000")
+    assert plaju.api("training", "/programmes/SEM-LPD")["cost_rupiah"] == 750_000
+
     # a batch added to a programme
     programme = plaju.every("training", "/programmes")[0]
     starts = date.today() + timedelta(days=3)

@@ -14,8 +14,10 @@ import requests
 
 from asn_shared.testing import idp
 from portal import formats, i18n
+from portal.api import ServiceProblem
 from portal.pages_admin import heatmap, shade, units_in_view
 from portal.pages_imports import nips_of
+from portal.pages_setup import competency_levels
 from portal.pages_work import development_body
 from portal.settings import SettingsError, from_env
 from portal.web import create_app
@@ -194,3 +196,18 @@ def test_an_expired_session_signs_in_again_and_returns_to_the_page(client):
     page = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "Sesi Anda telah berakhir" in page
     assert 'href="/masuk?go=1&amp;next=/usulan%3Fstatus%3Dwaitlisted"' in page
+
+
+def test_nested_refusals_name_the_item_and_field_they_concern():
+    problem = ServiceProblem(
+        "training",
+        400,
+        {"errors": {"competencies": {"0": {"level": ["Not a valid integer."]}}, "code": ["x"]}},
+    )
+    messages = problem.field_messages()
+    assert messages == {"competencies": ["0.level: Not a valid integer."], "code": ["x"]}
+    assert i18n.field_message(messages["competencies"][0], "id") == "0.level: Bukan bilangan bulat."
+    assert competency_levels("M.01:3, T.TIK.01:x,") == [
+        {"competency_code": "M.01", "level": 3},
+        {"competency_code": "T.TIK.01", "level": "x"},
+    ]

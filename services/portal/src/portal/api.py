@@ -45,16 +45,28 @@ class ServiceProblem(Exception):
 
     def field_messages(self) -> dict[str, list[str]]:
         """Each field's messages as a list; a refusal naming no field under ``_``."""
-        found = {
-            name: messages if isinstance(messages, list) else [str(messages)]
-            for name, messages in self.field_errors.items()
-        }
+        found = {name: _flat(messages) for name, messages in self.field_errors.items()}
         return found or {"_": [self.detail]}
 
     @property
     def field_codes(self) -> dict[str, Any]:
         codes = self.body.get("error_codes")
         return codes if isinstance(codes, dict) else {}
+
+
+def _flat(messages: Any, where: str = "") -> list[str]:
+    """A field's messages; those of nested items prefixed with where they are (``1.level``)."""
+    if isinstance(messages, dict):
+        return [
+            text
+            for key, inner in messages.items()
+            for text in _flat(inner, f"{where}{key}." if where else f"{key}.")
+        ]
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [f"{where[:-1]}: {m}" if where else m for m in messages]
+    if isinstance(messages, list):
+        return [text for m in messages for text in _flat(m, where)]
+    return [f"{where[:-1]}: {messages}" if where else str(messages)]
 
 
 _local = threading.local()

@@ -103,6 +103,13 @@ EN: dict[str, str] = {
     "Pratinjau": "Preview",
     "Angkatan": "Batches",
     "Tambah angkatan": "Add a batch",
+    "Program baru": "New programme",
+    "Kode program": "Programme code",
+    "Nama program": "Programme title",
+    "Biaya per peserta (rupiah)": "Cost per participant (rupiah)",
+    "Kompetensi dan level yang dicapai (mis. M.01:3, T.TIK.01:2)": (
+        "Competencies and the level reached (e.g. M.01:3, T.TIK.01:2)"
+    ),
     "Tempat": "Place",
     "Kuota": "Capacity",
     "Terdaftar": "Enrolled",
@@ -270,6 +277,9 @@ def field_message(message: str, language: str) -> str:
     where marshmallow wrote the message, in Indonesian where they wrote it themselves)."""
     if language != "id":
         return message
+    where, colon, rest = message.partition(": ")
+    if colon and re.fullmatch(r"[\w.]+", where):  # an item's field: "0.level: ..."
+        return f"{where}: {field_message(rest, language)}"
     if message in FIELD_MESSAGES_ID:
         return FIELD_MESSAGES_ID[message]
     for pattern, text in PATTERNS_ID:

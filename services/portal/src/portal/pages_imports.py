@@ -76,6 +76,7 @@ def upload() -> Response:
     imports[report["import_id"]] = (report, nips_of(upload.filename, content))
     for old in list(imports)[:-KEPT_IMPORTS]:
         del imports[old]
+        current().session.reviewed.pop(old, None)
     target = f"/impor/{report['import_id']}"
     if request.headers.get("HX-Request"):
         return Response(status=204, headers={"HX-Location": target})
@@ -110,8 +111,11 @@ def refused(import_id: str) -> Response:
     )
 
 
-def chain_progress(import_id: str, nips: list[str]) -> dict[str, Any]:
-    """The import's assessments in competency, their proposals in training, still waiting."""
+def chain_progress(import_id: str, nips: list[str], reviewed: set[str]) -> dict[str, Any]:
+    """The import's assessments in competency, their reviews and proposals in training, and
+    what still waits for budget. ``reviewed`` (kept between polls) grows as training reviews
+    them: a review is stored with its proposal, so asking for reviews before proposals never
+    sees a reviewed assessment whose proposal is not there yet."""
     services = current().services
     assessments = [
         a
@@ -120,21 +124,20 @@ def chain_progress(import_id: str, nips: list[str]) -> dict[str, Any]:
         if a.get("import_id") == import_id
     ]
     with_gaps = {a["id"] for a in assessments if any(r["gap"] < 0 for r in a["results"])}
+    for assessment_id in sorted(with_gaps - reviewed):
+        try:
+            services.get("training", f"/assessments/{assessment_id}/review")
+        except ServiceProblem as problem:
+            if problem.status != 404:
+                raise
+        else:
+            reviewed.add(assessment_id)
     proposals = [
         p
         for nip in nips
         for p in services.get("training", "/proposals", employee_nip=nip, per_page=100)["items"]
         if p["assessment_id"] in with_gaps
     ]
-    proposed = {p["assessment_id"] for p in proposals}
-    reviewed = set(proposed)
-    for assessment_id in with_gaps - proposed:
-        try:
-            services.get("training", f"/assessments/{assessment_id}/review")
-            reviewed.add(assessment_id)
-        except ServiceProblem as problem:
-            if problem.status != 404:
-                raise
     waiting = sum(1 for p in proposals if p["status"] == "pending_budget")
     return {
         "assessments": len(assessments),
@@ -148,7 +151,8 @@ def chain_progress(import_id: str, nips: list[str]) -> dict[str, Any]:
 @blueprint.get("/impor/<import_id>/kemajuan")
 def progress(import_id: str) -> Response:
     _, nips = _report(import_id)
-    state = chain_progress(import_id, nips)
+    reviewed = current().session.reviewed.setdefault(import_id, set())
+    state = chain_progress(import_id, nips, reviewed)
     # 286: htmx stops polling once the chain has settled
     status = 286 if state["settled"] else 200
     return render_page("_chain_progress.html", import_id=import_id, state=state, status=status)

@@ -80,6 +80,45 @@ def catalogue() -> Response:
     )
 
 
+PROGRAMME_FIELDS = ("code", "title", "form", "jp", "cost_rupiah", "provider", "competencies")
+
+
+def competency_levels(text: str) -> list[dict[str, Any]]:
+    """``M.01:3, T.TIK.01:2`` as the catalogue takes it; what does not parse goes as typed,
+    for the service to name."""
+    found = []
+    for part in (p.strip() for p in text.split(",")):
+        if part:
+            code, _, level = part.partition(":")
+            found.append({"competency_code": code.strip(), "level": _number(level)})
+    return found
+
+
+@blueprint.post("/program")
+def add_programme() -> Response:
+    values = {k: request.form.get(k, "").strip() for k in PROGRAMME_FIELDS}
+    body: dict[str, Any] = {k: v for k, v in values.items() if v}
+    for name in ("jp", "cost_rupiah"):
+        if values[name]:
+            body[name] = _number(values[name].replace(".", ""))
+    body["competencies"] = competency_levels(values["competencies"])
+    services = current().services
+    try:
+        services.post("training", "/programmes", body)
+    except ServiceProblem as problem:
+        programmes = services.every("training", "/programmes")
+        return render_page(
+            "catalogue.html",
+            status=problem.status,
+            nav="setup",
+            programmes=programmes,
+            errors=refused(problem),
+            values=values,
+            target="#new",
+        )
+    return redirect(f"/program#programme-{values['code']}", code=303)
+
+
 @blueprint.post("/program/<code>/angkatan")
 def add_batch(code: str) -> Response:
     values = {

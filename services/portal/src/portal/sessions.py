@@ -26,6 +26,7 @@ class Session:
     created_at: float = field(default_factory=time.time)
     # import reports this person uploaded: import id → (report, the NIPs of the file)
     imports: dict[str, tuple[dict[str, Any], list[str]]] = field(default_factory=dict)
+    reviewed: dict[str, set[str]] = field(default_factory=dict)  # per import, by training
 
     @property
     def expired(self) -> bool:
