@@ -102,21 +102,7 @@ def add_programme() -> Response:
         if values[name]:
             body[name] = _number(values[name].replace(".", ""))
     body["competencies"] = competency_levels(values["competencies"])
-    services = current().services
-    try:
-        services.post("training", "/programmes", body)
-    except ServiceProblem as problem:
-        programmes = services.every("training", "/programmes")
-        return render_page(
-            "catalogue.html",
-            status=problem.status,
-            nav="setup",
-            programmes=programmes,
-            errors=refused(problem),
-            values=values,
-            target="#new",
-        )
-    return redirect(f"/program#programme-{values['code']}", code=303)
+    return _catalogue_change("/programmes", body, values, "#new", values["code"])
 
 
 @blueprint.post("/program/<code>/angkatan")
@@ -127,9 +113,17 @@ def add_batch(code: str) -> Response:
     body: dict[str, Any] = {k: v for k, v in values.items() if v and k != "capacity"}
     body["capacity"] = _number(values["capacity"]) if values["capacity"] else None
     body["online"] = request.form.get("online") == "1"
+    return _catalogue_change(f"/programmes/{code}/batches", body, values, code, code)
+
+
+def _catalogue_change(
+    path: str, body: dict[str, Any], values: dict[str, str], target: str, programme: str
+) -> Response:
+    """Send a change to training's catalogue; refused, the catalogue again with the form
+    (``target``) as it was typed and the refusal beside its fields."""
     services = current().services
     try:
-        services.post("training", f"/programmes/{code}/batches", body)
+        services.post("training", path, body)
     except ServiceProblem as problem:
         programmes = services.every("training", "/programmes")
         return render_page(
@@ -139,9 +133,9 @@ def add_batch(code: str) -> Response:
             programmes=programmes,
             errors=refused(problem),
             values=values,
-            target=code,
+            target=target,
         )
-    return redirect(f"/program#programme-{code}", code=303)
+    return redirect(f"/program#programme-{programme}", code=303)
 
 
 # --- allocations ------------------------------------------------------------------------------
