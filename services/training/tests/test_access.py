@@ -271,6 +271,19 @@ def access_table(seeded: Seeded, build) -> list:
             path="/jp/under-minimum?unit_code=DINKES",
             note="another unit's",
         ),
+        row("GET /reports/gap-closing-cost", ADMIN, OPERATOR),
+        row(
+            "GET /reports/gap-closing-cost",
+            ADMIN,
+            OPERATOR,
+            path="/reports/gap-closing-cost?unit_code=KEL-PLAJU-ULU",
+        ),
+        row(
+            "GET /reports/gap-closing-cost",
+            ADMIN,
+            path="/reports/gap-closing-cost?unit_code=DINKES",
+            note="another unit's",
+        ),
     ]
 
 
