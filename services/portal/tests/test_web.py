@@ -211,3 +211,13 @@ def test_nested_refusals_name_the_item_and_field_they_concern():
         {"competency_code": "M.01", "level": 3},
         {"competency_code": "T.TIK.01", "level": "x"},
     ]
+
+
+def test_an_upload_too_large_gets_a_page_saying_so(client):
+    sign_in(client, role="admin")
+    too_large = io.BytesIO(b"x" * (10 * 1024 * 1024))  # over competency's 8 MiB, and ours
+    answer = client.post(
+        "/impor", data={"file": (too_large, "a.csv")}, content_type="multipart/form-data"
+    )
+    assert answer.status_code == 413
+    assert "Berkas terlalu besar" in answer.get_data(as_text=True)

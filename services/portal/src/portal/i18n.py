@@ -30,6 +30,10 @@ EN: dict[str, str] = {
     ),
     "Akses ditolak": "Access denied",
     "Terjadi kesalahan": "Something went wrong",
+    "Berkas terlalu besar": "File too large",
+    "Satu unggahan paling besar 8 MiB; bagi berkasnya.": (
+        "One upload takes at most 8 MiB; split the file."
+    ),
     "Halaman tidak ditemukan": "Page not found",
     "Layanan tidak dapat dihubungi": "A service cannot be reached",
     "Coba lagi sebentar lagi.": "Please try again in a moment.",

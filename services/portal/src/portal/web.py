@@ -292,6 +292,16 @@ def _error_pages(app: Flask) -> None:
     def not_found(_error) -> Response:
         return error_page(404)
 
+    @app.errorhandler(413)
+    def too_large(_error) -> Response:
+        return render_page(
+            "error.html",
+            status=413,
+            title="Berkas terlalu besar",
+            detail="Satu unggahan paling besar 8 MiB; bagi berkasnya.",
+            code="portal.too_large",
+        )
+
     @app.errorhandler(500)
     def failed(_error) -> Response:
         # the trace is in the log under this correlation id, which the page shows
