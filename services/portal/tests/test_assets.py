@@ -43,3 +43,11 @@ def test_every_text_of_the_templates_has_its_english():
         texts |= set(re.findall(r"""field\("[^"]+", "([^"]+)\"""", source))
     assert len(texts) > 100
     assert sorted(texts - set(EN) - same_in_both) == []
+
+
+def test_page_titles_are_plain_text():
+    for template in TEMPLATES.glob("*.html"):
+        for title in re.findall(
+            r"{% block title %}(.*?){% endblock %}", template.read_text(), re.S
+        ):
+            assert "<" not in title, template

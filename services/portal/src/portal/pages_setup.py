@@ -174,22 +174,7 @@ def allocate(year: int) -> Response:
     body["fiscal_year"] = year
     if values["amount_rupiah"]:
         body["amount_rupiah"] = _number(values["amount_rupiah"].replace(".", ""))
-    services = current().services
-    try:
-        services.post("budget", "/allocations", body)
-    except ServiceProblem as problem:
-        positions = services.every("budget", "/allocations", fiscal_year=year)
-        return render_page(
-            "allocations.html",
-            status=problem.status,
-            nav="setup",
-            year=year,
-            positions=positions,
-            errors=refused(problem),
-            values=values,
-            target="#new",
-        )
-    return redirect(f"/anggaran?tahun={year}#allocation-{values['unit_code']}", code=303)
+    return _budget_change("/allocations", body, values, year, "#new", values["unit_code"])
 
 
 @blueprint.post("/anggaran/<unit>/<int:year>/perubahan")
@@ -200,9 +185,18 @@ def amend(unit: str, year: int) -> Response:
     }
     if values["reference"]:
         body["reference"] = values["reference"]
+    path = f"/allocations/{unit}/{year}/amendments"
+    return _budget_change(path, body, values, year, unit, unit)
+
+
+def _budget_change(
+    path: str, body: dict[str, Any], values: dict[str, str], year: int, target: str, unit: str
+) -> Response:
+    """Send a change to budget; refused, the allocations again with the form (``target``) as
+    it was typed and the refusal beside its fields."""
     services = current().services
     try:
-        services.post("budget", f"/allocations/{unit}/{year}/amendments", body)
+        services.post("budget", path, body)
     except ServiceProblem as problem:
         positions = services.every("budget", "/allocations", fiscal_year=year)
         return render_page(
@@ -213,7 +207,7 @@ def amend(unit: str, year: int) -> Response:
             positions=positions,
             errors=refused(problem),
             values=values,
-            target=unit,
+            target=target,
         )
     return redirect(f"/anggaran?tahun={year}#allocation-{unit}", code=303)
 

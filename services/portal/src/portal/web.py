@@ -260,6 +260,8 @@ ERROR_TITLES = {
     400: "Formulir kedaluwarsa",
     403: "Akses ditolak",
     404: "Halaman tidak ditemukan",
+    413: "Berkas terlalu besar",
+    500: "Terjadi kesalahan",
     503: "Layanan tidak dapat dihubungi",
 }
 
@@ -294,24 +296,13 @@ def _error_pages(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(_error) -> Response:
-        return render_page(
-            "error.html",
-            status=413,
-            title="Berkas terlalu besar",
-            detail="Satu unggahan paling besar 8 MiB; bagi berkasnya.",
-            code="portal.too_large",
-        )
+        detail = "Satu unggahan paling besar 8 MiB; bagi berkasnya."
+        return error_page(413, detail, "portal.too_large")
 
     @app.errorhandler(500)
     def failed(_error) -> Response:
         # the trace is in the log under this correlation id, which the page shows
-        return render_page(
-            "error.html",
-            status=500,
-            title="Terjadi kesalahan",
-            detail="Coba lagi sebentar lagi.",
-            code=g.get("correlation_id"),
-        )
+        return error_page(500, "Coba lagi sebentar lagi.", g.get("correlation_id"))
 
     @app.errorhandler(SignInError)
     def sign_in_failed(error: SignInError) -> Response:
