@@ -7,19 +7,12 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, request
 
+from . import i18n
 from .api import ServiceProblem
 from .web import current, render_page
 
 blueprint = Blueprint("proposals", __name__)
-STATUSES = (
-    "pending_budget",
-    "approved",
-    "partially_approved",
-    "waitlisted",
-    "enrolled",
-    "completed",
-    "cancelled",
-)
+STATUSES = tuple(i18n.STATUSES["id"])  # as training names them, in life-cycle order
 SHOWN = 200  # rows on one page of the queue
 
 
