@@ -154,8 +154,21 @@ def current_gaps(services: Services) -> Gaps:
     return Gaps(assessments, with_gaps, gaps)
 
 
-def proposals(services: Services, fiscal_year: int) -> list[dict[str, Any]]:
-    return list(services.training.every("/proposals", fiscal_year=fiscal_year))
+def every_proposal(services: Services) -> list[dict[str, Any]]:
+    return list(services.training.every("/proposals"))
+
+
+def unreviewed(services: Services, gaps: Gaps, nips: list[str]) -> list[str]:
+    """Of ``nips``, those whose current assessment training has not reviewed as leading to
+    no proposal (nothing on offer narrows the gap, or development already booked closes it)."""
+    waiting = []
+    for nip in nips:
+        answer = services.training.request(
+            "GET", f"/assessments/{gaps.with_gaps[nip]}/review", expect=(200, 404)
+        )
+        if not answer or answer.get("outcome") != "no_proposal":
+            waiting.append(nip)
+    return waiting
 
 
 def undecided(gaps: Gaps, all_proposals: Iterable[dict[str, Any]]) -> list[str]:
@@ -294,7 +307,9 @@ def _waiting_for(now: Pulse, gaps: Gaps) -> list[str]:
 
 def _final_check(services: Services, fiscal_year: int, gaps: Gaps) -> list[str]:
     waiting = []
-    missing = undecided(gaps, proposals(services, fiscal_year))
+    # a proposal may belong to next year (its batches end then), or training may have
+    # found nothing to propose: its review of the assessment says so
+    missing = unreviewed(services, gaps, undecided(gaps, every_proposal(services)))
     if missing:
         waiting.append(f"{len(missing)} pegawai dengan gap belum punya usulan yang diputuskan")
     unattempted = unattempted_deliveries(services)
@@ -316,12 +331,12 @@ def summarise(
 ) -> dict[str, Any]:
     """The round's figures, every one read from the services' APIs."""
     gaps = current_gaps(services)
-    all_proposals = proposals(services, fiscal_year)
+    all_proposals = every_proposal(services)  # this year's and those planned for the next
     statuses = Counter(p["status"] for p in all_proposals)
     report = services.budget.get("/reports/utilisation", fiscal_year=fiscal_year)
     names = {unit["code"]: unit["name"] for unit in services.competency.every("/units")}
     per_unit: dict[str, Counter] = defaultdict(Counter)
-    for proposal in all_proposals:
+    for proposal in (p for p in all_proposals if p["fiscal_year"] == fiscal_year):
         per_unit[proposal["unit_code"]][proposal["status"]] += 1
         per_unit[proposal["unit_code"]]["total"] += 1
     allocated = {unit["unit_code"] for unit in report["units"]}
