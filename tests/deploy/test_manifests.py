@@ -14,6 +14,7 @@ from cloudcoil.models.keda import v1alpha1 as keda
 from k8s_manifests import (
     KEDA_KINDS,
     OVERLAYS,
+    PORTAL,
     REPO,
     SERVICES,
     containers,
@@ -121,11 +122,14 @@ def test_pods_run_as_non_root_on_a_read_only_root_without_a_token(overlay) -> No
 def test_services_are_probed_on_health_and_sized_from_the_benchmark(overlay) -> None:
     sizing = k8s_sizing()
     deployments = named(render(overlay), "Deployment")
-    assert sorted(deployments) == sorted(SERVICES)
+    assert sorted(deployments) == sorted((*SERVICES, PORTAL))
     for name, deployment in deployments.items():
         (container,) = pod_spec(deployment)["containers"]
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert container[probe]["httpGet"] == {"path": "/health", "port": "http"}, name
+        if name == PORTAL:
+            assert deployment["spec"]["replicas"] == 1  # sessions live in the process
+            continue
         requests, limits = container["resources"]["requests"], container["resources"]["limits"]
         assert requests["cpu"] == f"{sizing.cpu_request_millicores(name)}m", name
         # one Python process never uses more than a core
@@ -261,6 +265,7 @@ def test_setup_jobs_and_their_needs_are_applied_before_the_services(overlay) -> 
         for kind in ("Deployment", "Service", "PodDisruptionBudget", "ScaledObject")
         for service in SERVICES
     } | {("TriggerAuthentication", "rabbitmq-management")}
+    expected |= {(kind, PORTAL) for kind in ("Deployment", "Service", "PodDisruptionBudget")}
     assert late == expected
     assert {name for name in named(docs, "Job")} == {f"{s}-setup" for s in SERVICES}
 
@@ -325,3 +330,17 @@ def test_network_policies_let_each_pod_reach_only_its_peers(overlay) -> None:
 def test_readme_sizing_tables_are_what_the_sizing_script_prints() -> None:
     sizing = k8s_sizing()
     assert readme_block("sizing") == sizing.tables()
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_portal_is_given_only_settings_it_reads_and_its_issuer(overlay) -> None:
+    docs = render(overlay)
+    (container,) = pod_spec(named(docs, "Deployment")[PORTAL])["containers"]
+    env = environment(container, docs)
+    source = (REPO / "services/portal/src/portal/settings.py").read_text()
+    read = set(re.findall(r'"([A-Z][A-Z0-9_]*)"', source)) | {
+        f"{name.upper()}_URL" for name in SERVICES
+    }
+    assert set(env) - read == set(), "read by nothing in the portal"
+    assert {"AUTH_OIDC_ISSUER", "PORTAL_PUBLIC_URL"} <= set(env)
+    assert all(env[f"{name.upper()}_URL"] == f"http://{name}:8000" for name in SERVICES)
