@@ -4,14 +4,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SERVICES := competency training budget notification
 # the portal has no database, topology or events: a package, not one of SERVICES
-PACKAGES := -e 'shared[test]' $(foreach s,$(SERVICES),-e 'services/$(s)[test]') -e 'demo[test]' \
+PACKAGES := -e 'shared[dev]' -e testkit $(foreach s,$(SERVICES),-e 'services/$(s)[test]') -e 'demo[test]' \
 	-e 'services/portal[test]'
 
 .PHONY: install test lint typecheck format asyncapi check-asyncapi check-deploy migrate topology run demo
 
 install: $(VENV)/.installed $(VENV)/.deploy-tools $(VENV)/bin/kubectl
 
-$(VENV)/.installed: shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) demo/pyproject.toml \
+$(VENV)/.installed: shared/pyproject.toml testkit/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) demo/pyproject.toml \
 		services/portal/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet $(PACKAGES) ruff==0.17.6 honcho==2.0.0

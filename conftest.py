@@ -4,4 +4,4 @@ import eventlet
 
 eventlet.monkey_patch()
 
-pytest_plugins = ["asn_shared.testing.plugin"]
+pytest_plugins = ["asn_testkit.plugin"]

@@ -55,10 +55,10 @@ from kombu import Connection, Consumer, Exchange, Producer, Queue
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from asn_shared.testing import auth
-from asn_shared.testing.infrastructure import Broker, DatabaseServer
-from asn_shared.testing.peers import SmtpServer
-from asn_shared.testing.suite import Suite
+from asn_testkit import auth
+from asn_testkit.infrastructure import Broker, DatabaseServer
+from asn_testkit.peers import SmtpServer
+from asn_testkit.suite import Suite
 
 ROOT = Path(__file__).resolve().parent.parent
 # BENCH_RESULTS: another folder (the CI smoke run writes to a temporary one)

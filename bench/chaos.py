@@ -1,6 +1,6 @@
 """The chaos run at size: assessments flow through the chain while every service is killed
 with SIGKILL at random moments and restarted, and RabbitMQ is restarted once; once the
-chain is quiet its promises are checked (see asn_shared.testing.chaos, the same driver as
+chain is quiet its promises are checked (see asn_testkit.chaos, the same driver as
 tests/chaos/test_chaos.py, which runs it small in CI).
 
     .venv/bin/python bench/chaos.py [--assessments 2000] [--kills 8] [--seed N]
@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from asn_shared.testing.chaos import CHAOS_ENV, ChaosReport, ChaosRun, ChaosSettings
-from asn_shared.testing.infrastructure import Broker, DatabaseServer
-from asn_shared.testing.peers import SmtpServer, WebhookReceiver
-from asn_shared.testing.suite import Suite
+from asn_testkit.chaos import CHAOS_ENV, ChaosReport, ChaosRun, ChaosSettings
+from asn_testkit.infrastructure import Broker, DatabaseServer
+from asn_testkit.peers import SmtpServer, WebhookReceiver
+from asn_testkit.suite import Suite
 
 ROOT = Path(__file__).resolve().parent.parent
 # BENCH_RESULTS: another folder (the CI smoke run writes to a temporary one)

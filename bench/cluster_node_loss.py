@@ -2,7 +2,7 @@
 three-node cluster of deploy/rabbitmq/cluster.sh (quorum queues, the event stream, the
 three nodes in AMQP_URI) while the RabbitMQ node leading the most handler queues is killed
 with SIGKILL, and after it rejoined the one leading the most then; each is restarted. Once
-the chain is quiet the chaos run's promises are checked (asn_shared.testing.node_loss, the
+the chain is quiet the chaos run's promises are checked (asn_testkit.node_loss, the
 same driver as tests/cluster/test_node_loss.py, which runs it small in CI).
 
     .venv/bin/python bench/cluster_node_loss.py [--assessments 1000] [--kills 2]
@@ -26,18 +26,18 @@ from pathlib import Path
 from kombu import Connection
 
 from asn_shared.messaging import declare_event_stream
-from asn_shared.testing.chaos import SERVICES, ChaosReport, ChaosSettings
-from asn_shared.testing.cluster import ClusterBroker, running_cluster
-from asn_shared.testing.infrastructure import DatabaseServer
-from asn_shared.testing.node_loss import (
+from asn_testkit.chaos import SERVICES, ChaosReport, ChaosSettings
+from asn_testkit.cluster import ClusterBroker, running_cluster
+from asn_testkit.infrastructure import DatabaseServer
+from asn_testkit.node_loss import (
     NODE_LOSS_ENV,
     markdown,
     node_loss_plan,
     run_node_loss,
     summary,
 )
-from asn_shared.testing.peers import SmtpServer, WebhookReceiver
-from asn_shared.testing.suite import Suite
+from asn_testkit.peers import SmtpServer, WebhookReceiver
+from asn_testkit.suite import Suite
 
 ROOT = Path(__file__).resolve().parent.parent
 # BENCH_RESULTS: another folder (the CI smoke run writes to a temporary one)

@@ -204,7 +204,7 @@ def write(rows: list[dict], calls: list[dict], meta: dict, label: str) -> None:
 
 def load_demo(urls: dict[str, str], directory: Path, employees: int, round_timeout: int) -> None:
     """``kompas-demo seed`` and ``round`` against the services at ``urls``."""
-    from asn_shared.testing import auth
+    from asn_testkit import auth
 
     env = {
         **os.environ,
@@ -233,7 +233,7 @@ def load_demo(urls: dict[str, str], directory: Path, employees: int, round_timeo
 
 def chain_quiet(urls: dict[str, str]) -> bool:
     """No event waits in an outbox and no proposal waits for budget."""
-    from asn_shared.testing import auth
+    from asn_testkit import auth
 
     backlog = sum(
         float(line.split()[-1])
@@ -254,9 +254,9 @@ def start_portal(
 ) -> tuple[str, subprocess.Popen, Path]:
     """The portal as its own process trusting the run's development provider: (URL, process,
     log file), once it answers ``/health``."""
-    from asn_shared.testing import idp
-    from asn_shared.testing.processes import free_port
-    from asn_shared.testing.waiting import wait_for
+    from asn_testkit import idp
+    from asn_testkit.processes import free_port
+    from asn_testkit.waiting import wait_for
 
     port = free_port()
     portal = f"http://127.0.0.1:{port}"
@@ -287,11 +287,11 @@ def start_portal(
 
 def start_everything(stack: ExitStack, employees: int) -> tuple[str, dict[str, str], str]:
     """The suite with the demo loaded and a portal: (portal URL, service URLs, admin token)."""
-    from asn_shared.testing import auth, idp
-    from asn_shared.testing.infrastructure import Broker, DatabaseServer
-    from asn_shared.testing.peers import SmtpServer
-    from asn_shared.testing.suite import Suite
-    from asn_shared.testing.waiting import wait_for
+    from asn_testkit import auth, idp
+    from asn_testkit.infrastructure import Broker, DatabaseServer
+    from asn_testkit.peers import SmtpServer
+    from asn_testkit.suite import Suite
+    from asn_testkit.waiting import wait_for
 
     directory = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     broker, databases_server = Broker.discover([]), DatabaseServer.discover([])

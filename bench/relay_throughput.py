@@ -27,7 +27,7 @@ from asn_shared.events import event_type
 from asn_shared.messaging import ConfirmingPublisher
 from asn_shared.outbox import OutboxRelay
 from asn_shared.persistence import UnitOfWork, make_engine, outbox, session_factory
-from asn_shared.testing.infrastructure import Broker, DatabaseServer
+from asn_testkit.infrastructure import Broker, DatabaseServer
 
 # BENCH_RESULTS: another folder (the CI smoke run writes to a temporary one)
 RESULTS = Path(os.environ.get("BENCH_RESULTS") or Path(__file__).parent / "results")

@@ -48,8 +48,8 @@ from asn_shared.messaging import (
     ensure_exchange,
     event_exchange,
 )
-from asn_shared.testing.chaos import SERVICES
-from asn_shared.testing.cluster import ClusterBroker, add_agency, running_cluster
+from asn_testkit.chaos import SERVICES
+from asn_testkit.cluster import ClusterBroker, add_agency, running_cluster
 
 # BENCH_RESULTS: another folder (the CI smoke run writes to a temporary one)
 RESULTS = Path(os.environ.get("BENCH_RESULTS") or Path(__file__).parent / "results")

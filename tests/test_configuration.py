@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from asn_shared.settings import Settings, documented
-from asn_shared.testing.auth import admin_http
+from asn_testkit.auth import admin_http
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"

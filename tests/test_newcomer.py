@@ -23,9 +23,9 @@ import pytest
 import requests
 
 from asn_shared import cli, migrations
-from asn_shared.testing.infrastructure import DatabaseServer
-from asn_shared.testing.processes import free_port
-from asn_shared.testing.waiting import wait_for
+from asn_testkit.infrastructure import DatabaseServer
+from asn_testkit.processes import free_port
+from asn_testkit.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("competency", "training", "budget", "notification")

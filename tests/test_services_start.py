@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from asn_shared import migrations
-from asn_shared.testing.auth import admin_http
+from asn_testkit.auth import admin_http
 
 SERVICES_DIR = Path(__file__).resolve().parents[1] / "services"
 SERVICES = {

@@ -11,8 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from asn_shared.testing import auth
+from asn_testkit import auth
 
 # Short polls and retries so the chain settles quickly; production defaults are in config.yaml.
 FAST = {

@@ -9,7 +9,8 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from asn_shared.testing.auth import admin_http
+from asn_testkit.auth import admin_http
+
 from kompas_demo.rounds import rupiah
 
 EMPLOYEES = 40

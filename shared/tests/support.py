@@ -1,5 +1,5 @@
 """Helpers for the sample services' tests: counting their rows, writing their pings.
-(Waiting, events and metrics come from the shared toolkit, ``asn_shared.testing``.)"""
+(Waiting, events and metrics come from the shared toolkit, ``asn_testkit``.)"""
 
 from sqlalchemy import func, select
 

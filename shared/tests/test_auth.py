@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from asn_shared.auth import Forbidden, Principal, StaticKey, Unauthorized, Verifier
-from asn_shared.testing import auth
+from asn_testkit import auth
 
 SECRET = "s" * 64
 

@@ -21,8 +21,8 @@ from asn_shared.auth import (
     Verifier,
     signing_keys,
 )
-from asn_shared.testing import auth, idp
-from asn_shared.testing.waiting import wait_for
+from asn_testkit import auth, idp
+from asn_testkit.waiting import wait_for
 
 PING = {"first": 0, "count": 1}
 AGENCY_CLIENT, AGENCY_SECRET = "bps-sumsel", "bps-sumsel-dev-secret"

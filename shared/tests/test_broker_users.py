@@ -28,11 +28,11 @@ from asn_shared.messaging import (
     retry_queue_name,
 )
 from asn_shared.persistence import make_engine
-from asn_shared.testing.auth import admin_http
-from asn_shared.testing.events import drain_queue, publish
-from asn_shared.testing.metrics import events_handled
-from asn_shared.testing.waiting import wait_for
 from asn_shared.topology import declare_service_topology, permissions_of, subscriptions_of
+from asn_testkit.auth import admin_http
+from asn_testkit.events import drain_queue, publish
+from asn_testkit.metrics import events_handled
+from asn_testkit.waiting import wait_for
 
 SERVICES = installed_services()
 SERVICES_DIR = Path(__file__).resolve().parents[2] / "services"

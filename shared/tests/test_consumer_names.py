@@ -27,10 +27,10 @@ from asn_shared.messaging import (
 )
 from asn_shared.migrations import alembic_config
 from asn_shared.persistence import inbox, make_engine
-from asn_shared.testing.events import publish
-from asn_shared.testing.metrics import events_handled
-from asn_shared.testing.waiting import wait_for
 from asn_shared.topology import FormerQueueInUse, declare_service_topology
+from asn_testkit.events import publish
+from asn_testkit.metrics import events_handled
+from asn_testkit.waiting import wait_for
 from competency.service import CompetencyService
 
 SERVICE_DIR = Path(competency.__file__).resolve().parents[2]

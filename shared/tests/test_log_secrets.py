@@ -18,8 +18,8 @@ import competency
 from asn_shared import logs
 from asn_shared.messaging import Permissions
 from asn_shared.persistence import make_engine
-from asn_shared.testing import auth
 from asn_shared.topology import ManagementApi, apply_broker_user
+from asn_testkit import auth
 
 SERVICES_DIR = Path(__file__).resolve().parents[2] / "services"
 

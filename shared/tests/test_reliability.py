@@ -27,14 +27,14 @@ from asn_shared.messaging import (
 )
 from asn_shared.outbox import OutboxRelay
 from asn_shared.persistence import UnitOfWork, make_engine, outbox, session_factory
-from asn_shared.testing.events import drain_queue
-from asn_shared.testing.waiting import wait_for
 from asn_shared.topology import (
     ManagementApi,
     apply_broker_user,
     declare_service_topology,
     permissions_of,
 )
+from asn_testkit.events import drain_queue
+from asn_testkit.waiting import wait_for
 
 from support import ping_counts, scalar, unpublished, write_pings
 

@@ -5,9 +5,9 @@ import json
 
 from openapi_spec_validator import validate as validate_spec
 
-from asn_shared.testing.auth import admin_http
-from asn_shared.testing.metrics import metric, scrape
-from asn_shared.testing.waiting import wait_for
+from asn_testkit.auth import admin_http
+from asn_testkit.metrics import metric, scrape
+from asn_testkit.waiting import wait_for
 
 from support import ping_counts, unpublished
 

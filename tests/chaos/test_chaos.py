@@ -2,7 +2,7 @@
 service is killed with SIGKILL at random moments (6 kills, every service at least once) and
 restarted, and RabbitMQ is stopped and started once (``rabbitmqctl stop_app`` / ``start_app``,
 so the broker must be local). Once the chain is quiet, its promises are checked from the
-services' own data (see asn_shared.testing.chaos): one current proposal per assessment, one
+services' own data (see asn_testkit.chaos): one current proposal per assessment, one
 budget decision per proposal, no over-commitment and ledger sums that agree, each expected
 notification delivered once per channel, empty dead-letter queues. The one tolerated copy is
 an e-mail or webhook sent again by a notification process killed after the peer accepted it
@@ -13,7 +13,7 @@ written to ``chaos.json`` in the test's tmp dir."""
 import os
 import random
 
-from asn_shared.testing.chaos import CHAOS_ENV, ChaosRun, ChaosSettings
+from asn_testkit.chaos import CHAOS_ENV, ChaosRun, ChaosSettings
 
 ASSESSMENTS = 200  # about 3 a second settle through the chaos on a loaded 2-core machine
 KILLS = 6

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from asn_shared.testing.cluster import Cluster, ClusterBroker, running_cluster
+from asn_testkit.cluster import Cluster, ClusterBroker, running_cluster
 
 
 @pytest.fixture(scope="session")

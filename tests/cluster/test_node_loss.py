@@ -2,7 +2,7 @@
 (``nameko run`` processes with quorum queues and the three nodes in ``AMQP_URI``) while the
 node leading the most handler queues is killed with SIGKILL, and later, after it rejoined,
 the node leading the most then; each is restarted. When the chain has settled, the chaos
-run's checks hold (see asn_shared.testing.chaos). Meanwhile an agency's follower reads the
+run's checks hold (see asn_testkit.chaos). Meanwhile an agency's follower reads the
 event stream through the same kills: it printed every event published, each offset once.
 ``bench/cluster_node_loss.py`` is the longer run. Figures: printed with ``-s``, and written
 to ``node-loss.json`` in the test's tmp dir."""
@@ -16,15 +16,15 @@ import sys
 from kombu import Connection
 
 from asn_shared.messaging import declare_event_stream
-from asn_shared.testing.chaos import SERVICES, ChaosSettings, Databases
-from asn_shared.testing.node_loss import (
+from asn_testkit.chaos import SERVICES, ChaosSettings, Databases
+from asn_testkit.node_loss import (
     NODE_LOSS_ENV,
     markdown,
     node_loss_plan,
     run_node_loss,
     summary,
 )
-from asn_shared.testing.waiting import wait_for
+from asn_testkit.waiting import wait_for
 
 ASSESSMENTS = 200
 

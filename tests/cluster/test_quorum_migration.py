@@ -15,8 +15,8 @@ from kombu import Connection
 
 from asn_shared.events import new_event, registry
 from asn_shared.messaging import EVENT_STREAM
-from asn_shared.testing.events import drain_queue, publish_many
 from asn_shared.topology import subscriptions_of
+from asn_testkit.events import drain_queue, publish_many
 from competency.service import CompetencyService
 
 # competency's queue for training's enrollment.completed, whatever its handler's name

@@ -21,9 +21,9 @@ from kombu import Connection, Producer, Queue
 
 from asn_shared.events import new_event, registry
 from asn_shared.messaging import EVENT_STREAM
-from asn_shared.testing.cluster import add_agency
-from asn_shared.testing.events import publish_many
-from asn_shared.testing.waiting import wait_for
+from asn_testkit.cluster import add_agency
+from asn_testkit.events import publish_many
+from asn_testkit.waiting import wait_for
 
 ENV = {
     "QUEUE_TYPE": "quorum",

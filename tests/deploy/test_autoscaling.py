@@ -11,9 +11,9 @@ from k8s_manifests import SERVICES, named, render
 from kombu import Connection
 
 from asn_shared.cli import installed_services
-from asn_shared.testing.units import unit_state
-from asn_shared.testing.waiting import wait_for
 from asn_shared.topology import declare_service_topology, subscriptions_of
+from asn_testkit.units import unit_state
+from asn_testkit.waiting import wait_for
 
 
 def queues_matching(broker, vhost: str, trigger: dict) -> dict[str, int]:

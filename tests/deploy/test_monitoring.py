@@ -18,10 +18,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from promql_names import References, grafana_to_promql, references
 
 from asn_shared.persistence import make_engine
-from asn_shared.testing.auth import admin_http
-from asn_shared.testing.metrics import events_handled, metric_sum, scrape
-from asn_shared.testing.units import announce, unit_state
-from asn_shared.testing.waiting import wait_for
+from asn_testkit.auth import admin_http
+from asn_testkit.metrics import events_handled, metric_sum, scrape
+from asn_testkit.units import announce, unit_state
+from asn_testkit.waiting import wait_for
 
 MONITORING = REPO / "deploy" / "monitoring"
 DASHBOARD = json.loads((MONITORING / "grafana" / "dashboards" / "kompas-asn.json").read_text())

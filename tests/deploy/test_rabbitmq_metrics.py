@@ -18,8 +18,8 @@ from k8s_manifests import REPO
 from kombu import Connection, Producer, Queue
 from prometheus_client.parser import text_string_to_metric_families
 
-from asn_shared.testing.processes import free_port
-from asn_shared.testing.waiting import wait_for
+from asn_testkit.processes import free_port
+from asn_testkit.waiting import wait_for
 
 BIN = Path(os.environ.get("RABBITMQ_BIN", "/usr/lib/rabbitmq/bin"))
 ALERTS = REPO / "deploy" / "monitoring" / "prometheus" / "alerts.yml"

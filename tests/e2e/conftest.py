@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from asn_shared.testing import auth
-from asn_shared.testing.events import EventTap
-from asn_shared.testing.peers import SmtpServer, WebhookReceiver
-from asn_shared.testing.suite import Suite
-from asn_shared.testing.waiting import wait_for
+from asn_testkit import auth
+from asn_testkit.events import EventTap
+from asn_testkit.peers import SmtpServer, WebhookReceiver
+from asn_testkit.suite import Suite
+from asn_testkit.waiting import wait_for
 
 # Short delays so retries and back-off fit in a test; production defaults are in config.yaml.
 FAST = {

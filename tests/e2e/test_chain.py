@@ -5,7 +5,7 @@ everything after it happens through events, and the tests wait on those events."
 
 import uuid
 
-from asn_shared.testing.waiting import wait_for
+from asn_testkit.waiting import wait_for
 
 TYPES = {
     "assessment.recorded": "id.kompasasn.competency.assessment.recorded.v1",

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import requests
 
-from asn_shared.testing import auth
-from asn_shared.testing.suite import Suite
+from asn_testkit import auth
+from asn_testkit.suite import Suite
 
 SERVICES = ("competency", "training", "budget", "notification")
 PROBLEM_JSON = "application/problem+json"

@@ -27,8 +27,8 @@ from asn_shared.messaging import (
     dead_letter_queue_name,
     event_exchange,
 )
-from asn_shared.testing.events import publish
-from asn_shared.testing.waiting import wait_for
+from asn_testkit.events import publish
+from asn_testkit.waiting import wait_for
 
 MiB = 1024 * 1024
 CE_TYPE = "id.kompasasn.{producer}.{name}.v{version}"

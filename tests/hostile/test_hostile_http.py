@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from asn_shared.testing.waiting import wait_for
+from asn_testkit.waiting import wait_for
 
 MiB = 1024 * 1024
 JSON_HEADER = {"Content-Type": "application/json"}

@@ -16,7 +16,7 @@ from schemathesis.checks import not_a_server_error
 
 from asn_shared.cli import installed_services
 from asn_shared.openapi import build_document
-from asn_shared.testing import auth
+from asn_testkit import auth
 
 SERVICES = ("competency", "training", "budget", "notification")
 # fixed for a reproducible CI run; set them to search further

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 import budget
 from asn_shared.persistence import make_engine
-from asn_shared.testing.auth import admin_http
-from asn_shared.testing.events import EventTap
+from asn_testkit.auth import admin_http
+from asn_testkit.events import EventTap
 from budget.models import Allocation, LedgerEntry
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from asn_shared.auth import ADMIN, OPERATOR, ROLES
-from asn_shared.testing import auth
-from asn_shared.testing.access import Callers, mismatches, row, uncovered
-from asn_shared.testing.units import announce, unit_state
+from asn_testkit import auth
+from asn_testkit.access import Callers, mismatches, row, uncovered
+from asn_testkit.units import announce, unit_state
 
 YEAR = 2026
 JUTA = 1_000_000

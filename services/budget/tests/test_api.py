@@ -4,7 +4,7 @@ from openapi_spec_validator import validate as validate_spec
 from sqlalchemy import text
 
 from asn_shared.persistence import make_engine
-from asn_shared.testing.auth import admin_http
+from asn_testkit.auth import admin_http
 
 YEAR = 2026
 JUTA = 1_000_000

@@ -6,10 +6,10 @@ import time
 from collections import Counter
 
 from asn_shared.events import new_event, registry
-from asn_shared.testing.auth import admin_http
-from asn_shared.testing.events import publish_many
-from asn_shared.testing.metrics import events_handled
-from asn_shared.testing.waiting import wait_for
+from asn_testkit.auth import admin_http
+from asn_testkit.events import publish_many
+from asn_testkit.metrics import events_handled
+from asn_testkit.waiting import wait_for
 
 YEAR = 2026
 JUTA = 1_000_000

@@ -13,9 +13,9 @@ from types import SimpleNamespace
 import pytest
 
 import competency
-from asn_shared.testing import auth
-from asn_shared.testing.events import EventTap
-from asn_shared.testing.processes import ServiceProcess
+from asn_testkit import auth
+from asn_testkit.events import EventTap
+from asn_testkit.processes import ServiceProcess
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 MIGRATIONS = Path(competency.__file__).parent / "migrations"

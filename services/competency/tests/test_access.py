@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from asn_shared.testing.access import COMMON, Callers, mismatches, row, uncovered
-from asn_shared.testing.auth import admin_http
+from asn_testkit.access import COMMON, Callers, mismatches, row, uncovered
+from asn_testkit.auth import admin_http
 
 STAFF = ("admin", "operator", "employee")
 HR = ("admin", "operator")

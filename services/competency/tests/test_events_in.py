@@ -4,9 +4,9 @@ import uuid
 from datetime import date
 
 from asn_shared.events import new_event, registry
-from asn_shared.testing.events import publish, publish_many
-from asn_shared.testing.metrics import events_handled
-from asn_shared.testing.waiting import wait_for
+from asn_testkit.events import publish, publish_many
+from asn_testkit.metrics import events_handled
+from asn_testkit.waiting import wait_for
 
 HANDLER = "on_enrollment_completed"
 

@@ -12,7 +12,7 @@ import eventlet
 import pytest
 from openpyxl import Workbook
 
-from asn_shared.testing import auth
+from asn_testkit import auth
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CLI = Path(sys.executable).parent / "competency-import"

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 import notification
-from asn_shared.testing.peers import SmtpServer
-from asn_shared.testing.processes import ServiceProcess
+from asn_testkit.peers import SmtpServer
+from asn_testkit.processes import ServiceProcess
 
 HERE = Path(__file__).parent
 SERVICE_DIR = HERE.parent

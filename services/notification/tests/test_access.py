@@ -2,8 +2,8 @@
 
 import uuid
 
-from asn_shared.testing.access import COMMON, Callers, mismatches, row, uncovered
-from asn_shared.testing.auth import admin_http, headers
+from asn_testkit.access import COMMON, Callers, mismatches, row, uncovered
+from asn_testkit.auth import admin_http, headers
 
 OWN_NIP = "198609262015052001"
 OTHER_NIP = "197803152003121002"

@@ -4,8 +4,8 @@ agency manages its own webhook subscriptions and no other's."""
 
 import requests
 
-from asn_shared.testing import idp
-from asn_shared.testing.auth import admin_http
+from asn_testkit import idp
+from asn_testkit.auth import admin_http
 
 CLIENT, SECRET = "bps-sumsel", "bps-sumsel-dev-secret"  # the development provider's agency
 HOOK = {"name": "BPS Sumsel", "url": "http://127.0.0.1:9/bps-hook", "patterns": ["budget.*"]}

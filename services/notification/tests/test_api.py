@@ -4,8 +4,8 @@ import uuid
 
 from openapi_spec_validator import validate as validate_spec
 
-from asn_shared.testing.auth import admin_http
-from asn_shared.testing.waiting import wait_for
+from asn_testkit.auth import admin_http
+from asn_testkit.waiting import wait_for
 
 
 def test_the_http_api_documents_itself_and_names_every_bad_field(start_notification):

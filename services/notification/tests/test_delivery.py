@@ -6,9 +6,9 @@ import json
 from sqlalchemy import func, select
 
 from asn_shared.persistence import make_engine
-from asn_shared.testing.auth import admin_http
-from asn_shared.testing.metrics import metric, scrape
-from asn_shared.testing.waiting import wait_for
+from asn_testkit.auth import admin_http
+from asn_testkit.metrics import metric, scrape
+from asn_testkit.waiting import wait_for
 from notification.models import Delivery
 
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import text
 
 from asn_shared.persistence import make_engine
-from asn_shared.testing.auth import admin_http
-from asn_shared.testing.metrics import metric_sum, scrape
-from asn_shared.testing.waiting import wait_for
+from asn_testkit.auth import admin_http
+from asn_testkit.metrics import metric_sum, scrape
+from asn_testkit.waiting import wait_for
 
 DELIVERY = "X-Kompas-Delivery"
 # a transaction of the service left idle this long is one held across a send, not a statement

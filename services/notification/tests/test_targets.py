@@ -4,8 +4,8 @@ registration after DNS resolution and again on the address a delivery actually r
 import pytest
 
 from asn_shared.config import SettingError
-from asn_shared.testing.auth import admin_http
-from asn_shared.testing.waiting import wait_for
+from asn_testkit.auth import admin_http
+from asn_testkit.waiting import wait_for
 from notification.channels import DeliveryError, Webhook, WebhookSender
 from notification.targets import TargetPolicy, TargetRefused
 

@@ -19,10 +19,10 @@ from types import ModuleType
 import pytest
 from playwright.sync_api import expect
 
-from asn_shared.testing import auth
-from asn_shared.testing.peers import SmtpServer
-from asn_shared.testing.suite import Suite
-from asn_shared.testing.waiting import wait_for
+from asn_testkit import auth
+from asn_testkit.peers import SmtpServer
+from asn_testkit.suite import Suite
+from asn_testkit.waiting import wait_for
 
 FAST = {
     "OUTBOX_POLL_INTERVAL": "0.1",

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from asn_shared.testing import idp
+from asn_testkit import idp
 
 BENCH = Path(__file__).resolve().parents[3] / "bench" / "portal_pages.py"
 

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 import requests
 
-from asn_shared.testing import idp
+from asn_testkit import idp
 from portal import formats, i18n
 from portal.api import ServiceProblem
 from portal.pages_admin import heatmap, shade, units_in_view

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 import training
-from asn_shared.testing.auth import admin_http
-from asn_shared.testing.events import EventTap
+from asn_testkit.auth import admin_http
+from asn_testkit.events import EventTap
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 MIGRATIONS = Path(training.__file__).parent / "migrations"

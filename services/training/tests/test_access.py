@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from asn_shared.auth import ADMIN, EMPLOYEE, OPERATOR, ROLES
-from asn_shared.testing import auth
-from asn_shared.testing.access import Callers, mismatches, row, uncovered
-from asn_shared.testing.metrics import events_handled
-from asn_shared.testing.units import announce, unit_state
-from asn_shared.testing.waiting import wait_for
+from asn_testkit import auth
+from asn_testkit.access import Callers, mismatches, row, uncovered
+from asn_testkit.metrics import events_handled
+from asn_testkit.units import announce, unit_state
+from asn_testkit.waiting import wait_for
 
 ANNOUNCED = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 TREE = {  # code: parent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from asn_shared.testing import auth
+from asn_testkit import auth
 from training.use_cases.reports import cheapest_cover
 
 REPORT = "/reports/gap-closing-cost"

@@ -5,7 +5,7 @@ current assessment per jabatan, what an assessment led to, and who pays an appro
 import uuid
 from datetime import date, timedelta
 
-from asn_shared.testing.metrics import events_handled
+from asn_testkit.metrics import events_handled
 
 YEAR = date.today().year
 

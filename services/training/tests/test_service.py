@@ -5,9 +5,9 @@ from datetime import date, timedelta
 
 from openapi_spec_validator import validate as validate_spec
 
-from asn_shared.testing.auth import admin_http
-from asn_shared.testing.metrics import events_handled
-from asn_shared.testing.waiting import wait_for
+from asn_testkit.auth import admin_http
+from asn_testkit.metrics import events_handled
+from asn_testkit.waiting import wait_for
 
 
 def by_code(items):

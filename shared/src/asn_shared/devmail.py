@@ -2,7 +2,7 @@
 
     python -m asn_shared.devmail [--host 127.0.0.1] [--port 1025] [--directory .mail]
 
-An SMTP server (aiosmtpd, from the ``test`` extra) that accepts every message, writes it to
+An SMTP server (aiosmtpd, from the ``dev`` extra) that accepts every message, writes it to
 DIRECTORY/messages/ as ``<n>.eml`` beside ``<n>.json`` (the envelope), numbering on from what
 the folder already holds, and prints one line per message. SIGTERM or SIGINT stop it cleanly
 (exit status 0). Never a production mail server: it relays nothing and asks for no login.
@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import email
 import email.policy
+import json
 import os
 import signal
 import sys
@@ -21,7 +22,24 @@ from pathlib import Path
 
 from aiosmtpd.smtp import SMTP
 
-from .testing.smtp_sink import Recorder
+
+class Recorder:
+    """Writes each message received to DIRECTORY/messages/: the test kit's SMTP sink too."""
+
+    def __init__(self, directory: Path) -> None:
+        self.messages = directory / "messages"
+        self.messages.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.count += 1
+        stem = self.messages / f"{self.count:04d}"
+        envelope_data = {"mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos)}
+        stem.with_suffix(".json").write_text(json.dumps(envelope_data))
+        partial = stem.with_suffix(".part")
+        partial.write_bytes(envelope.original_content)
+        partial.rename(stem.with_suffix(".eml"))  # readers only see complete messages
+        return "250 Message accepted for delivery"
 
 
 class MailFolder(Recorder):

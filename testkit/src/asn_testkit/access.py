@@ -14,7 +14,8 @@ from typing import Any
 
 import requests
 
-from ..auth import ROLES
+from asn_shared.auth import ROLES
+
 from . import auth
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")

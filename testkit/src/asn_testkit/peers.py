@@ -42,7 +42,7 @@ class Peer:
 
 
 class SmtpServer(Peer):
-    module = "asn_shared.testing.smtp_sink"
+    module = "asn_testkit.smtp_sink"
     host = "127.0.0.1"
 
     def messages(self) -> list[tuple[dict, EmailMessage]]:
@@ -56,7 +56,7 @@ class SmtpServer(Peer):
 
 
 class WebhookReceiver(Peer):
-    module = "asn_shared.testing.webhook_receiver"
+    module = "asn_testkit.webhook_receiver"
 
     @property
     def url(self) -> str:

@@ -1,6 +1,6 @@
 """A webhook subscriber for the tests, run as its own process.
 
-    python -m asn_shared.testing.webhook_receiver DIRECTORY
+    python -m asn_testkit.webhook_receiver DIRECTORY
 
 It checks each request as a subscribing agency would: the HMAC-SHA256 of
 ``<X-Kompas-Timestamp>.<body>`` under the secret in DIRECTORY/secret must equal

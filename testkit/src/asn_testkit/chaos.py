@@ -50,7 +50,8 @@ from kombu import Connection, Consumer, Exchange, Queue
 from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
-from ..persistence import make_engine
+from asn_shared.persistence import make_engine
+
 from . import auth
 from .infrastructure import Broker
 from .metrics import metric_sum, scrape

@@ -11,8 +11,8 @@ from typing import Any
 from kombu import Connection, Exchange, Producer, Queue
 from kombu.message import Message
 
-from ..events import Event, new_event, registry
-from ..messaging import event_exchange
+from asn_shared.events import Event, new_event, registry
+from asn_shared.messaging import event_exchange
 
 
 def publish(

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from kombu import Connection
 
-from .. import config
-from ..cli import installed_services, migrations_of
-from ..topology import declare_service_topology
+from asn_shared import config
+from asn_shared.cli import installed_services, migrations_of
+from asn_shared.topology import declare_service_topology
+
 from .processes import ServiceProcess
 
 

@@ -1,35 +1,19 @@
 """A real SMTP server for the tests (aiosmtpd), run as its own process: the test process is
 eventlet-patched, where asyncio is unreliable.
 
-    python -m asn_shared.testing.smtp_sink DIRECTORY
+    python -m asn_testkit.smtp_sink DIRECTORY
 
 Writes its port to DIRECTORY/port, then each message received to DIRECTORY/messages/ as
 ``<n>.eml`` (the bytes as received) beside ``<n>.json`` (the envelope: MAIL FROM, RCPT TO).
 """
 
 import asyncio
-import json
 import sys
 from pathlib import Path
 
 from aiosmtpd.smtp import SMTP
 
-
-class Recorder:
-    def __init__(self, directory: Path) -> None:
-        self.messages = directory / "messages"
-        self.messages.mkdir(parents=True, exist_ok=True)
-        self.count = 0
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.count += 1
-        stem = self.messages / f"{self.count:04d}"
-        envelope_data = {"mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos)}
-        stem.with_suffix(".json").write_text(json.dumps(envelope_data))
-        partial = stem.with_suffix(".part")
-        partial.write_bytes(envelope.original_content)
-        partial.rename(stem.with_suffix(".eml"))  # readers only see complete messages
-        return "250 Message accepted for delivery"
+from asn_shared.devmail import Recorder
 
 
 async def main(directory: Path) -> None:

@@ -18,8 +18,8 @@ import requests
 from sqlalchemy import MetaData, text
 from sqlalchemy.pool import NullPool
 
-from .. import migrations
-from ..persistence import make_engine
+from asn_shared import migrations
+from asn_shared.persistence import make_engine
 
 
 def answers(host: str, port: int, timeout: float = 1.0) -> bool:

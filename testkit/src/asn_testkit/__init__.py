@@ -1,6 +1,6 @@
 """Test harness: real RabbitMQ and PostgreSQL, isolated per test, and services as processes.
 
-Load the fixtures with ``pytest_plugins = ["asn_shared.testing.plugin"]`` in a root
+Load the fixtures with ``pytest_plugins = ["asn_testkit.plugin"]`` in a root
 ``conftest.py``. The toolkit, one way to do each thing:
 
 - ``waiting.wait_for``: poll a condition in another process until it holds.

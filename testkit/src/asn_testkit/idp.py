@@ -16,7 +16,8 @@ from pathlib import Path
 
 import requests
 
-from .. import tokens
+from asn_shared import tokens
+
 from .infrastructure import answers
 from .processes import free_port
 from .waiting import wait_for

@@ -7,8 +7,8 @@ import secrets
 
 import requests
 
-from .. import tokens
-from ..auth import ADMIN
+from asn_shared import tokens
+from asn_shared.auth import ADMIN
 
 KEY = secrets.token_hex(32)  # one per test run; service processes get it as AUTH_JWT_KEY
 
