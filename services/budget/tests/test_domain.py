@@ -183,12 +183,11 @@ def test_a_lowered_allocation_can_cross_a_threshold_too():
 # --- configuration ----------------------------------------------------------------------
 
 
-def test_rules_from_settings_and_their_defaults():
-    assert domain.rules_from_settings({}) == domain.Rules(Policy.PER_ITEM, (80, 100))
-    rules = domain.rules_from_settings(
-        {"RESERVATION_POLICY": "All_Or_Nothing", "BUDGET_THRESHOLDS": "100, 75,90"}
-    )
-    assert rules == domain.Rules(Policy.ALL_OR_NOTHING, (75, 90, 100))
+def test_policy_and_thresholds_parsed_with_their_defaults():
+    assert domain.parse_policy(None) is Policy.PER_ITEM
+    assert domain.parse_policy("All_Or_Nothing") is Policy.ALL_OR_NOTHING
+    assert domain.parse_thresholds("") == (80, 100)
+    assert domain.parse_thresholds("100, 75,90") == (75, 90, 100)
     assert domain.parse_thresholds(90) == (90,)
     assert domain.parse_thresholds([80, 100]) == (80, 100)
 

@@ -290,9 +290,3 @@ def parse_thresholds(value: Any) -> tuple[int, ...]:
         raise ValueError(f"BUDGET_THRESHOLDS must be between 1 and 100, not {value!r}")
     return tuple(thresholds)
 
-
-def rules_from_settings(settings: dict[str, Any]) -> Rules:
-    return Rules(
-        policy=parse_policy(settings.get("RESERVATION_POLICY")),
-        thresholds=parse_thresholds(settings.get("BUDGET_THRESHOLDS")),
-    )
