@@ -7,7 +7,7 @@ from asn_shared.config import SettingError
 from asn_testkit.auth import admin_http
 from asn_testkit.waiting import wait_for
 from notification.channels import DeliveryError, Webhook, WebhookSender
-from notification.targets import TargetPolicy, TargetRefused
+from notification.targets import TargetPolicy, TargetRefused, parse_flag, parse_networks
 
 STRICT = {"WEBHOOK_ALLOWED_NETWORKS": "", "WEBHOOK_ALLOW_HTTP": "false"}
 
@@ -60,8 +60,8 @@ def test_https_is_required_unless_http_is_allowed():
 
 
 def test_allowed_networks_open_an_intranet_range_and_no_more():
-    policy = TargetPolicy.from_settings("10.20.0.0/16, fd12:3456::/32", "false")
-    policy = TargetPolicy(policy.allowed_networks, resolver=resolving_to("10.20.4.5"))
+    networks = parse_networks("10.20.0.0/16, fd12:3456::/32")
+    policy = TargetPolicy(networks, resolver=resolving_to("10.20.4.5"))
     assert refusal(policy, "https://siasn.palembang.go.id/hook") is None
     inside = TargetPolicy(policy.allowed_networks, resolver=resolving_to("10.21.0.1"))
     assert refusal(inside, "https://siasn.palembang.go.id/hook") == "webhook.address"
@@ -81,7 +81,7 @@ def test_a_name_that_does_not_resolve_is_refused():
 )
 def test_settings_that_mean_nothing_stop_the_service(networks, allow_http, named):
     with pytest.raises(SettingError, match=named):
-        TargetPolicy.from_settings(networks, allow_http)
+        TargetPolicy(parse_networks(networks), parse_flag("WEBHOOK_ALLOW_HTTP", allow_http))
 
 
 def test_delivery_checks_the_address_it_reached_not_the_one_it_was_told(webhook_receiver):
@@ -97,7 +97,7 @@ def test_delivery_checks_the_address_it_reached_not_the_one_it_was_told(webhook_
         sender.send(webhook)
     assert refused.value.permanent and receiver.requests() == []
 
-    opened = TargetPolicy.from_settings("127.0.0.0/8, ::1/128", "true")
+    opened = TargetPolicy(parse_networks("127.0.0.0/8, ::1/128"), allow_http=True)
     receiver.trust("secret")
     WebhookSender(timeout=5, policy=opened).send(webhook)
     assert [r["status"] for r in receiver.requests()] == [200]

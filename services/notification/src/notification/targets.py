@@ -49,12 +49,6 @@ class TargetPolicy:
     allow_http: bool = False
     resolver: Resolver = resolve
 
-    @classmethod
-    def from_settings(cls, networks: object, allow_http: object) -> TargetPolicy:
-        """The policy of ``WEBHOOK_ALLOWED_NETWORKS`` and ``WEBHOOK_ALLOW_HTTP``; a value
-        that is neither stops the service at start, naming the variable."""
-        return cls(parse_networks(networks), parse_flag("WEBHOOK_ALLOW_HTTP", allow_http))
-
     def permits(self, address: str) -> bool:
         """Public (globally routable) addresses, and those of the allowed networks."""
         ip = ipaddress.ip_address(address.split("%", 1)[0])
