@@ -18,13 +18,13 @@ import argparse
 import logging
 import os
 import signal
-import sys
 import threading
 from importlib import import_module
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kombu import Connection
+from kombu.connection import Connection
 
 from . import config, logs, migrations
 from . import follower as follow_command
@@ -40,12 +40,15 @@ from .topology import (
     permissions_of,
 )
 
+if TYPE_CHECKING:
+    from .base import ServiceBase
 
-def installed_services() -> dict[str, type]:
+
+def installed_services() -> dict[str, type[ServiceBase]]:
     return {ep.name: ep.load() for ep in entry_points(group="asn.services")}
 
 
-def _services(names: list[str]) -> dict[str, type]:
+def _services(names: list[str]) -> dict[str, type[ServiceBase]]:
     available = installed_services()
     unknown = sorted(set(names) - set(available))
     if unknown:
@@ -56,8 +59,10 @@ def _services(names: list[str]) -> dict[str, type]:
     return {name: available[name] for name in names} if names else available
 
 
-def migrations_of(service_cls: type) -> Path:
+def migrations_of(service_cls: type[ServiceBase]) -> Path:
     package = import_module(service_cls.__module__.rpartition(".")[0])
+    if package.__file__ is None:  # a namespace package holds no migrations
+        raise SystemExit(f"{package.__name__}: not a package with migrations")
     return Path(package.__file__).parent / "migrations"
 
 
@@ -101,7 +106,7 @@ def broker_users(names: list[str], agencies: list[str] | None = None) -> None:
     agencies = agencies or []
     services = _services(names) if names or not agencies else {}
     variables = {name: f"{_variable(name)}_AMQP_PASSWORD" for name in [*services, *agencies]}
-    passwords = {name: os.environ.get(variable) for name, variable in variables.items()}
+    passwords = {name: os.environ.get(variable, "") for name, variable in variables.items()}
     missing = [variables[name] for name, value in passwords.items() if not value]
     if missing:
         raise SystemExit(f"not set: {', '.join(missing)}")
@@ -127,8 +132,13 @@ def _variable(name: str) -> str:
 
 def relay(name: str) -> None:
     stop, wake = threading.Event(), threading.Event()
+
+    def on_signal(*_: object) -> None:
+        stop.set()
+        wake.set()
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: (stop.set(), wake.set()))
+        signal.signal(signum, on_signal)
     outbox = OutboxRelay(
         make_engine(config.database_url(name), pool_size=1),
         ConfirmingPublisher(config.amqp_uri()),
@@ -181,4 +191,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

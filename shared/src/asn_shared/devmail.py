@@ -17,10 +17,9 @@ import email.policy
 import json
 import os
 import signal
-import sys
 from pathlib import Path
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
 
 class Recorder:
@@ -31,13 +30,13 @@ class Recorder:
         self.messages.mkdir(parents=True, exist_ok=True)
         self.count = 0
 
-    async def handle_DATA(self, server, session, envelope) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.count += 1
         stem = self.messages / f"{self.count:04d}"
         envelope_data = {"mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos)}
         stem.with_suffix(".json").write_text(json.dumps(envelope_data))
         partial = stem.with_suffix(".part")
-        partial.write_bytes(envelope.original_content)
+        partial.write_bytes(envelope.original_content or b"")  # set for every DATA
         partial.rename(stem.with_suffix(".eml"))  # readers only see complete messages
         return "250 Message accepted for delivery"
 
@@ -50,7 +49,7 @@ class MailFolder(Recorder):
         numbers = (int(path.stem) for path in self.messages.glob("*.eml") if path.stem.isdigit())
         self.count = max(numbers, default=0)
 
-    async def handle_DATA(self, server, session, envelope) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         reply = await super().handle_DATA(server, session, envelope)
         print(summary(self.messages / f"{self.count:04d}.eml", envelope.rcpt_tos), flush=True)
         return reply
@@ -89,4 +88,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

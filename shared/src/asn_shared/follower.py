@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import amqp
-from kombu import Connection
+from kombu.connection import Connection
 
 from . import config
 from .messaging import EVENT_STREAM
@@ -203,7 +203,7 @@ def follow(
     )
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "follow", help="print the event stream as CloudEvents JSON lines (AMQP_URI: your user)"
     )

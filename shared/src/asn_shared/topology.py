@@ -7,11 +7,14 @@ import base64
 import json
 import logging
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import amqp
-from kombu import Connection, Queue
+from kombu.connection import Connection
+from kombu.entity import Queue
 
 from .entrypoints import subscribers_of
 from .events import exchange_name
@@ -24,10 +27,15 @@ from .messaging import (
     on_channel,
 )
 
+if TYPE_CHECKING:
+    from .base import ServiceBase
+
 log = logging.getLogger(__name__)
 
 
-def subscriptions_of(service_cls: type, queue_type: str = "classic") -> list[Subscription]:
+def subscriptions_of(
+    service_cls: type[ServiceBase], queue_type: str = "classic"
+) -> list[Subscription]:
     return [
         subscriber.subscription(service_cls.name, queue_type)
         for subscriber in subscribers_of(service_cls)
@@ -35,7 +43,7 @@ def subscriptions_of(service_cls: type, queue_type: str = "classic") -> list[Sub
 
 
 def declare_service_topology(
-    connection: Connection, service_cls: type, queue_type: str = "classic"
+    connection: Connection, service_cls: type[ServiceBase], queue_type: str = "classic"
 ) -> list[Subscription]:
     """Declare the service's exchange, handler queues, retry queues and dead-letter queue;
     then move what waits in the queues of its handlers' former names (see
@@ -57,7 +65,7 @@ class FormerQueueInUse(RuntimeError):
 
 
 def former_queues(
-    connection: Connection, service_cls: type, queue_type: str = "classic"
+    connection: Connection, service_cls: type[ServiceBase], queue_type: str = "classic"
 ) -> list[tuple[Subscription, Subscription]]:
     """(former, current) for each queue of a handler's former name that still exists.
 
@@ -116,7 +124,7 @@ def _move_and_delete(connection: Connection, source: str, target: str) -> int:
         return 0
     moved = 0
     # publishes wait for the broker's confirm only on a connection that asks for it
-    options = {**connection.transport_options, "confirm_publish": True}
+    options = {**(connection.transport_options or {}), "confirm_publish": True}
     with connection.clone(transport_options=options) as confirming:
         for _ in range(MOVE_TURNS):
             moved += move_messages(confirming, source, target)
@@ -151,14 +159,15 @@ def _consumers(connection: Connection, name: str) -> int | None:
         on_channel(connection, lambda c: found.append(c.queue_declare(name, passive=True)))
     except amqp.exceptions.NotFound:
         return None
-    return found[0].consumer_count
+    consumers: int = found[0].consumer_count
+    return consumers
 
 
 def _retry(subscription: Subscription) -> str:
     return subscription.retry_queue().name
 
 
-def permissions_of(service_cls: type) -> Permissions:
+def permissions_of(service_cls: type[ServiceBase]) -> Permissions:
     """The broker permissions the service needs: its own objects, and binding its queues to
     the exchanges of the services whose events it handles."""
     producers = {subscription.producer for subscription in subscriptions_of(service_cls)}
@@ -178,9 +187,11 @@ class ManagementApi:
         """The API of the broker behind ``amqp_uri``, with its credentials; by default on
         the management plugin's port of the same host."""
         broker = Connection(amqp_uri)
-        return cls(url or f"http://{broker.hostname}:15672", broker.userid, broker.password)
+        # a URI without credentials logs in as RabbitMQ's default user, as kombu does
+        user, password = broker.userid or "guest", broker.password or "guest"
+        return cls(url or f"http://{broker.hostname}:15672", user, password)
 
-    def put(self, path: str, payload: dict) -> None:
+    def put(self, path: str, payload: Mapping[str, str]) -> None:
         """PUT ``payload`` as JSON; an error status raises ``urllib.error.HTTPError``."""
         credentials = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
         request = urllib.request.Request(
@@ -207,7 +218,7 @@ def apply_broker_user(
 CONVERTING = ".converting"  # suffix of the quorum queue holding a queue's messages meanwhile
 
 
-def service_queues(service_cls: type, queue_type: str) -> list[Queue]:
+def service_queues(service_cls: type[ServiceBase], queue_type: str) -> list[Queue]:
     """Every durable queue of the service: handler and retry queues, its dead-letter queue."""
     subscriptions = subscriptions_of(service_cls, queue_type)
     return [
@@ -217,7 +228,7 @@ def service_queues(service_cls: type, queue_type: str) -> list[Queue]:
     ]
 
 
-def convert_to_quorum(connection: Connection, service_cls: type) -> dict[str, int]:
+def convert_to_quorum(connection: Connection, service_cls: type[ServiceBase]) -> dict[str, int]:
     """Make each queue of the service that is not yet its quorum queue (a classic queue, or
     one declared with other arguments) that quorum queue, same name and bindings, its
     messages kept; return how many each had. Only while no replica of any service runs: a

@@ -17,8 +17,9 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import jwt
 from authlib.oauth2.rfc6749 import ClientMixin
@@ -77,19 +78,19 @@ class ClientModel(ClientMixin):
     def get_client_id(self) -> str:
         return self.client.client_id
 
-    def get_default_redirect_uri(self) -> None:
-        return None
+    def get_default_redirect_uri(self) -> str:
+        return ""  # none: every client sends its redirect_uri
 
-    def get_allowed_scope(self, scope: str) -> str:
-        return " ".join(s for s in scope.split() if s in ("openid", "profile", "email"))
+    def get_allowed_scope(self, scope: Collection[str] | str) -> str:
+        requested = scope.split() if isinstance(scope, str) else scope
+        return " ".join(s for s in requested if s in ("openid", "profile", "email"))
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return redirect_uri.startswith(("http://localhost", "http://127.0.0.1"))
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return bool(self.client.secret) and secrets.compare_digest(
-            client_secret, self.client.secret
-        )
+        secret = self.client.secret
+        return bool(secret and secrets.compare_digest(client_secret, secret))
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.client.secret is None:
@@ -153,18 +154,22 @@ class Provider:
         with self.lock:
             self.counts[what] += 1
 
-    def access_token(self, client: ClientModel, grant_type: str, user, scope, **_) -> str:
+    def access_token(
+        self, *, client: ClientMixin, grant_type: str, user: Person | None, scope: str
+    ) -> str:
+        """Authlib's token generator: ``client`` is what ``query_client`` found, a ClientModel."""
+        client_id = client.get_client_id()
         if user is None:  # client credentials: an agency's machine client
-            agency = client.client.agency
+            agency = cast(ClientModel, client).client.agency
             user = Person(
-                f"service-account-{client.get_client_id()}", agency, "agency", agency=agency
+                f"service-account-{client_id}", agency or client_id, "agency", agency=agency
             )
         now = int(time.time())
         claims = {
             "iss": self.issuer,
             "aud": self.audience,
             "sub": user.username,
-            "azp": client.get_client_id(),
+            "azp": client_id,
             "iat": now,
             "exp": now + TOKEN_SECONDS,
             "jti": uuid.uuid4().hex,

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
 from html import escape
-from typing import Any
+from typing import Any, cast
 
 import jwt
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749 import BaseGrant, ClientMixin, OAuth2Request, grants
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
 from flask import Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from ..auth import ROLES
 from . import TOKEN_SECONDS, AuthorizationCode, ClientModel, Provider
@@ -39,7 +41,10 @@ def create_app(provider: Provider) -> Flask:
     server = AuthorizationServer(app, query_client=lambda cid: _client(provider, cid))
     server.save_token = lambda token, request: None  # JWTs: nothing to store
     server.register_token_generator(
-        "default", BearerTokenGenerator(provider.access_token, expires_generator=TOKEN_SECONDS)
+        "default",
+        BearerTokenGenerator(
+            provider.access_token, expires_generator=lambda client, grant_type: TOKEN_SECONDS
+        ),
     )
     server.register_grant(_code_grant(provider), [CodeChallenge(required=True), _openid(provider)])
     server.register_grant(grants.ClientCredentialsGrant)
@@ -52,23 +57,27 @@ def _client(provider: Provider, client_id: str) -> ClientModel | None:
     return ClientModel(client) if client else None
 
 
-def _code_grant(provider: Provider) -> type:
+def _code_grant(provider: Provider) -> type[grants.AuthorizationCodeGrant]:
     class CodeGrant(grants.AuthorizationCodeGrant):
         TOKEN_ENDPOINT_AUTH_METHODS = ["none", "client_secret_basic", "client_secret_post"]
 
-        def save_authorization_code(self, code: str, req) -> None:
+        def save_authorization_code(self, code: str, req: OAuth2Request) -> None:
+            client, payload = req.client, req.payload
+            assert client is not None and payload is not None, "Authlib checked both first"
             provider.codes[code] = AuthorizationCode(
                 code=code,
-                client_id=req.client.get_client_id(),
-                redirect_uri=req.payload.redirect_uri,
-                scope=req.payload.scope or "",
-                user=req.user,
-                code_challenge=req.payload.data.get("code_challenge"),
-                code_challenge_method=req.payload.data.get("code_challenge_method"),
-                nonce=req.payload.data.get("nonce"),
+                client_id=client.get_client_id(),
+                redirect_uri=payload.redirect_uri,
+                scope=payload.scope or "",
+                user=cast(Person, req.user),  # the person authorize() granted the code to
+                code_challenge=payload.data.get("code_challenge"),
+                code_challenge_method=payload.data.get("code_challenge_method"),
+                nonce=payload.data.get("nonce"),
             )
 
-        def query_authorization_code(self, code: str, client) -> AuthorizationCode | None:
+        def query_authorization_code(
+            self, code: str, client: ClientMixin
+        ) -> AuthorizationCode | None:
             found = provider.codes.get(code)
             if found and found.client_id == client.get_client_id():
                 return found if found.expires_at > time.time() else None
@@ -85,10 +94,10 @@ def _code_grant(provider: Provider) -> type:
 
 def _openid(provider: Provider) -> OpenIDCode:
     class OpenID(OpenIDCode):
-        def exists_nonce(self, nonce: str, req) -> bool:
+        def exists_nonce(self, nonce: str, req: OAuth2Request) -> bool:
             return any(code.nonce == nonce for code in provider.codes.values())
 
-        def get_jwt_config(self, grant) -> dict[str, Any]:
+        def get_jwt_config(self, grant: BaseGrant) -> dict[str, Any]:
             key = provider.keys.current
             return {
                 "key": key.pem(),
@@ -106,17 +115,17 @@ def _openid(provider: Provider) -> OpenIDCode:
 
 def _routes(app: Flask, server: AuthorizationServer, provider: Provider) -> None:
     @app.get("/.well-known/openid-configuration")
-    def discovery():
+    def discovery() -> ResponseReturnValue:
         provider.count("discovery")
         return jsonify(provider.discovery())
 
     @app.get("/jwks")
-    def jwks():
+    def jwks() -> ResponseReturnValue:
         provider.count("jwks")
         return jsonify(provider.keys.jwks())
 
     @app.route("/authorize", methods=["GET", "POST"])
-    def authorize():
+    def authorize() -> ResponseReturnValue:
         try:
             grant = server.get_consent_grant(end_user=None)
         except OAuth2Error as error:
@@ -126,26 +135,27 @@ def _routes(app: Flask, server: AuthorizationServer, provider: Provider) -> None
         person = _signed_in(provider, request.form)
         if person is None:
             return jsonify(error="access_denied", error_description="unknown person"), 400
-        return server.create_authorization_response(grant_user=person, grant=grant)
+        # Authlib's Flask integration is untyped: its responses are Flask's
+        return cast(Response, server.create_authorization_response(grant_user=person, grant=grant))
 
     @app.post("/token")
-    def token():
-        return server.create_token_response()
+    def token() -> ResponseReturnValue:
+        return cast(Response, server.create_token_response())
 
     @app.get("/userinfo")
-    def userinfo():
+    def userinfo() -> ResponseReturnValue:
         claims = _bearer_claims(provider)
         if claims is None:
             return Response(status=401, headers={"WWW-Authenticate": "Bearer"})
         return jsonify({k: v for k, v in claims.items() if k not in ("aud", "exp", "iat", "jti")})
 
     @app.post("/dev/rotate")
-    def rotate():
+    def rotate() -> ResponseReturnValue:
         provider.keys.rotate(retire=bool((request.get_json(silent=True) or {}).get("retire")))
         return jsonify(kid=provider.keys.current.kid, jwks=provider.keys.jwks())
 
     @app.get("/dev/stats")
-    def stats():
+    def stats() -> ResponseReturnValue:
         return jsonify(provider.counts)
 
 
@@ -160,12 +170,12 @@ def _login_form(provider: Provider) -> str:
     return LOGIN_FORM.format(options=options, roles=roles)
 
 
-def _signed_in(provider: Provider, form) -> Person | None:
+def _signed_in(provider: Provider, form: Mapping[str, str]) -> Person | None:
     """A demo person by ``username``, or anyone: ``role`` with ``unit`` / ``nip`` / ``agency``."""
     if form.get("username"):
         return provider.people.get(form["username"])
     role = form.get("role")
-    if role not in ROLES:
+    if role is None or role not in ROLES:
         return None
     scope = {claim: form.get(claim) or None for claim in ("unit", "nip", "agency")}
     username = form.get("sub") or f"{role}-{secrets.token_hex(4)}"
