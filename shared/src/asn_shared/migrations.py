@@ -12,6 +12,7 @@ A service keeps its migrations in ``<package>/migrations`` with a three-line ``e
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command, context, op
 from alembic.autogenerate import compare_metadata
@@ -28,6 +29,10 @@ MESSAGING_VERSION_TABLE = "asn_messaging_version"
 MAINTENANCE_DATABASE = "postgres"
 EXISTS = "SELECT 1 FROM pg_database WHERE datname = :name"
 CONNECT_TIMEOUT = 10  # seconds before a server that does not answer is given up
+
+# one of alembic's comparisons, untyped there: ("add_table", Table), ("remove_index", Index),
+# ("add_column", schema, table, Column), ...; column changes come as a list of such tuples
+Difference = tuple[Any, ...] | list[tuple[Any, ...]]
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -46,6 +51,9 @@ def ensure_database(url: str) -> bool:
     Raises DatabaseUnavailable, naming the URL without its password, when the server does not
     answer or refuses the connection."""
     target = make_url(url)
+    if not target.database:
+        raise DatabaseUnavailable(f"{safe_url(url)} names no database")
+    database = target.database
     try:
         _execute_once(target, "SELECT 1")
         return False
@@ -53,9 +61,9 @@ def ensure_database(url: str) -> bool:
         reason = _first_line(error)
     maintenance = target.set(database=MAINTENANCE_DATABASE)
     try:
-        if _execute_once(maintenance, EXISTS, name=target.database):
+        if _execute_once(maintenance, EXISTS, name=database):
             raise DatabaseUnavailable(f"cannot connect to {safe_url(url)}: {reason}")
-        quoted = target.database.replace('"', '""')
+        quoted = database.replace('"', '""')
         _execute_once(maintenance, f'CREATE DATABASE "{quoted}"')
     except OperationalError as error:
         reason = _first_line(error)
@@ -104,7 +112,10 @@ def upgrade(url: str, service_migrations: Path | None = None) -> None:
 def run_env(target_metadata: MetaData | None) -> None:
     """The body of every ``env.py``: run migrations online against ``sqlalchemy.url``."""
     cfg = context.config
-    engine = make_engine(cfg.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    url = cfg.get_main_option("sqlalchemy.url")
+    if url is None:  # alembic_config always sets it
+        raise RuntimeError("alembic: no sqlalchemy.url to migrate")
+    engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
@@ -116,7 +127,7 @@ def run_env(target_metadata: MetaData | None) -> None:
             context.run_migrations()
 
 
-def differences(url: str, target_metadata: MetaData) -> list:
+def differences(url: str, target_metadata: MetaData) -> list[Difference]:
     """What the models and the library's messaging tables declare that the migrated database
     lacks (or has extra): empty if the migrations and the models agree."""
     expected = MetaData()
@@ -125,20 +136,28 @@ def differences(url: str, target_metadata: MetaData) -> list:
     engine = make_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            found = compare_metadata(MigrationContext.configure(connection), expected)
+            found: list[Difference] = compare_metadata(
+                MigrationContext.configure(connection), expected
+            )
     finally:
         engine.dispose()
     versions = {MESSAGING_VERSION_TABLE, "alembic_version"}
     return [change for change in found if _table_of(change) not in versions]
 
 
-def _table_of(change) -> str:
+def _table_of(change: Difference) -> str:
     kind, subject, *rest = change[0] if isinstance(change, list) else change
     if kind.endswith("_table"):
-        return subject.name
+        return str(subject.name)
     if hasattr(subject, "table"):  # an index or a constraint
-        return subject.table.name
-    return rest[0]  # (kind, schema, table, ...) for columns
+        return str(subject.table.name)
+    return str(rest[0])  # (kind, schema, table, ...) for columns
+
+
+def baseline() -> None:
+    """``upgrade`` and ``downgrade`` of a service's first revision, ``<service>_0001``: the
+    messaging tables come from this library's own migrations, the service's tables from the
+    revisions after it, so the baseline changes nothing either way."""
 
 
 def rename_inbox_consumers(renames: dict[str, str]) -> None:

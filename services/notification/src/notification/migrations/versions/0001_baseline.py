@@ -1,19 +1,10 @@
 """baseline: the service's own schema starts here
 
 Revision ID: notification_0001
-Revises:
-Create Date: 2026-11-28
 """
 
+from asn_shared.migrations import baseline
+
 revision = "notification_0001"
-down_revision = None
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    pass
-
-
-def downgrade() -> None:
-    pass
+down_revision = branch_labels = depends_on = None
+upgrade = downgrade = baseline
