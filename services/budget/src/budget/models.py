@@ -15,17 +15,17 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    DateTime,
     ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
     Text,
     Uuid,
-    func,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from asn_shared.columns import timestamp_now
 
 ENTRY_KINDS = ("allocation", "amendment", "reservation", "release", "spend")
 PROPOSAL_STATUSES = ("reserved", "rejected", "released", "cancelled")
@@ -68,7 +68,7 @@ class Allocation(Base):
     allocated_rupiah: Mapped[int] = mapped_column(BigInteger)
     reserved_rupiah: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     spent_rupiah: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = timestamp_now()
 
 
 class LedgerEntry(Base):
@@ -107,9 +107,7 @@ class LedgerEntry(Base):
     event_id: Mapped[str | None] = mapped_column(Text)
     reference: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
-    recorded_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    recorded_at: Mapped[datetime] = timestamp_now()
 
 
 class Proposal(Base):
@@ -130,7 +128,7 @@ class Proposal(Base):
     reservation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     requested_rupiah: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     reserved_rupiah: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
-    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    decided_at: Mapped[datetime] = timestamp_now()
 
 
 class ProposalItem(Base):
@@ -164,4 +162,4 @@ class ThresholdAlert(Base):
     threshold_percent: Mapped[int] = mapped_column(Integer, primary_key=True)
     allocated_rupiah: Mapped[int] = mapped_column(BigInteger)
     committed_rupiah: Mapped[int] = mapped_column(BigInteger)
-    reached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    reached_at: Mapped[datetime] = timestamp_now()

@@ -14,7 +14,6 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -22,11 +21,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from asn_shared.columns import timestamp_now
 
 
 class Base(DeclarativeBase):
@@ -34,10 +34,6 @@ class Base(DeclarativeBase):
 
 
 metadata = Base.metadata
-
-
-def created() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class LevelLabel(Base):
@@ -54,8 +50,8 @@ class Competency(Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     kind: Mapped[str] = mapped_column(Text, nullable=False)  # manajerial, sosial_kultural, teknis
     description: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = created()
-    updated_at: Mapped[datetime] = created()
+    created_at: Mapped[datetime] = timestamp_now()
+    updated_at: Mapped[datetime] = timestamp_now()
 
 
 class CompetencyLevel(Base):
@@ -93,8 +89,8 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     kind: Mapped[str | None] = mapped_column(Text)  # e.g. opd, kecamatan, kelurahan, puskesmas
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), index=True)
-    created_at: Mapped[datetime] = created()
-    updated_at: Mapped[datetime] = created()
+    created_at: Mapped[datetime] = timestamp_now()
+    updated_at: Mapped[datetime] = timestamp_now()
 
 
 class Jabatan(Base):
@@ -106,8 +102,8 @@ class Jabatan(Base):
     kind: Mapped[str] = mapped_column(Text, nullable=False)
     grade: Mapped[str | None] = mapped_column(Text)
     unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), nullable=False, index=True)
-    created_at: Mapped[datetime] = created()
-    updated_at: Mapped[datetime] = created()
+    created_at: Mapped[datetime] = timestamp_now()
+    updated_at: Mapped[datetime] = timestamp_now()
 
 
 class JabatanStandard(Base):
@@ -134,8 +130,8 @@ class Employee(Base):
     supervisor_nip: Mapped[str | None] = mapped_column(ForeignKey("employees.nip"))
     language: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'id'"))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
-    created_at: Mapped[datetime] = created()
-    updated_at: Mapped[datetime] = created()
+    created_at: Mapped[datetime] = timestamp_now()
+    updated_at: Mapped[datetime] = timestamp_now()
 
 
 class AssessmentImport(Base):
@@ -149,7 +145,7 @@ class AssessmentImport(Base):
     first_row: Mapped[int] = mapped_column(Integer, nullable=False)
     format: Mapped[str] = mapped_column(Text, nullable=False)
     report: Mapped[dict] = mapped_column(JSONB, nullable=False)
-    created_at: Mapped[datetime] = created()
+    created_at: Mapped[datetime] = timestamp_now()
 
 
 class Assessment(Base):
@@ -181,7 +177,7 @@ class Assessment(Base):
     superseded_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     supersedes: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     import_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assessment_imports.id"))
-    recorded_at: Mapped[datetime] = created()
+    recorded_at: Mapped[datetime] = timestamp_now()
 
 
 class AssessmentResult(Base):
@@ -216,4 +212,4 @@ class DevelopmentActivity(Base):
     jp_year: Mapped[int] = mapped_column(Integer, nullable=False)
     competency_codes: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
     cost_rupiah: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    recorded_at: Mapped[datetime] = created()
+    recorded_at: Mapped[datetime] = timestamp_now()

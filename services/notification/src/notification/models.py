@@ -16,19 +16,16 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from asn_shared.columns import timestamp_now
+
 
 class Base(DeclarativeBase):
     pass
-
-
-def _now() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class Employee(Base):
@@ -44,7 +41,7 @@ class Employee(Base):
     supervisor_nip: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(Text, nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
-    updated_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = timestamp_now()
 
     __table_args__ = (Index("employees_unit_code", "unit_code"),)
 
@@ -61,7 +58,7 @@ class Official(Base):
     unit_code: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(Text, nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    created_at: Mapped[datetime] = _now()
+    created_at: Mapped[datetime] = timestamp_now()
 
     __table_args__ = (Index("officials_role_unit", "role", "unit_code"),)
 
@@ -90,7 +87,7 @@ class Template(Base):
     language: Mapped[str] = mapped_column(Text, primary_key=True)
     subject: Mapped[str] = mapped_column(Text, nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
-    updated_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = timestamp_now()
 
 
 class Subscription(Base):
@@ -104,7 +101,7 @@ class Subscription(Base):
     patterns: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
     secret: Mapped[str] = mapped_column(Text, nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    created_at: Mapped[datetime] = _now()
+    created_at: Mapped[datetime] = timestamp_now()
     # the agency's id in its bearer tokens; an agency sees and cancels only its own
     agency: Mapped[str | None] = mapped_column(Text)
 
@@ -134,7 +131,7 @@ class Delivery(Base):
     attempt_limit: Mapped[int] = mapped_column(Integer, nullable=False)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = _now()
+    created_at: Mapped[datetime] = timestamp_now()
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # a dispatch round's claim on a pending e-mail or webhook while it is out, until its

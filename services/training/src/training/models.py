@@ -24,16 +24,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from asn_shared.columns import timestamp_now
+
 
 class Base(DeclarativeBase):
     pass
 
 
 metadata = Base.metadata
-
-
-def created_column() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class Activity(Base):
@@ -58,7 +56,7 @@ class Programme(Base):
     jp: Mapped[int] = mapped_column(Integer, nullable=False)
     cost_rupiah: Mapped[int] = mapped_column(BigInteger, nullable=False)
     provider: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = created_column()
+    created_at: Mapped[datetime] = timestamp_now()
 
     competencies: Mapped[list[ProgrammeCompetency]] = relationship(
         cascade="all, delete-orphan", order_by="ProgrammeCompetency.competency_code"
@@ -136,7 +134,7 @@ class Assessment(Base):
     outcome: Mapped[str] = mapped_column(Text, nullable=False)
     proposal_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     review: Mapped[dict | None] = mapped_column(JSONB)
-    received_at: Mapped[datetime] = created_column()
+    received_at: Mapped[datetime] = timestamp_now()
 
 
 class Proposal(Base):
@@ -157,7 +155,7 @@ class Proposal(Base):
     total_jp: Mapped[int] = mapped_column(Integer, nullable=False)
     jp_before: Mapped[int] = mapped_column(Integer, nullable=False)
     reserved_rupiah: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    created_at: Mapped[datetime] = created_column()
+    created_at: Mapped[datetime] = timestamp_now()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
     )
@@ -207,7 +205,7 @@ class Enrollment(Base):
     cost_rupiah: Mapped[int] = mapped_column(BigInteger, nullable=False)
     competency_codes: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
     status: Mapped[str] = mapped_column(Text, nullable=False)
-    enrolled_at: Mapped[datetime] = created_column()
+    enrolled_at: Mapped[datetime] = timestamp_now()
     ended_on: Mapped[date | None] = mapped_column(Date)
 
     programme: Mapped[Programme] = relationship()
@@ -239,7 +237,7 @@ class LedgerEntry(Base):
     competency_codes: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
     cost_rupiah: Mapped[int] = mapped_column(BigInteger, nullable=False)
     evidence: Mapped[str | None] = mapped_column(Text)
-    recorded_at: Mapped[datetime] = created_column()
+    recorded_at: Mapped[datetime] = timestamp_now()
 
 
 Index("jp_ledger_employee_year", LedgerEntry.employee_nip, LedgerEntry.jp_year)
