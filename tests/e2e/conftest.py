@@ -1,6 +1,7 @@
 """The whole chain for the end-to-end tests: every service a real ``nameko run`` process on a
 fresh RabbitMQ virtual host with fresh databases, a real SMTP server, a real webhook
-receiver, an event tap, and helpers that seed what a city's staff would enter by hand."""
+receiver, an event tap, and helpers that seed what a city's staff would enter by hand
+(through the demo's seeder, ``kompas_demo.seed``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,19 @@ from asn_testkit.events import EventTap
 from asn_testkit.peers import SmtpServer, WebhookReceiver
 from asn_testkit.suite import Suite
 from asn_testkit.waiting import wait_for
+from kompas_demo.dataset import (
+    Allocation,
+    Batch,
+    Dataset,
+    Employee,
+    Jabatan,
+    Official,
+    Programme,
+    Subscription,
+    Unit,
+)
+from kompas_demo.seed import Seeder as DatasetSeeder
+from kompas_demo.seed import official_key
 
 # Short delays so retries and back-off fit in a test; production defaults are in config.yaml.
 FAST = {
@@ -183,61 +197,68 @@ class Organisation:
 
 
 class Seeder:
-    """What BKPSDM and the unit's staff enter by hand before an assessment round."""
+    """What BKPSDM and the unit's staff enter by hand before an assessment round, put in as
+    small datasets by the demo's seeder (``kompas_demo.seed``)."""
 
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
+        self.services = chain.suite.services()
+
+    def put(self, **things: Any) -> DatasetSeeder:
+        """Seed a dataset of ``things`` (units=…, employees=…) for this fiscal year."""
+        seeder = DatasetSeeder(self.services, workers=1, progress=False)
+        seeder.run(Dataset(self.chain.year, **things))
+        return seeder
 
     def organisation(self, standards: dict[str, int] | None = None) -> Organisation:
-        competency = self.chain.competency
         suffix = uuid.uuid4().hex[:4].upper()
         kecamatan, kelurahan = f"KEC-PLAJU-{suffix}", f"KEL-PLAJU-ULU-{suffix}"
-        competency.post(
-            "/units", {"code": kecamatan, "name": "Kecamatan Plaju", "kind": "kecamatan"}
+        post = f"KASI-PEL-{suffix}"
+        self.put(
+            units=(
+                Unit(kecamatan, "Kecamatan Plaju", "kecamatan"),
+                Unit(kelurahan, "Kelurahan Plaju Ulu", "kelurahan", kecamatan),
+            ),
+            jabatan=(
+                Jabatan(
+                    post,
+                    "Kepala Seksi Pelayanan Umum",
+                    "pengawas",
+                    None,
+                    kelurahan,
+                    standards or {},
+                ),
+            ),
+            employees=(
+                Employee(
+                    BUDI_NIP,
+                    "Budi Santoso",
+                    None,  # the NIP's sex digit decides
+                    "III/d",
+                    kelurahan,
+                    None,
+                    "budi.santoso@plaju.test",
+                    None,
+                    None,
+                ),
+                Employee(
+                    SITI_ON_PAPER,
+                    "Siti Rahmawati",
+                    None,
+                    "III/b",
+                    kelurahan,
+                    post,
+                    "siti.rahmawati@plaju.test",
+                    None,
+                    BUDI_NIP,
+                ),
+            ),
         )
-        competency.post(
-            "/units",
-            {
-                "code": kelurahan,
-                "name": "Kelurahan Plaju Ulu",
-                "kind": "kelurahan",
-                "parent_code": kecamatan,
-            },
-        )
-        jabatan = competency.post(
-            "/jabatan",
-            {
-                "code": f"KASI-PEL-{suffix}",
-                "name": "Kepala Seksi Pelayanan Umum",
-                "kind": "pengawas",
-                "unit_code": kelurahan,
-                "standards": standards or {},
-            },
-        )
-        supervisor = competency.post(
-            "/employees",
-            {
-                "nip": BUDI_NIP,
-                "name": "Budi Santoso",
-                "golongan": "III/d",
-                "unit_code": kelurahan,
-                "jabatan_code": None,
-                "email": "budi.santoso@plaju.test",
-            },
-        )
-        employee = competency.post(
-            "/employees",
-            {
-                "nip": SITI_ON_PAPER,
-                "name": "Siti Rahmawati",
-                "golongan": "III/b",
-                "unit_code": kelurahan,
-                "jabatan_code": jabatan["code"],
-                "email": "siti.rahmawati@plaju.test",
-                "supervisor_nip": BUDI_NIP,
-            },
-        )
+        competency = self.chain.competency
+        employee = competency.get(f"/employees/{SITI_NIP}")
         assert employee["nip"] == SITI_NIP and employee["sex"] == "P"
+        supervisor = competency.get(f"/employees/{BUDI_NIP}")
+        jabatan = competency.get(f"/jabatan/{post}")
         return Organisation(kelurahan, "Kelurahan Plaju Ulu", jabatan, employee, supervisor)
 
     def programme(
@@ -255,43 +276,31 @@ class Seeder:
         capacity: int = 30,
     ) -> dict:
         """A programme of the catalogue with one batch in this year."""
-        batch = {
-            "starts_on": str(day(days[0])),
-            "ends_on": str(day(days[1])),
-            "capacity": capacity,
-            "online": online,
-            "place": None if online else "Aula Kantor Camat Plaju",
-        }
-        body = {
-            "code": code,
-            "title": title,
-            "form": form,
-            "activity": activity,
-            "cost_rupiah": cost,
-            "provider": "BKPSDM Kota Palembang",
-            "competencies": [{"competency_code": c, "level": lv} for c, lv in levels.items()],
-            "batches": [batch],
-        }
-        if jp is not None:
-            body["jp"] = jp
-        return self.chain.training.post("/programmes", body)
+        place = None if online else "Aula Kantor Camat Plaju"
+        batch = Batch(day(days[0]), day(days[1]), place, online, capacity)
+        provider = "BKPSDM Kota Palembang"
+        self.put(
+            programmes=(
+                Programme(code, title, form, activity, jp, cost, provider, levels, (batch,)),
+            )
+        )
+        return self.chain.training.get(f"/programmes/{code}")
 
     def allocation(self, organisation: Organisation, amount: int) -> dict:
         """The unit's training budget (pagu) for this year."""
-        self.chain.budget.post(
-            "/allocations",
-            {
-                "unit_code": organisation.unit,
-                "unit_name": organisation.unit_name,
-                "fiscal_year": self.chain.year,
-                "amount_rupiah": amount,
-                "sub_activity_code": SUB_ACTIVITY,
-                "sub_activity_name": SUB_ACTIVITY_NAME,
-                "account_code": ACCOUNT,
-                "account_name": "Belanja Kursus Singkat/Pelatihan",
-                "reference": f"DPA Kecamatan Plaju {self.chain.year}",
-            },
+        year = self.chain.year
+        allocation = Allocation(
+            organisation.unit,
+            organisation.unit_name,
+            year,
+            amount,
+            SUB_ACTIVITY,
+            SUB_ACTIVITY_NAME,
+            ACCOUNT,
+            "Belanja Kursus Singkat/Pelatihan",
+            f"DPA Kecamatan Plaju {year}",
         )
+        self.put(allocations=(allocation,))
         return self.position(organisation)
 
     def position(self, organisation: Organisation) -> dict:
@@ -299,42 +308,32 @@ class Seeder:
 
     def officials(self, organisation: Organisation) -> dict[str, dict]:
         """The unit's HR operator, a BKPSDM administrator and another unit's operator."""
-        notification = self.chain.notification
-        return {
-            "operator": notification.post(
-                "/officials",
-                {
-                    "role": "unit_operator",
-                    "name": "Rina Operator Plaju Ulu",
-                    "email": "operator.plajuulu@plaju.test",
-                    "unit_code": organisation.unit,
-                },
+        wanted = {
+            "operator": Official(
+                "unit_operator",
+                "Rina Operator Plaju Ulu",
+                "operator.plajuulu@plaju.test",
+                organisation.unit,
             ),
-            "admin": notification.post(
-                "/officials",
-                {
-                    "role": "bkpsdm_admin",
-                    "name": "Admin BKPSDM Palembang",
-                    "email": "admin@bkpsdm.palembang.test",
-                },
+            "admin": Official(
+                "bkpsdm_admin", "Admin BKPSDM Palembang", "admin@bkpsdm.palembang.test"
             ),
-            "elsewhere": notification.post(
-                "/officials",
-                {
-                    "role": "unit_operator",
-                    "name": "Operator Bagus Kuning",
-                    "email": "operator.baguskuning@plaju.test",
-                    "unit_code": "KEL-BAGUS-KUNING",
-                },
+            "elsewhere": Official(
+                "unit_operator",
+                "Operator Bagus Kuning",
+                "operator.baguskuning@plaju.test",
+                "KEL-BAGUS-KUNING",
             ),
         }
+        ids = self.put(officials=tuple(wanted.values())).official_ids
+        listed = {o["id"]: o for o in self.services.notification.every("/officials")}
+        return {name: listed[ids[official_key(o)]] for name, o in wanted.items()}
 
     def subscription(self, receiver: WebhookReceiver, patterns: list[str]) -> dict:
         """Another agency subscribes; its receiver is told the signing secret."""
-        created = self.chain.notification.post(
-            "/subscriptions",
-            {"name": "Inspektorat Kota Palembang", "url": receiver.url, "patterns": patterns},
-        )
+        name = "Inspektorat Kota Palembang"
+        seeder = self.put(subscriptions=(Subscription(name, receiver.url, tuple(patterns)),))
+        created = seeder.subscriptions[name]
         receiver.trust(created["secret"])
         return created
 

@@ -32,7 +32,7 @@ APPOINTMENT_MIN_AGE = 18  # PP 11/2017 art. 23
 class Unit:
     code: str
     name: str
-    kind: str
+    kind: str | None
     parent_code: str | None = None
 
 
@@ -64,10 +64,10 @@ class Jabatan:
 class Employee:
     nip: str
     name: str
-    sex: str  # "L" or "P", as the NIP's sex digit says
+    sex: str | None  # "L" or "P", as the NIP's sex digit says; None: the digit decides
     golongan: str
     unit_code: str
-    jabatan_code: str
+    jabatan_code: str | None
     email: str | None
     phone: str | None
     supervisor_nip: str | None
@@ -89,7 +89,7 @@ class Programme:
     title: str
     form: str  # pendidikan, klasikal, nonklasikal
     activity: str | None
-    jp: int
+    jp: int | None  # None: the activity's default
     cost_rupiah: int  # per participant, whole rupiah; 0 is free
     provider: str
     competencies: Mapping[str, int]  # competency code → the level it brings a participant to
@@ -105,10 +105,10 @@ class Allocation:
     fiscal_year: int
     amount_rupiah: int
     sub_activity_code: str
-    sub_activity_name: str
+    sub_activity_name: str | None
     account_code: str
-    account_name: str
-    reference: str
+    account_name: str | None
+    reference: str | None
 
 
 @dataclass(frozen=True)
@@ -122,15 +122,25 @@ class Official:
 
 
 @dataclass(frozen=True)
+class Subscription:
+    """Another agency's webhook: the events (patterns) it wants posted to ``url``."""
+
+    name: str
+    url: str
+    patterns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Dataset:
     fiscal_year: int
-    units: tuple[Unit, ...]
-    competencies: tuple[Competency, ...]
-    jabatan: tuple[Jabatan, ...]
-    employees: tuple[Employee, ...]
-    programmes: tuple[Programme, ...]
-    allocations: tuple[Allocation, ...]
-    officials: tuple[Official, ...]
+    units: tuple[Unit, ...] = ()
+    competencies: tuple[Competency, ...] = ()
+    jabatan: tuple[Jabatan, ...] = ()
+    employees: tuple[Employee, ...] = ()
+    programmes: tuple[Programme, ...] = ()
+    allocations: tuple[Allocation, ...] = ()
+    officials: tuple[Official, ...] = ()
+    subscriptions: tuple[Subscription, ...] = ()
 
 
 @dataclass(frozen=True)

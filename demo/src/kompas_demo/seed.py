@@ -24,6 +24,7 @@ from .dataset import (
     Jabatan,
     Official,
     Programme,
+    Subscription,
     Unit,
 )
 
@@ -83,10 +84,10 @@ def jabatan_body(jabatan: Jabatan) -> dict[str, Any]:
 
 
 def employee_body(employee: Employee) -> dict[str, Any]:
-    return {
+    """Without a sex the service reads it from the NIP."""
+    body = {
         "nip": employee.nip,
         "name": employee.name,
-        "sex": employee.sex,
         "golongan": employee.golongan,
         "unit_code": employee.unit_code,
         "jabatan_code": employee.jabatan_code,
@@ -95,15 +96,16 @@ def employee_body(employee: Employee) -> dict[str, Any]:
         "supervisor_nip": employee.supervisor_nip,
         "language": employee.language,
     }
+    return body if employee.sex is None else {**body, "sex": employee.sex}
 
 
 def programme_body(programme: Programme) -> dict[str, Any]:
-    return {
+    """Without a JP the programme gets its activity's default."""
+    body = {
         "code": programme.code,
         "title": programme.title,
         "form": programme.form,
         "activity": programme.activity,
-        "jp": programme.jp,
         "cost_rupiah": programme.cost_rupiah,
         "provider": programme.provider,
         "competencies": [
@@ -121,6 +123,7 @@ def programme_body(programme: Programme) -> dict[str, Any]:
             for batch in programme.batches
         ],
     }
+    return body if programme.jp is None else {**body, "jp": programme.jp}
 
 
 def allocation_body(allocation: Allocation) -> dict[str, Any]:
@@ -142,6 +145,28 @@ def official_body(official: Official) -> dict[str, Any]:
     if official.unit_code is not None:
         body["unit_code"] = official.unit_code
     return body
+
+
+def official_key(official: Official | dict[str, Any]) -> tuple[str, str | None, str]:
+    """What tells officials apart (the service gives them no natural key): role, unit, e-mail."""
+    if isinstance(official, Official):
+        return (official.role, official.unit_code, official.email.lower())
+    return (official["role"], official.get("unit_code"), official["email"].lower())
+
+
+def subscription_body(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "name": subscription.name,
+        "url": subscription.url,
+        "patterns": list(subscription.patterns),
+    }
+
+
+def competency_codes(client: Client, kinds: Iterable[str]) -> list[str]:
+    """The codes of the competencies of ``kinds`` the competency service holds (the
+    managerial and socio-cultural ones come with it), in its order."""
+    wanted = set(kinds)
+    return [c["code"] for c in client.every("/competencies") if c["kind"] in wanted]
 
 
 # --- seeding ------------------------------------------------------------------------------
@@ -168,13 +193,19 @@ def waves(
 
 class Seeder:
     """Creates a dataset service by service, in order of reference, in parallel within a step
-    (``workers`` requests at a time), with a progress bar per kind of thing."""
+    (``workers`` requests at a time), with a progress bar per kind of thing.
+
+    What the services name themselves is kept: ``official_ids`` (by :func:`official_key`)
+    and ``subscriptions`` (each one's answer by name; with its signing ``secret`` when this
+    seeder created it, the only time the service shows it)."""
 
     def __init__(self, services: Services, *, workers: int = 8, progress: bool = True) -> None:
         self.services = services
         self.workers = workers
         self.progress = progress
         self.report = SeedReport()
+        self.official_ids: dict[tuple[str, str | None, str], str] = {}
+        self.subscriptions: dict[str, dict[str, Any]] = {}
 
     def run(self, data: Dataset) -> SeedReport:
         competency = self.services.competency
@@ -204,6 +235,7 @@ class Seeder:
             self.services.budget, "/allocations", "pagu anggaran", data.allocations, allocation_body
         )
         self._officials(data.officials)
+        self._subscriptions(data.subscriptions)
         return self.report
 
     def _bar(self, what: str, total: int) -> tqdm:
@@ -240,17 +272,39 @@ class Seeder:
                 bar.close()
 
     def _officials(self, officials: Sequence[Official]) -> None:
+        if not officials:
+            return
         client = self.services.notification
-        known = {
-            (o["role"], o.get("unit_code"), o["email"].lower()) for o in client.every("/officials")
-        }
+        known = {official_key(o): str(o["id"]) for o in client.every("/officials")}
         with self._bar("petugas notifikasi", len(officials)) as bar:
             for official in officials:
-                key = (official.role, official.unit_code, official.email.lower())
+                key = official_key(official)
                 created = key not in known
                 if created:
                     # no natural key: a repeated POST would add the official twice
-                    client.create("/officials", official_body(official), retries=0)
-                    known.add(key)
+                    answer = client.request(
+                        "POST", "/officials", expect=(201,), retries=0, json=official_body(official)
+                    )
+                    known[key] = str(answer["id"])
+                self.official_ids[key] = known[key]
                 self.report.count("petugas notifikasi", created)
                 bar.update()
+
+    def _subscriptions(self, subscriptions: Sequence[Subscription]) -> None:
+        """By name: a subscription of that name is there already (no natural key either)."""
+        if not subscriptions:
+            return
+        client = self.services.notification
+        known = {s["name"]: s for s in client.every("/subscriptions")}
+        for subscription in subscriptions:
+            created = subscription.name not in known
+            if created:
+                known[subscription.name] = client.request(
+                    "POST",
+                    "/subscriptions",
+                    expect=(201,),
+                    retries=0,
+                    json=subscription_body(subscription),
+                )
+            self.subscriptions[subscription.name] = known[subscription.name]
+            self.report.count("langganan webhook", created)

@@ -10,7 +10,9 @@ from kombu import Connection
 from asn_shared import config
 from asn_shared.cli import installed_services, migrations_of
 from asn_shared.topology import declare_service_topology
+from kompas_demo.api import Services
 
+from . import auth
 from .processes import ServiceProcess
 
 
@@ -71,6 +73,14 @@ class Suite:
 
     def url(self, name: str) -> str:
         return self.processes[name][0].url
+
+    def services(self, token: str | None = None) -> Services:
+        """The demo's HTTP client of each service (what seeds and reads them), sending
+        ``token`` (default: a BKPSDM administrator's)."""
+        urls = {
+            name: self.url(name) for name in ("competency", "training", "budget", "notification")
+        }
+        return Services.at(urls, token=token or auth.token())
 
     def all(self) -> list[ServiceProcess]:
         return [process for replicas in self.processes.values() for process in replicas]
