@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -41,6 +41,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
+from .clock import SYSTEM_CLOCK, Clock
 from .events import Event, new_event, registry
 from .web import page_response
 
@@ -132,6 +133,9 @@ def ping_rested_connections(engine: Engine, after: float) -> None:
     listen(engine, "checkout", checked_out)
 
 
+R = TypeVar("R")
+
+
 class ForeignEventError(ValueError):
     """A service tried to publish an event type that another service owns."""
 
@@ -140,7 +144,9 @@ class UnitOfWork:
     """One database transaction: state changes plus the events that announce them.
 
     ``on_commit`` is called after a commit that wrote events, so an in-process relay can
-    publish at once instead of waiting for its next poll.
+    publish at once instead of waiting for its next poll. ``clock`` is the time its use
+    cases see (``uow.clock.today()``, ``uow.clock.now()``): the system's unless a test
+    gives another.
     """
 
     def __init__(
@@ -151,8 +157,10 @@ class UnitOfWork:
         correlation_id: str | None = None,
         causation_id: str | None = None,
         on_commit: Callable[[], None] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._session_factory = session_factory
+        self.clock = clock
         self.service = service
         self.correlation_id = correlation_id
         self.causation_id = causation_id
@@ -167,6 +175,11 @@ class UnitOfWork:
     def __exit__(self, *exc_info: Any) -> None:
         self.session.rollback()  # a no-op after commit
         self.session.close()
+
+    def repository(self, build: Callable[[Session], R]) -> R:
+        """The repository ``build`` makes over this transaction's session; a unit tests'
+        fake unit of work answers with an in-memory one instead."""
+        return build(self.session)
 
     def publish(
         self,

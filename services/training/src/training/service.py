@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from functools import partial
 
 from asn_shared.auth import ADMIN, EMPLOYEE, OPERATOR
 from asn_shared.base import ServiceBase
@@ -85,15 +84,15 @@ class TrainingService(ServiceBase, UnitTreeProjection):
 
     @subscribe("assessment.recorded", consumer="planning", formerly="on_assessment_recorded")
     def on_assessment_recorded(self, event):
-        self.db.handle_once(event, partial(planning.record_assessment, today=date.today()))
+        self.db.handle_once(event, planning.record_assessment)
 
     @subscribe("budget.reserved", consumer="budget_reservations", formerly="on_budget_reserved")
     def on_budget_reserved(self, event):
-        self.db.handle_once(event, partial(decisions.budget_reserved, today=date.today()))
+        self.db.handle_once(event, decisions.budget_reserved)
 
     @subscribe("budget.rejected", consumer="budget_rejections", formerly="on_budget_rejected")
     def on_budget_rejected(self, event):
-        self.db.handle_once(event, partial(decisions.budget_rejected, today=date.today()))
+        self.db.handle_once(event, decisions.budget_rejected)
 
     # --- catalogue -----------------------------------------------------------------------
 

@@ -162,18 +162,25 @@ def load_offers(
         )
         .order_by(Batch.starts_on, Batch.id)
     ).all()
+    return earliest_offers(by_code, batches, years), by_code
+
+
+def earliest_offers(
+    programmes: dict[str, Programme], batches: Iterable[Batch], years: Iterable[int]
+) -> list[domain.Offer]:
+    """For each programme and year, the offer of its first batch (``batches`` in the order
+    they start) ending in that year."""
     earliest: dict[tuple[str, int], Batch] = {}
     for batch in batches:
         if batch.ends_on.year in years:
             earliest.setdefault((batch.programme_code, batch.ends_on.year), batch)
-    offers = [
+    return [
         domain.Offer(
             code=code,
-            jp=by_code[code].jp,
-            cost_rupiah=by_code[code].cost_rupiah,
-            levels=by_code[code].levels(),
+            jp=programmes[code].jp,
+            cost_rupiah=programmes[code].cost_rupiah,
+            levels=programmes[code].levels(),
             batch=domain.OpenBatch(batch.id, batch.starts_on, batch.ends_on),
         )
         for (code, _), batch in earliest.items()
     ]
-    return offers, by_code

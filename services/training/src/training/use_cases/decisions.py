@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date
 
 from asn_shared.auth import Principal
 from asn_shared.events import Event
 from asn_shared.persistence import UnitOfWork
 from asn_shared.vocabulary import Funding
 
-from .. import domain, views
+from .. import domain, repository, views
 from ..domain import IllegalTransition, ItemStatus, Status
 from ..models import Proposal
 from . import common, planning, proposals
@@ -28,10 +27,10 @@ def apply(proposal: Proposal, settlement: domain.Settlement) -> None:
         item.status = status.value
 
 
-def budget_reserved(uow: UnitOfWork, event: Event, *, today: date) -> None:
+def budget_reserved(uow: UnitOfWork, event: Event) -> None:
     """``budget.reserved``: approve the items paid for; the rest wait, with alternatives."""
     data = event.data
-    proposal = proposals.locked_proposal(uow.session, data["proposal_id"])
+    proposal = uow.repository(repository.sql).locked_proposal(data["proposal_id"])
     if proposal is None:
         log.warning("budget answer for an unknown proposal", extra={"proposal": str(data)})
         return
@@ -47,13 +46,13 @@ def budget_reserved(uow: UnitOfWork, event: Event, *, today: date) -> None:
     proposal.status_reason = None
     proposals.publish_approved(uow, proposal)
     if settlement.newly_waitlisted:
-        waitlist(uow, proposal, settlement.newly_waitlisted, "insufficient_funds", today)
+        waitlist(uow, proposal, settlement.newly_waitlisted, "insufficient_funds")
 
 
-def budget_rejected(uow: UnitOfWork, event: Event, *, today: date) -> None:
+def budget_rejected(uow: UnitOfWork, event: Event) -> None:
     """``budget.rejected``: the items wait; a free or cheaper programme is proposed instead."""
     data = event.data
-    proposal = proposals.locked_proposal(uow.session, data["proposal_id"])
+    proposal = uow.repository(repository.sql).locked_proposal(data["proposal_id"])
     if proposal is None:
         log.warning("budget answer for an unknown proposal", extra={"proposal": str(data)})
         return
@@ -65,15 +64,13 @@ def budget_rejected(uow: UnitOfWork, event: Event, *, today: date) -> None:
         log.warning("stale budget.rejected ignored", extra={"reason": str(exc)})
         return
     apply(proposal, settlement)
-    waitlist(uow, proposal, settlement.newly_waitlisted, data["reason"], today)
+    waitlist(uow, proposal, settlement.newly_waitlisted, data["reason"])
 
 
-def waitlist(
-    uow: UnitOfWork, proposal: Proposal, item_ids: list[uuid.UUID], reason: str, today: date
-) -> None:
+def waitlist(uow: UnitOfWork, proposal: Proposal, item_ids: list[uuid.UUID], reason: str) -> None:
     proposal.status_reason = reason
     waiting = [i for i in proposal.items if i.id in set(item_ids)]
-    alternative = planning.alternative(uow, proposal, waiting, today)
+    alternative = planning.alternative(uow, proposal, waiting, uow.clock.today())
     if alternative is not None:
         proposals.publish_created(uow, alternative)
     uow.publish(

@@ -13,14 +13,15 @@ from asn_shared.auth import Principal
 from asn_shared.errors import NotFound
 from asn_shared.persistence import UnitOfWork, page_of
 
-from .. import domain, views
+from .. import domain, repository, views
 from ..domain import ItemStatus, Status
-from ..models import Batch, Enrollment, Programme, Proposal, ProposalItem
+from ..models import Programme, Proposal, ProposalItem
+from ..repository import ProposalRepository
 from . import common
 
 
 def new_proposal(
-    session: Session,
+    repo: ProposalRepository,
     nip: str,
     name: str,
     unit_code: str,
@@ -52,12 +53,12 @@ def new_proposal(
                 jp=programme.jp,
                 cost_rupiah=programme.cost_rupiah,
                 competency_codes=planned.competency_codes,
-                batch=session.get(Batch, planned.offer.batch.batch_id),
+                batch=repo.batch(planned.offer.batch.batch_id),
                 reasons=[views.reason_row(r) for r in planned.reasons],
                 status=ItemStatus.PROPOSED.value,
             )
         )
-    session.add(proposal)
+    repo.add_proposal(proposal)
     return proposal
 
 
@@ -87,18 +88,6 @@ def find_proposal(
     return proposal
 
 
-def locked_proposal(session: Session, proposal_id: uuid.UUID) -> Proposal | None:
-    """The proposal locked, with its items and their batches in one more query (not one per
-    item: the decision's event names every item's batch)."""
-    return session.get(
-        Proposal,
-        proposal_id,
-        with_for_update=True,
-        populate_existing=True,
-        options=[selectinload(Proposal.items).joinedload(ProposalItem.batch)],
-    )
-
-
 def cancel(uow: UnitOfWork, proposal: Proposal, reason: str) -> None:
     """Cancel a proposal, its items and open enrolments (seats freed); budget is told."""
     proposal.status = domain.transition(proposal.status, Status.CANCELLED).value
@@ -106,14 +95,9 @@ def cancel(uow: UnitOfWork, proposal: Proposal, reason: str) -> None:
     for item in proposal.items:
         if item.status != ItemStatus.COMPLETED:
             item.status = ItemStatus.CANCELLED.value
-    enrolments = uow.session.scalars(
-        select(Enrollment)
-        .where(Enrollment.proposal_id == proposal.id, Enrollment.status == "enrolled")
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    for enrollment in enrolments:
-        common.free_seat(uow.session, enrollment)
+    repo = uow.repository(repository.sql)
+    for enrollment in repo.open_enrolments(proposal.id):
+        repo.free_seat(enrollment)
     uow.publish(
         "proposal.cancelled",
         {**views.proposal_facts(proposal), "reason": reason},

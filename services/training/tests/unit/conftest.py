@@ -1,0 +1,355 @@
+"""The proposal orchestration without broker or database: an in-memory repository behind a
+fake unit of work, and a fixed clock."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from asn_shared.clock import FixedClock
+from asn_testkit.fakes import FakeUnitOfWork, incoming
+from training import domain
+from training.domain import ItemStatus
+from training.models import (
+    Assessment,
+    Batch,
+    Employee,
+    Enrollment,
+    LedgerEntry,
+    Programme,
+    ProgrammeCompetency,
+    Proposal,
+)
+from training.use_cases import catalogue, common
+
+NIP = "198609262015051001"
+TODAY = date(2026, 6, 15)
+
+
+class FakeProposalRepository:
+    """``training.repository.ProposalRepository`` over lists: what the SQL selects, selected
+    here in Python; row locks mean nothing with one test thread."""
+
+    def __init__(self) -> None:
+        self.employees: dict[str, Employee] = {}
+        self.assessments: dict[uuid.UUID, Assessment] = {}
+        self.proposals: list[Proposal] = []
+        self.programmes: dict[str, Programme] = {}
+        self.batches: dict[uuid.UUID, Batch] = {}
+        self.enrollments: list[Enrollment] = []
+        self.ledger: list[LedgerEntry] = []
+
+    # --- the repository ---------------------------------------------------------------------
+
+    def upsert_employee(self, employee: dict[str, Any]) -> None:
+        known = self.employees.get(employee["nip"])
+        if known is not None and known.version >= employee["version"]:
+            return
+        self.employees[employee["nip"]] = Employee(
+            nip=employee["nip"],
+            name=employee["name"],
+            unit_code=employee["unit"]["code"],
+            unit_name=employee["unit"]["name"],
+            version=employee["version"],
+        )
+
+    def locked_employee(self, nip: str) -> Employee:
+        return self.employees[nip]
+
+    def assessment(self, assessment_id: uuid.UUID) -> Assessment | None:
+        return self.assessments.get(assessment_id)
+
+    def assessments_of(self, nip: str, jabatan_code: str) -> list[Assessment]:
+        return [
+            a
+            for a in self.assessments.values()
+            if a.employee_nip == nip and a.jabatan_code in (jabatan_code, None)
+        ]
+
+    def add_assessment(self, assessment: Assessment) -> None:
+        self.assessments[assessment.id] = assessment
+
+    def open_proposals(self, nip: str, jabatan_code: str) -> list[Proposal]:
+        return [
+            p
+            for p in self.proposals
+            if p.employee_nip == nip
+            and p.status in domain.NOT_YET_APPROVED
+            and p.jabatan_code in (jabatan_code, None)
+        ]
+
+    def locked_proposal(self, proposal_id: uuid.UUID) -> Proposal | None:
+        return next((p for p in self.proposals if p.id == proposal_id), None)
+
+    def add_proposal(self, proposal: Proposal) -> None:
+        if proposal not in self.proposals:
+            self.proposals.append(proposal)
+
+    def batch(self, batch_id: uuid.UUID) -> Batch | None:
+        return self.batches.get(batch_id)
+
+    def open_enrolments(self, proposal_id: uuid.UUID) -> list[Enrollment]:
+        return [
+            e for e in self.enrollments if e.proposal_id == proposal_id and e.status == "enrolled"
+        ]
+
+    def free_seat(self, enrollment: Enrollment) -> None:
+        self.batches[enrollment.batch_id].enrolled -= 1
+        enrollment.status = "cancelled"
+
+    def offers(
+        self,
+        competency_codes: Iterable[str],
+        today: date,
+        years: Iterable[int],
+        exclude: Iterable[str] = (),
+    ) -> tuple[list[domain.Offer], dict[str, Programme]]:
+        codes, years, excluded = set(competency_codes), sorted(set(years)), set(exclude)
+        by_code = {
+            code: p
+            for code, p in self.programmes.items()
+            if codes & set(p.levels()) and code not in excluded
+        }
+        batches = sorted(
+            (
+                b
+                for b in self.batches.values()
+                if b.programme_code in by_code
+                and b.starts_on >= today
+                and date(years[0], 1, 1) <= b.ends_on <= date(years[-1], 12, 31)
+                and b.enrolled < b.capacity
+            ),
+            key=lambda b: (b.starts_on, str(b.id)),
+        )
+        return catalogue.earliest_offers(by_code, batches, years), by_code
+
+    def jp_counts(self, nip: str, years: Sequence[int]) -> dict[int, tuple[int, int]]:
+        done = {year: 0 for year in years}
+        booked = {year: 0 for year in years}
+        for entry in self.ledger:
+            if entry.employee_nip == nip and entry.jp_year in done:
+                done[entry.jp_year] += entry.jp
+        for proposal in self.proposals:
+            if proposal.employee_nip != nip or proposal.status not in common.ACTIVE_PROPOSALS:
+                continue
+            for item in proposal.items:
+                if item.status == ItemStatus.APPROVED and item.batch.ends_on.year in booked:
+                    booked[item.batch.ends_on.year] += item.jp
+        for enrollment in self.enrollments:
+            year = self.batches[enrollment.batch_id].ends_on.year
+            if enrollment.employee_nip == nip and enrollment.status == "enrolled":
+                if year in booked:
+                    booked[year] += enrollment.jp
+        return {year: (done[year], booked[year]) for year in years}
+
+    def development_held(self, nip: str) -> tuple[set[str], dict[str, int]]:
+        mine = [e for e in self.enrollments if e.employee_nip == nip]
+        booked = {
+            item.programme_code
+            for p in self.proposals
+            if p.employee_nip == nip
+            for item in p.items
+            if item.status in common.BOOKED_ITEMS
+        } | {e.programme_code for e in mine if e.status == "enrolled"}
+        completed = {e.programme_code for e in mine if e.status == "completed"} | {
+            entry.programme_code
+            for entry in self.ledger
+            if entry.employee_nip == nip and entry.programme_code is not None
+        }
+        levels: dict[str, int] = {}
+        for code in booked:
+            for competency, level in self.programmes[code].levels().items():
+                levels[competency] = max(level, levels.get(competency, 0))
+        return booked | completed, levels
+
+    # --- what a test puts in the catalogue and the ledger -----------------------------------
+
+    def programme(
+        self,
+        code: str,
+        cost: int,
+        levels: dict[str, int],
+        *,
+        jp: int = 24,
+        starts_on: date = TODAY + timedelta(days=7),
+        days: int = 3,
+        capacity: int = 30,
+    ) -> Programme:
+        """A programme with one batch starting ``starts_on``."""
+        programme = Programme(
+            code=code,
+            title=f"Pelatihan {code}",
+            form="klasikal",
+            activity="pelatihan_manajerial",
+            jp=jp,
+            cost_rupiah=cost,
+            provider="BKPSDM Kota Palembang",
+            competencies=[
+                ProgrammeCompetency(programme_code=code, competency_code=c, level=lv)
+                for c, lv in levels.items()
+            ],
+        )
+        self.programmes[code] = programme
+        self.add_batch(programme, starts_on, starts_on + timedelta(days=days - 1), capacity)
+        return programme
+
+    def add_batch(self, programme: Programme, starts_on: date, ends_on: date, capacity: int = 30):
+        batch = Batch(
+            id=uuid.uuid4(),
+            programme_code=programme.code,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            place="Plaju",
+            online=False,
+            capacity=capacity,
+            enrolled=0,
+        )
+        batch.programme = programme
+        self.batches[batch.id] = batch
+        return batch
+
+    def completed(self, jp: int, ended_on: date, nip: str = NIP) -> LedgerEntry:
+        entry = LedgerEntry(
+            id=uuid.uuid4(),
+            employee_nip=nip,
+            unit_code="KEC-PLAJU",
+            title="Seminar",
+            form="klasikal",
+            activity="seminar",
+            jp=jp,
+            started_on=ended_on,
+            ended_on=ended_on,
+            jp_year=ended_on.year,
+            competency_codes=[],
+            cost_rupiah=0,
+        )
+        self.ledger.append(entry)
+        return entry
+
+
+@pytest.fixture
+def repo() -> FakeProposalRepository:
+    return FakeProposalRepository()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(TODAY)
+
+
+@pytest.fixture
+def uow(repo, clock) -> FakeUnitOfWork:
+    return FakeUnitOfWork("training", repo, clock)
+
+
+def employee(nip: str = NIP, version: int = 1) -> dict[str, Any]:
+    return {
+        "nip": nip,
+        "name": "Rina Marlina",
+        "sex": "P",
+        "golongan": "III/c",
+        "unit": {"code": "KEC-PLAJU", "name": "Kecamatan Plaju", "parent_code": None},
+        "jabatan": None,
+        "email": "rina@example.go.id",
+        "phone": None,
+        "supervisor_nip": None,
+        "language": "id",
+        "version": version,
+    }
+
+
+def result(code: str, required: int, achieved: float) -> dict[str, Any]:
+    return {
+        "competency_code": code,
+        "competency_name": code,
+        "kind": "manajerial",
+        "required_level": required,
+        "achieved_level": achieved,
+        "gap": achieved - required,
+    }
+
+
+def assessed(
+    results: list[dict[str, Any]],
+    *,
+    jabatan: str = "KASI-PEM",
+    assessed_on: date = TODAY,
+    nip: str = NIP,
+    **extra: Any,
+):
+    """``assessment.recorded`` as training receives it."""
+    return incoming(
+        "assessment.recorded",
+        {
+            "assessment_id": uuid.uuid4(),
+            "supersedes": None,
+            "employee": employee(nip),
+            "jabatan": {"code": jabatan, "name": jabatan, "kind": "pengawas", "grade": None},
+            "assessed_on": assessed_on,
+            "method": "assessment_centre",
+            "results": results,
+            "jpm": 80.0,
+            "jpm_method": "capped",
+            "category": {"code": "MMS", "label": "Masih Memenuhi Syarat", "scheme": "jf"},
+            **extra,
+        },
+    )
+
+
+def position(year: int = TODAY.year) -> dict[str, Any]:
+    return {
+        "unit_code": "KEC-PLAJU",
+        "fiscal_year": year,
+        "allocated_rupiah": 10_000_000,
+        "committed_rupiah": 9_000_000,
+        "available_rupiah": 1_000_000,
+    }
+
+
+def reserved(proposal: Proposal, items: list, amount: int):
+    """``budget.reserved`` for ``items`` of ``proposal`` (the rest rejected)."""
+    paid = {item.id for item in items}
+    return incoming(
+        "budget.reserved",
+        {
+            **position(proposal.fiscal_year),
+            "reservation_id": uuid.uuid4(),
+            "proposal_id": proposal.id,
+            "item_ids": sorted(paid),
+            "rejected_item_ids": sorted(i.id for i in proposal.items if i.id not in paid),
+            "partial": len(paid) < len(proposal.items),
+            "amount_rupiah": amount,
+        },
+    )
+
+
+def rejected(proposal: Proposal, reason: str = "insufficient_funds"):
+    return incoming(
+        "budget.rejected",
+        {
+            **position(proposal.fiscal_year),
+            "proposal_id": proposal.id,
+            "item_ids": [i.id for i in proposal.items],
+            "requested_rupiah": proposal.total_cost_rupiah,
+            "reason": reason,
+        },
+    )
+
+
+class Events:
+    """The events the orchestration receives, as the tests build them (a fixture)."""
+
+    NIP, TODAY = NIP, TODAY
+    result = staticmethod(result)
+    assessed = staticmethod(assessed)
+    reserved = staticmethod(reserved)
+    rejected = staticmethod(rejected)
+
+
+@pytest.fixture
+def events() -> type[Events]:
+    return Events
