@@ -5,24 +5,16 @@ events); employees and agencies nothing here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from asn_shared.auth import ADMIN, OPERATOR, ROLES
 from asn_testkit import auth
 from asn_testkit.access import Callers, mismatches, row, uncovered
-from asn_testkit.units import announce, unit_state
+from asn_testkit.units import PLAJU, check_a_move_is_followed, register_tree
 
 YEAR = 2026
 JUTA = 1_000_000
-ANNOUNCED = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
-TREE = {  # code: parent
-    "PEMKOT": None,
-    "KEC-PLAJU": "PEMKOT",
-    "KEL-PLAJU-ULU": "KEC-PLAJU",
-    "DINKES": "PEMKOT",
-}
 FUNDED = ("KEC-PLAJU", "KEL-PLAJU-ULU", "DINKES")
 CALLERS = Callers(unit="KEC-PLAJU", nip="199001012015031001", agency="bps-sumsel")
 
@@ -37,12 +29,7 @@ class Seeded:
 def seeded(start_budget, allocate, training, publish_event, budget_events) -> Seeded:
     (service,) = start_budget()
     url = service.url
-    announce(
-        publish_event,
-        url,
-        "unit.registered",
-        [unit_state(code, parent, ANNOUNCED) for code, parent in TREE.items()],
-    )
+    register_tree(publish_event, url, PLAJU)
     for unit in FUNDED:
         allocate(url, unit, 10 * JUTA)
     proposals = {}
@@ -158,27 +145,13 @@ def test_the_unit_tree_follows_a_move_and_ignores_an_older_announcement(
 ):
     (service,) = start_budget()
     url = service.url
-    tree = {**TREE, "PUSK-PLAJU": "DINKES"}
-    announce(
-        publish_event,
-        url,
-        "unit.registered",
-        [unit_state(code, parent, ANNOUNCED) for code, parent in tree.items()],
-    )
+    register_tree(publish_event, url, {**PLAJU, "PUSK-PLAJU": "DINKES"})
     allocate(url, "PUSK-PLAJU", 3 * JUTA)
     operator = auth.session(OPERATOR, "KEC-PLAJU")
 
     def operator_reaches() -> int:
         return operator.get(f"{url}/allocations/PUSK-PLAJU/{YEAR}", timeout=10).status_code
 
-    assert operator_reaches() == 403
-
-    moved = ANNOUNCED + timedelta(days=30)
-    announce(publish_event, url, "unit.updated", [unit_state("PUSK-PLAJU", "KEC-PLAJU", moved)])
-    assert operator_reaches() == 200
-
-    late = unit_state("PUSK-PLAJU", "DINKES", moved - timedelta(days=1))  # older, arriving late
-    announce(publish_event, url, "unit.updated", [late])
-    assert operator_reaches() == 200
+    check_a_move_is_followed(publish_event, url, operator_reaches)
     listed = operator.get(f"{url}/allocations", timeout=10).json()
     assert [item["unit_code"] for item in listed["items"]] == ["PUSK-PLAJU"]

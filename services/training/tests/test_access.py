@@ -5,7 +5,6 @@ catalogue and their own records, agencies nothing here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,16 +12,9 @@ from asn_shared.auth import ADMIN, EMPLOYEE, OPERATOR, ROLES
 from asn_testkit import auth
 from asn_testkit.access import Callers, mismatches, row, uncovered
 from asn_testkit.metrics import events_handled
-from asn_testkit.units import announce, unit_state
+from asn_testkit.units import PLAJU, check_a_move_is_followed, register_tree
 from asn_testkit.waiting import wait_for
 
-ANNOUNCED = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
-TREE = {  # code: parent
-    "PEMKOT": None,
-    "KEC-PLAJU": "PEMKOT",
-    "KEL-PLAJU-ULU": "KEC-PLAJU",
-    "DINKES": "PEMKOT",
-}
 OWN = "199001012015031001"  # the employee calling, in KEL-PLAJU-ULU
 COLLEAGUE = "198609262015051001"  # in KEC-PLAJU: the operator's, not the employee's
 OUTSIDER = "198805052010012002"  # in DINKES: outside the operator's units
@@ -42,12 +34,7 @@ class Seeded:
 @pytest.fixture
 def seeded(training_service, api, training_events, publish_event, build) -> Seeded:
     url = training_service.url
-    announce(
-        publish_event,
-        url,
-        "unit.registered",
-        [unit_state(code, parent, ANNOUNCED) for code, parent in TREE.items()],
-    )
+    register_tree(publish_event, url, PLAJU)
     programme = api.post("/programmes", build.programme("KOM-3", 0, {"M.03": 3}), expect=201)
     batch_id = programme["batches"][0]["batch_id"]
     for nip, unit in HOME.items():
@@ -334,13 +321,7 @@ def test_the_unit_tree_follows_a_move_and_ignores_an_older_announcement(
 ):
     url = training_service.url
     nip = "199203032019032003"
-    tree = {**TREE, "PUSK-PLAJU": "DINKES"}
-    announce(
-        publish_event,
-        url,
-        "unit.registered",
-        [unit_state(code, parent, ANNOUNCED) for code, parent in tree.items()],
-    )
+    register_tree(publish_event, url, {**PLAJU, "PUSK-PLAJU": "DINKES"})
     publish_event("employee.registered", build.employee(nip, "PUSK-PLAJU"))
     wait_for(lambda: events_handled(url, "on_employee_registered") >= 1, what="the employee")
     operator = auth.session(OPERATOR, "KEC-PLAJU")
@@ -348,14 +329,6 @@ def test_the_unit_tree_follows_a_move_and_ignores_an_older_announcement(
     def operator_reaches() -> int:
         return operator.get(f"{url}/employees/{nip}/jp", timeout=10).status_code
 
-    assert operator_reaches() == 403
-
-    moved = ANNOUNCED + timedelta(days=30)
-    announce(publish_event, url, "unit.updated", [unit_state("PUSK-PLAJU", "KEC-PLAJU", moved)])
-    assert operator_reaches() == 200
-
-    late = unit_state("PUSK-PLAJU", "DINKES", moved - timedelta(days=1))  # older, arriving late
-    announce(publish_event, url, "unit.updated", [late])
-    assert operator_reaches() == 200
+    check_a_move_is_followed(publish_event, url, operator_reaches)
     under = operator.get(f"{url}/jp/under-minimum", timeout=10).json()
     assert "PUSK-PLAJU" in {unit["unit_code"] for unit in under["units"]}
