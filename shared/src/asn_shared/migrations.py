@@ -11,6 +11,7 @@ A service keeps its migrations in ``<package>/migrations`` with a three-line ``e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +168,17 @@ def rename_inbox_consumers(renames: dict[str, str]) -> None:
         names = {"old": old, "new": new}
         op.execute(text(RENAME_INBOX_CONSUMER).bindparams(**names))
         op.execute(text("DELETE FROM inbox WHERE consumer = :old").bindparams(old=old))
+
+
+def inbox_consumer_renames(
+    renames: dict[str, str],
+) -> tuple[Callable[[], None], Callable[[], None]]:
+    """A service migration's ``upgrade`` and ``downgrade`` that only rename consumers:
+    ``renames`` (old: new) one way, and back the other."""
+    return (
+        lambda: rename_inbox_consumers(renames),
+        lambda: rename_inbox_consumers({new: old for old, new in renames.items()}),
+    )
 
 
 RENAME_INBOX_CONSUMER = """

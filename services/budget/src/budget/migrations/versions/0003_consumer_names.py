@@ -5,7 +5,7 @@ Revises: budget_0002
 Create Date: 2026-12-01
 """
 
-from asn_shared.migrations import rename_inbox_consumers
+from asn_shared.migrations import inbox_consumer_renames
 
 revision = "budget_0003"
 down_revision = "budget_0002"
@@ -20,10 +20,4 @@ RENAMES = {
     "budget.on_unit_updated": "budget.unit_updates",
 }
 
-
-def upgrade() -> None:
-    rename_inbox_consumers(RENAMES)
-
-
-def downgrade() -> None:
-    rename_inbox_consumers({new: old for old, new in RENAMES.items()})
+upgrade, downgrade = inbox_consumer_renames(RENAMES)

@@ -5,7 +5,7 @@ Revises: competency_0002
 Create Date: 2026-12-01
 """
 
-from asn_shared.migrations import rename_inbox_consumers
+from asn_shared.migrations import inbox_consumer_renames
 
 revision = "competency_0003"
 down_revision = "competency_0002"
@@ -16,10 +16,4 @@ RENAMES = {
     "competency.on_enrollment_completed": "competency.development",
 }
 
-
-def upgrade() -> None:
-    rename_inbox_consumers(RENAMES)
-
-
-def downgrade() -> None:
-    rename_inbox_consumers({new: old for old, new in RENAMES.items()})
+upgrade, downgrade = inbox_consumer_renames(RENAMES)

@@ -5,7 +5,7 @@ Revises: notification_0005
 Create Date: 2026-12-01
 """
 
-from asn_shared.migrations import rename_inbox_consumers
+from asn_shared.migrations import inbox_consumer_renames
 
 revision = "notification_0006"
 down_revision = "notification_0005"
@@ -17,10 +17,4 @@ RENAMES = {
     "notification.on_event": "notification.deliveries",
 }
 
-
-def upgrade() -> None:
-    rename_inbox_consumers(RENAMES)
-
-
-def downgrade() -> None:
-    rename_inbox_consumers({new: old for old, new in RENAMES.items()})
+upgrade, downgrade = inbox_consumer_renames(RENAMES)

@@ -5,7 +5,7 @@ Revises: training_0003
 Create Date: 2026-12-01
 """
 
-from asn_shared.migrations import rename_inbox_consumers
+from asn_shared.migrations import inbox_consumer_renames
 
 revision = "training_0004"
 down_revision = "training_0003"
@@ -22,10 +22,4 @@ RENAMES = {
     "training.on_unit_updated": "training.unit_updates",
 }
 
-
-def upgrade() -> None:
-    rename_inbox_consumers(RENAMES)
-
-
-def downgrade() -> None:
-    rename_inbox_consumers({new: old for old, new in RENAMES.items()})
+upgrade, downgrade = inbox_consumer_renames(RENAMES)
