@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
 OVERLAYS = sorted(path.name for path in (K8S / "overlays").iterdir() if path.is_dir())
 SERVICES = ("competency", "training", "budget", "notification")
-PORTAL = "portal"  # one replica, not scaled by KEDA: its sessions live in the process
+PORTAL = "portal"  # not scaled by KEDA: one replica, two in production (sessions in its database)
 KEDA_KINDS = {"ScaledObject", "TriggerAuthentication"}
 WORKLOADS = ("Deployment", "Job", "StatefulSet")
 

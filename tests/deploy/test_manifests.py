@@ -128,7 +128,9 @@ def test_services_are_probed_on_health_and_sized_from_the_benchmark(overlay) -> 
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert container[probe]["httpGet"] == {"path": "/health", "port": "http"}, name
         if name == PORTAL:
-            assert deployment["spec"]["replicas"] == 1  # sessions live in the process
+            # sessions live in the portal's database: any replica serves anyone signed in
+            assert deployment["spec"]["replicas"] == (2 if overlay == "production" else 1)
+            assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
             continue
         requests, limits = container["resources"]["requests"], container["resources"]["limits"]
         assert requests["cpu"] == f"{sizing.cpu_request_millicores(name)}m", name
@@ -315,6 +317,22 @@ def test_network_policies_let_each_pod_reach_only_its_peers(overlay) -> None:
                 if label.startswith("kompas-asn/database-")
             }
             assert databases == {f"kompas-asn/database-{service}"}, name
+    # the portal: the services' APIs, the identity provider and its own database, no broker
+    egress = policies[PORTAL]["spec"]["egress"]
+    assert {port["port"] for rule in egress for port in rule["ports"]} == {
+        53,
+        8000,
+        8080,
+        8443,
+        5432,
+    }
+    assert {
+        label
+        for rule in egress
+        for peer in rule["to"]
+        for label in peer.get("podSelector", {}).get("matchLabels", {})
+        if label.startswith("kompas-asn/database-")
+    } == {"kompas-asn/database-portal"}
     # every pod is let through by a policy of its own, besides the default denial
     for workload, _spec in workloads(docs):
         labels = workload["spec"]["template"]["metadata"]["labels"]
@@ -342,5 +360,5 @@ def test_the_portal_is_given_only_settings_it_reads_and_its_issuer(overlay) -> N
         f"{name.upper()}_URL" for name in SERVICES
     }
     assert set(env) - read == set(), "read by nothing in the portal"
-    assert {"AUTH_OIDC_ISSUER", "PORTAL_PUBLIC_URL"} <= set(env)
+    assert {"AUTH_OIDC_ISSUER", "PORTAL_PUBLIC_URL", "PORTAL_DATABASE_URL"} <= set(env)
     assert all(env[f"{name.upper()}_URL"] == f"http://{name}:8000" for name in SERVICES)

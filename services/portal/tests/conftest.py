@@ -11,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,12 @@ def _bench() -> ModuleType:
 
 
 bench = _bench()
+
+
+@pytest.fixture(scope="session")
+def portal_bench() -> ModuleType:
+    """bench/portal_pages.py for a test that starts portals of its own."""
+    return bench
 
 
 @dataclass
@@ -122,8 +129,18 @@ class Portal:
 
 
 @pytest.fixture(scope="session")
-def portal(plaju: Plaju) -> Iterator[Portal]:
-    url, process, log_path = bench.start_portal(plaju.urls, plaju.directory)
+def portal_database(database_server) -> Iterator[str]:
+    """A database name the server does not have yet: the portal creates it at start."""
+    url = database_server.url(f"portal_{uuid.uuid4().hex[:12]}")
+    yield url
+    database_server.drop(url)
+
+
+@pytest.fixture(scope="session")
+def portal(plaju: Plaju, portal_database: str) -> Iterator[Portal]:
+    url, process, log_path = bench.start_portal(
+        plaju.urls, plaju.directory, PORTAL_DATABASE_URL=portal_database
+    )
     running = Portal(url, process, log_path)
     yield running
     running.process.terminate()

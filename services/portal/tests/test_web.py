@@ -26,10 +26,17 @@ PORTAL = "http://127.0.0.1:8999"
 
 
 @pytest.fixture
-def client():
-    settings = from_env({"AUTH_OIDC_ISSUER": idp.shared().issuer, "PORTAL_PUBLIC_URL": PORTAL})
+def client(portal_database):
+    settings = from_env(
+        {
+            "AUTH_OIDC_ISSUER": idp.shared().issuer,
+            "PORTAL_PUBLIC_URL": PORTAL,
+            "PORTAL_DATABASE_URL": portal_database,
+        }
+    )
     app = create_app(settings)
-    return app.test_client()
+    yield app.test_client()
+    app.extensions["kompas_store"].close()
 
 
 def sign_in(client, role: str = "employee", **scope: str) -> str:
@@ -94,7 +101,7 @@ def test_security_headers_health_and_metrics(client):
         client.get("/", headers={"X-Correlation-ID": "abc-12345678"}).headers["X-Correlation-ID"]
         == "abc-12345678"
     )
-    assert client.get("/health").json == {"status": "ok", "provider": "ok"}
+    assert client.get("/health").json == {"status": "ok", "provider": "ok", "database": "ok"}
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'portal_http_requests_total{endpoint="home"' in metrics
 
@@ -188,8 +195,10 @@ def test_a_form_keeps_what_was_typed_and_sends_numbers_as_numbers():
 
 def test_an_expired_session_signs_in_again_and_returns_to_the_page(client):
     session_id = sign_in(client, role="admin")
-    session = client.application.extensions["kompas_store"].get(session_id)
+    store = client.application.extensions["kompas_store"]
+    session = store.get(session_id)
     session.expires_at = 0  # the access token's end, and no refresh token from this provider
+    store.save(session)
     answer = client.get("/usulan?status=waitlisted")
     assert answer.status_code == 302
     assert answer.headers["Location"] == ("/masuk?next=%2Fusulan%3Fstatus%3Dwaitlisted&expired=1")

@@ -1,4 +1,5 @@
-"""``kompas-portal``: the portal under gunicorn (one process, threads: sessions live in it)."""
+"""``kompas-portal``: the portal under gunicorn (one process, threads; sessions live in its
+database, so replicas share them)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 from gunicorn.app.base import BaseApplication
 
 from . import logs
+from .sessions import Store, StoreUnavailable
 from .settings import SettingsError, from_env
 from .web import create_app
 
@@ -34,9 +36,13 @@ def main() -> None:
     logs.configure(settings.log_level)
     address = os.environ.get("PORTAL_HTTP_ADDRESS", "0.0.0.0:8000")
     threads = os.environ.get("PORTAL_THREADS", "16")
+    try:
+        store = Store.open(settings.database_url, connections=int(threads))
+    except StoreUnavailable as error:
+        sys.exit(f"kompas-portal: {error}")
     print(f"Kompas ASN portal: {settings.public_url} (listening on {address})", flush=True)
     _Server(
-        create_app(settings),
+        create_app(settings, store),
         {
             "bind": address,
             "workers": 1,

@@ -12,10 +12,10 @@ import openpyxl
 from flask import Blueprint, Response, redirect, request
 
 from .api import ServiceProblem
-from .web import current, render_page
+from .sessions import FollowedImport
+from .web import current, render_page, store
 
 blueprint = Blueprint("imports", __name__)
-KEPT_IMPORTS = 20  # per session, the newest
 NIP = re.compile(r"\d{18}")
 
 
@@ -72,19 +72,15 @@ def upload() -> Response:
         return render_page(
             "import.html", nav="import", report=None, problem=problem, status=problem.status
         )
-    imports = current().session.imports
-    imports[report["import_id"]] = (report, nips_of(upload.filename, content))
-    for old in list(imports)[:-KEPT_IMPORTS]:
-        del imports[old]
-        current().session.reviewed.pop(old, None)
+    store().keep_import(current().session.owner, report, nips_of(upload.filename, content))
     target = f"/impor/{report['import_id']}"
     if request.headers.get("HX-Request"):
         return Response(status=204, headers={"HX-Location": target})
     return redirect(target, code=303)
 
 
-def _report(import_id: str) -> tuple[dict[str, Any], list[str]]:
-    found = current().session.imports.get(import_id)
+def _followed(import_id: str) -> FollowedImport:
+    found = store().followed_import(current().session.owner, import_id)
     if found is None:
         raise ServiceProblem("portal", 404, {"detail": "Impor ini tidak dikenal."})
     return found
@@ -92,13 +88,13 @@ def _report(import_id: str) -> tuple[dict[str, Any], list[str]]:
 
 @blueprint.get("/impor/<import_id>")
 def result(import_id: str) -> Response:
-    report, nips = _report(import_id)
-    return render_page("import.html", nav="import", report=report, nips=nips)
+    followed = _followed(import_id)
+    return render_page("import.html", nav="import", report=followed.report, nips=followed.nips)
 
 
 @blueprint.get("/impor/<import_id>/ditolak.csv")
 def refused(import_id: str) -> Response:
-    report, _ = _report(import_id)
+    report = _followed(import_id).report
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["baris", "kolom", "alasan"])
@@ -150,9 +146,12 @@ def chain_progress(import_id: str, nips: list[str], reviewed: set[str]) -> dict[
 
 @blueprint.get("/impor/<import_id>/kemajuan")
 def progress(import_id: str) -> Response:
-    _, nips = _report(import_id)
-    reviewed = current().session.reviewed.setdefault(import_id, set())
-    state = chain_progress(import_id, nips, reviewed)
+    followed = _followed(import_id)
+    reviewed = set(followed.progress.get("reviewed", []))
+    state = chain_progress(import_id, followed.nips, reviewed)
+    store().save_progress(
+        current().session.owner, import_id, {**followed.progress, "reviewed": sorted(reviewed)}
+    )
     # 286: htmx stops polling once the chain has settled
     status = 286 if state["settled"] else 200
     return render_page("_chain_progress.html", import_id=import_id, state=state, status=status)

@@ -10,6 +10,7 @@ SERVICES = ("competency", "training", "budget", "notification")
 DEFAULT_URLS = {name: f"http://127.0.0.1:{8001 + i}" for i, name in enumerate(SERVICES)}
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off")
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/portal"
 
 
 class SettingsError(ValueError):
@@ -19,6 +20,7 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     issuer: str
+    database_url: str = DEFAULT_DATABASE_URL
     public_url: str = "http://localhost:8000"
     client_id: str = "kompas-portal"
     client_secret: str | None = None
@@ -67,8 +69,12 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         for name, url in DEFAULT_URLS.items()
     }
     roles = environ.get("AUTH_ROLES_CLAIM", "").strip() or "realm_access.roles,role"
+    database = environ.get("PORTAL_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    if not database.startswith(("postgresql://", "postgresql+psycopg2://")):
+        raise SettingsError("PORTAL_DATABASE_URL must be a PostgreSQL URL (postgresql://...)")
     return Settings(
         issuer=issuer,
+        database_url=database,
         public_url=(environ.get("PORTAL_PUBLIC_URL", "").strip() or "http://localhost:8000").rstrip(
             "/"
         ),

@@ -40,7 +40,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     app = Flask("portal")
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = 9 * 1024 * 1024  # competency takes 8 MiB imports
-    app.extensions["kompas_store"] = store or Store()
+    app.extensions["kompas_store"] = store or Store.open(settings.database_url)
     app.extensions["kompas_provider"] = Provider(settings)
     _hooks(app)
     _template_helpers(app)
@@ -134,12 +134,14 @@ def _refresh(session: Session) -> bool:
     session.access_token = tokens["access_token"]
     session.refresh_token = tokens.get("refresh_token", session.refresh_token)
     session.expires_at = auth_views.expiry(tokens, session.created_at, settings())
+    store().save(session)
     return not session.expired
 
 
 def sign_in_again() -> Response:
     """Back to the provider, then to where the person was (an htmx call: the whole page)."""
-    target = request.full_path if request.method == "GET" else request.referrer or "/"
+    here = request.full_path.removesuffix("?")  # Flask's full_path ends in "?" without a query
+    target = here if request.method == "GET" else request.referrer or "/"
     if request.headers.get("HX-Request") and request.headers.get("HX-Current-URL"):
         target = request.headers["HX-Current-URL"]
     url = "/masuk?" + urlencode({"next": target, "expired": "1"})
@@ -317,7 +319,9 @@ def _operational_routes(app: Flask) -> None:
             provider().discovery()
         except SignInError:
             return {"status": "unhealthy", "provider": "unreachable"}, 503
-        return {"status": "ok", "provider": "ok"}, 200
+        if not store().answers():
+            return {"status": "unhealthy", "provider": "ok", "database": "unreachable"}, 503
+        return {"status": "ok", "provider": "ok", "database": "ok"}, 200
 
     @app.get("/metrics")
     def metrics() -> Response:
