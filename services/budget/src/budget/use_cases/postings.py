@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from asn_shared.persistence import UnitOfWork
 
-from .. import domain
-from ..models import Allocation, LedgerEntry, ThresholdAlert
+from .. import domain, repository
+from ..models import Allocation, LedgerEntry
 
 # --- positions --------------------------------------------------------------------------
 
@@ -38,7 +36,7 @@ def position_data(unit_code: str, fiscal_year: int, position: domain.Position) -
 
 def lock(session: Session, unit_code: str, fiscal_year: int) -> Allocation | None:
     """The unit-year row, locked until the transaction ends; None without an allocation."""
-    return session.get(Allocation, (unit_code, fiscal_year), with_for_update=True)
+    return repository.SqlBudgetRepository(session).locked_allocation(unit_code, fiscal_year)
 
 
 def post(
@@ -54,7 +52,7 @@ def post(
     allocation.reserved_rupiah = after.reserved
     allocation.spent_rupiah = after.spent
     if movement.amount or movement.allocated or movement.reserved or movement.spent:
-        uow.session.add(
+        uow.repository(repository.sql).add_entry(
             LedgerEntry(
                 unit_code=allocation.unit_code,
                 fiscal_year=allocation.fiscal_year,
@@ -76,25 +74,19 @@ def _announce_thresholds(
     if not domain.reached_thresholds(position, thresholds):
         return
     unit, year = allocation.unit_code, allocation.fiscal_year
-    announced = uow.session.scalars(
-        select(ThresholdAlert.threshold_percent).where(
-            ThresholdAlert.unit_code == unit, ThresholdAlert.fiscal_year == year
-        )
-    ).all()
+    repo = uow.repository(repository.sql)
+    announced = repo.announced_thresholds(unit, year)
     for threshold in domain.to_announce(position, thresholds, announced):
         # the primary key (unit, year, threshold) is the last word on "once per year"
-        inserted = uow.session.execute(
-            pg_insert(ThresholdAlert.__table__)
-            .values(
-                unit_code=unit,
-                fiscal_year=year,
-                threshold_percent=threshold,
-                allocated_rupiah=position.allocated,
-                committed_rupiah=position.committed,
-            )
-            .on_conflict_do_nothing()
-            .returning(ThresholdAlert.__table__.c.threshold_percent)
-        ).first()
+        inserted = repo.claim_threshold(
+            {
+                "unit_code": unit,
+                "fiscal_year": year,
+                "threshold_percent": threshold,
+                "allocated_rupiah": position.allocated,
+                "committed_rupiah": position.committed,
+            }
+        )
         if inserted:
             uow.publish(
                 "budget.threshold_reached",

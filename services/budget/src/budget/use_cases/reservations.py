@@ -8,16 +8,13 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session
-
 from asn_shared.events import Event
 from asn_shared.persistence import UnitOfWork
 
-from .. import domain
-from ..models import LedgerEntry, Proposal, ProposalItem
-from .postings import lock, position_data, position_of, post
+from .. import domain, repository
+from ..models import ProposalItem
+from ..repository import BudgetRepository
+from .postings import position_data, position_of, post
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +24,9 @@ log = logging.getLogger(__name__)
 
 def reserve_for_proposal(uow: UnitOfWork, event: Event, *, rules: domain.Rules) -> None:
     """Reserve what fits of a proposal under the policy, or reject it; once per proposal."""
-    data = event.data
+    data, repo = event.data, uow.repository(repository.sql)
     unit, year, proposal_id = data["unit_code"], data["fiscal_year"], data["proposal_id"]
-    allocation = lock(uow.session, unit, year)
+    allocation = repo.locked_allocation(unit, year)
     items = [domain.Item(item["item_id"], item["cost_rupiah"]) for item in data["items"]]
     position = position_of(allocation)
     decision = domain.decide(items, position.available, rules.policy)
@@ -38,10 +35,10 @@ def reserve_for_proposal(uow: UnitOfWork, event: Event, *, rules: domain.Rules) 
     else:
         reason = "insufficient_funds" if allocation is not None else "no_allocation"
         status, reservation_id = "rejected", None
-    if not _claim(uow.session, data, status, reason, reservation_id, decision):
+    if not _claim(repo, data, status, reason, reservation_id, decision):
         log.info("proposal already decided or cancelled: nothing reserved")
         return
-    _record_items(uow.session, proposal_id, data["items"], decision)
+    _record_items(repo, proposal_id, data["items"], decision)
     if not decision.accepted:
         uow.publish(
             "budget.rejected",
@@ -81,7 +78,7 @@ def reserve_for_proposal(uow: UnitOfWork, event: Event, *, rules: domain.Rules) 
 
 
 def _claim(
-    session: Session,
+    repo: BudgetRepository,
     data: dict[str, Any],
     status: str,
     reason: str | None,
@@ -90,7 +87,7 @@ def _claim(
 ) -> bool:
     """Record the decision; False if this proposal was decided (or cancelled) before."""
     return _claim_proposal(
-        session,
+        repo,
         data,
         status=status,
         reason=reason,
@@ -100,29 +97,24 @@ def _claim(
     )
 
 
-def _claim_proposal(session: Session, data: dict[str, Any], **values: Any) -> bool:
+def _claim_proposal(repo: BudgetRepository, data: dict[str, Any], **values: Any) -> bool:
     """The proposal's row, unless it has one already (its first answer is the only one)."""
-    claimed = session.execute(
-        pg_insert(Proposal.__table__)
-        .values(
-            proposal_id=data["proposal_id"],
-            unit_code=data["unit_code"],
-            fiscal_year=data["fiscal_year"],
-            employee_nip=data.get("employee_nip"),
+    return repo.claim_proposal(
+        {
+            "proposal_id": data["proposal_id"],
+            "unit_code": data["unit_code"],
+            "fiscal_year": data["fiscal_year"],
+            "employee_nip": data.get("employee_nip"),
             **values,
-        )
-        .on_conflict_do_nothing()
-        .returning(Proposal.__table__.c.proposal_id)
-    ).first()
-    return claimed is not None
+        }
+    )
 
 
 def _record_items(
-    session: Session, proposal_id: uuid.UUID, items: list[dict], decision: domain.Decision
+    repo: BudgetRepository, proposal_id: uuid.UUID, items: list[dict], decision: domain.Decision
 ) -> None:
     reserved = {item.item_id for item in decision.reserved}
-    session.execute(
-        insert(ProposalItem.__table__),
+    repo.add_items(
         [
             {
                 "proposal_id": proposal_id,
@@ -142,24 +134,20 @@ def _record_items(
 
 def release_for_proposal(uow: UnitOfWork, event: Event, *, rules: domain.Rules) -> None:
     """Give back what is still reserved for a cancelled proposal, once."""
-    data = event.data
-    session, proposal_id = uow.session, data["proposal_id"]
-    known = session.get(Proposal, proposal_id)
+    data, repo = event.data, uow.repository(repository.sql)
+    proposal_id = data["proposal_id"]
+    known = repo.proposal(proposal_id)
     unit, year = (
         (known.unit_code, known.fiscal_year) if known else (data["unit_code"], data["fiscal_year"])
     )
-    allocation = lock(session, unit, year)
-    if known is None and _claim_cancelled(session, data):
+    allocation = repo.locked_allocation(unit, year)
+    if known is None and _claim_cancelled(repo, data):
         log.info("proposal cancelled before its creation arrived; it will not be reserved")
         return
-    proposal = session.get(Proposal, proposal_id, with_for_update=True, populate_existing=True)
+    proposal = repo.proposal(proposal_id, lock=True)
     if proposal.status != "reserved":
         return  # rejected, already released, or cancelled before: nothing is reserved
-    items = session.scalars(
-        select(ProposalItem)
-        .where(ProposalItem.proposal_id == proposal_id, ProposalItem.state == "reserved")
-        .with_for_update()
-    ).all()
+    items = repo.reserved_items(proposal_id)
     amount = sum(item.cost_rupiah for item in items)
     for item in items:
         item.state = "released"
@@ -187,9 +175,9 @@ def release_for_proposal(uow: UnitOfWork, event: Event, *, rules: domain.Rules) 
     )
 
 
-def _claim_cancelled(session: Session, data: dict[str, Any]) -> bool:
+def _claim_cancelled(repo: BudgetRepository, data: dict[str, Any]) -> bool:
     """Remember a cancellation that overtook its proposal, so that it is never reserved."""
-    return _claim_proposal(session, data, status="cancelled", reason=data.get("reason"))
+    return _claim_proposal(repo, data, status="cancelled", reason=data.get("reason"))
 
 
 # --- spending (enrollment.completed) ------------------------------------------------------
@@ -204,23 +192,22 @@ def spend_for_enrollment(uow: UnitOfWork, event: Event, *, rules: domain.Rules) 
     (or whose proposal holds no reservation for it) is charged its cost from the available
     budget of its unit and year (``jp_year``); a free one changes nothing.
     """
-    data = event.data
-    session = uow.session
+    data, repo = event.data, uow.repository(repository.sql)
     enrollment_id, proposal_id = data["enrollment_id"], data["proposal_id"]
     if data.get("funding") == "other":
         log.info("completion funded another way: nothing charged")
         return
-    proposal = session.get(Proposal, proposal_id) if proposal_id else None
+    proposal = repo.proposal(proposal_id) if proposal_id else None
     unit, year = (
         (proposal.unit_code, proposal.fiscal_year)
         if proposal
         else (data["unit_code"], data["jp_year"])
     )
-    allocation = lock(session, unit, year)
-    if _already_spent(session, enrollment_id):
+    allocation = repo.locked_allocation(unit, year)
+    if repo.already_spent(enrollment_id):
         log.info("enrollment already charged: nothing spent")
         return
-    item = _reserved_item(session, proposal_id, data) if proposal else None
+    item = _reserved_item(repo, proposal_id, data) if proposal else None
     if allocation is None:
         if data["cost_rupiah"] > 0:
             log.warning(
@@ -264,26 +251,11 @@ def spend_for_enrollment(uow: UnitOfWork, event: Event, *, rules: domain.Rules) 
     )
 
 
-def _already_spent(session: Session, enrollment_id: uuid.UUID) -> bool:
-    charged = select(LedgerEntry.id).where(
-        LedgerEntry.kind == "spend", LedgerEntry.enrollment_id == enrollment_id
-    )
-    marked = select(ProposalItem.item_id).where(ProposalItem.enrollment_id == enrollment_id)
-    return bool(session.scalar(select(charged.exists())) or session.scalar(select(marked.exists())))
-
-
 def _reserved_item(
-    session: Session, proposal_id: uuid.UUID, completion: dict[str, Any]
+    repo: BudgetRepository, proposal_id: uuid.UUID, completion: dict[str, Any]
 ) -> ProposalItem | None:
     """The reservation the completion settles: exactly the item it names, else (older
     events) the proposal's first reserved item of the same programme."""
-    statement = select(ProposalItem).where(
-        ProposalItem.proposal_id == proposal_id, ProposalItem.state == "reserved"
+    return repo.reserved_item(
+        proposal_id, completion.get("proposal_item_id"), completion["programme_code"]
     )
-    if completion.get("proposal_item_id"):
-        statement = statement.where(ProposalItem.item_id == completion["proposal_item_id"])
-    else:
-        statement = statement.where(ProposalItem.programme_code == completion["programme_code"])
-    return session.scalars(
-        statement.order_by(ProposalItem.ordinal).limit(1).with_for_update()
-    ).first()

@@ -1,0 +1,194 @@
+"""Reservations, releases and spending without broker or database: an in-memory repository
+behind a fake unit of work."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import pytest
+
+from asn_testkit.fakes import FakeUnitOfWork, incoming
+from budget.models import Allocation, LedgerEntry, Proposal, ProposalItem
+
+NIP = "198609262015051001"
+UNIT, YEAR = "KEC-PLAJU", 2026
+
+
+class FakeBudgetRepository:
+    """``budget.repository.BudgetRepository`` over dicts and lists."""
+
+    def __init__(self) -> None:
+        self.allocations: dict[tuple[str, int], Allocation] = {}
+        self.proposals: dict[uuid.UUID, Proposal] = {}
+        self.items: list[ProposalItem] = []
+        self.entries: list[LedgerEntry] = []
+        self.alerts: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+    def locked_allocation(self, unit_code: str, fiscal_year: int) -> Allocation | None:
+        return self.allocations.get((unit_code, fiscal_year))
+
+    def claim_proposal(self, proposal: dict[str, Any]) -> bool:
+        if proposal["proposal_id"] in self.proposals:
+            return False
+        row = {"requested_rupiah": 0, "reserved_rupiah": 0, "reservation_id": None, **proposal}
+        self.proposals[proposal["proposal_id"]] = Proposal(**row)
+        return True
+
+    def proposal(self, proposal_id: uuid.UUID, *, lock: bool = False) -> Proposal | None:
+        return self.proposals.get(proposal_id)
+
+    def add_items(self, items: list[dict[str, Any]]) -> None:
+        self.items.extend(ProposalItem(enrollment_id=None, spent_rupiah=None, **i) for i in items)
+
+    def reserved_items(self, proposal_id: uuid.UUID) -> list[ProposalItem]:
+        return [i for i in self.items if i.proposal_id == proposal_id and i.state == "reserved"]
+
+    def reserved_item(
+        self, proposal_id: uuid.UUID, item_id: uuid.UUID | None, programme_code: str
+    ) -> ProposalItem | None:
+        candidates = [
+            i
+            for i in self.reserved_items(proposal_id)
+            if (i.item_id == item_id if item_id else i.programme_code == programme_code)
+        ]
+        return min(candidates, key=lambda i: i.ordinal, default=None)
+
+    def already_spent(self, enrollment_id: uuid.UUID) -> bool:
+        return any(
+            e.kind == "spend" and e.enrollment_id == enrollment_id for e in self.entries
+        ) or any(i.enrollment_id == enrollment_id for i in self.items)
+
+    def add_entry(self, entry: LedgerEntry) -> None:
+        self.entries.append(entry)
+
+    def announced_thresholds(self, unit_code: str, fiscal_year: int) -> list[int]:
+        return [t for (u, y, t) in self.alerts if (u, y) == (unit_code, fiscal_year)]
+
+    def claim_threshold(self, alert: dict[str, Any]) -> bool:
+        key = (alert["unit_code"], alert["fiscal_year"], alert["threshold_percent"])
+        if key in self.alerts:
+            return False
+        self.alerts[key] = alert
+        return True
+
+    # --- what a test sets up ----------------------------------------------------------------
+
+    def allocate(self, rupiah: int, unit: str = UNIT, year: int = YEAR) -> Allocation:
+        allocation = Allocation(
+            unit_code=unit,
+            fiscal_year=year,
+            sub_activity_code="5.03.01.2.01",
+            account_code="5.1.02.02.01",
+            allocated_rupiah=rupiah,
+            reserved_rupiah=0,
+            spent_rupiah=0,
+        )
+        self.allocations[unit, year] = allocation
+        return allocation
+
+
+@pytest.fixture
+def repo() -> FakeBudgetRepository:
+    return FakeBudgetRepository()
+
+
+@pytest.fixture
+def uow(repo) -> FakeUnitOfWork:
+    return FakeUnitOfWork("budget", repo)
+
+
+def item(programme: str, cost: int) -> dict[str, Any]:
+    return {
+        "item_id": uuid.uuid4(),
+        "programme_code": programme,
+        "programme_title": f"Pelatihan {programme}",
+        "form": "klasikal",
+        "activity": None,
+        "jp": 24,
+        "cost_rupiah": cost,
+        "competency_codes": ["M.01"],
+        "batch": None,
+        "reasons": [{"competency_code": "M.01", "gap": -1.0, "rule": "closes_gap"}],
+        "funding": None,
+    }
+
+
+def facts(proposal_id: uuid.UUID, status: str, unit: str = UNIT) -> dict[str, Any]:
+    return {
+        "proposal_id": proposal_id,
+        "employee_nip": NIP,
+        "employee_name": "Rina Marlina",
+        "unit_code": unit,
+        "fiscal_year": YEAR,
+        "status": status,
+    }
+
+
+def created(*items: dict[str, Any], unit: str = UNIT):
+    """``proposal.created`` for ``items`` (``item(...)``)."""
+    return incoming(
+        "proposal.created",
+        {
+            **facts(uuid.uuid4(), "pending_budget", unit),
+            "assessment_id": None,
+            "jabatan_code": None,
+            "supersedes": None,
+            "alternative_of": None,
+            "items": list(items),
+            "total_cost_rupiah": sum(i["cost_rupiah"] for i in items),
+            "total_jp": sum(i["jp"] for i in items),
+            "jp_before": 0,
+        },
+    )
+
+
+def cancelled(proposal_id: uuid.UUID, reason: str = "superseded"):
+    return incoming("proposal.cancelled", {**facts(proposal_id, "cancelled"), "reason": reason})
+
+
+def completed(
+    cost: int,
+    *,
+    proposal_id: uuid.UUID | None = None,
+    item_id: uuid.UUID | None = None,
+    programme: str | None = "P-A",
+    funding: str | None = None,
+    enrollment_id: uuid.UUID | None = None,
+):
+    return incoming(
+        "enrollment.completed",
+        {
+            "enrollment_id": enrollment_id or uuid.uuid4(),
+            "proposal_id": proposal_id,
+            "proposal_item_id": item_id,
+            "funding": funding,
+            "employee_nip": NIP,
+            "unit_code": UNIT,
+            "programme_code": programme,
+            "programme_title": "Pelatihan",
+            "form": "klasikal",
+            "activity": None,
+            "jp": 24,
+            "started_on": date(YEAR, 5, 4),
+            "ended_on": date(YEAR, 5, 6),
+            "jp_year": YEAR,
+            "competency_codes": ["M.01"],
+            "cost_rupiah": cost,
+        },
+    )
+
+
+class Events:
+    """The events budget receives, as the tests build them (a fixture)."""
+
+    item = staticmethod(item)
+    created = staticmethod(created)
+    cancelled = staticmethod(cancelled)
+    completed = staticmethod(completed)
+
+
+@pytest.fixture
+def events() -> type[Events]:
+    return Events
