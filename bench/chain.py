@@ -47,7 +47,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import requests
@@ -59,6 +59,8 @@ from asn_testkit import auth
 from asn_testkit.infrastructure import Broker, DatabaseServer
 from asn_testkit.peers import SmtpServer
 from asn_testkit.suite import Suite
+from kompas_demo.seed import Seeder, competency_codes
+from kompas_demo.synthetic import City, first_batch_day, synthetic_city, synthetic_nip
 
 ROOT = Path(__file__).resolve().parent.parent
 # BENCH_RESULTS: another folder (the CI smoke run writes to a temporary one)
@@ -235,135 +237,42 @@ class Tracker:
 # --- seeding through the HTTP APIs -----------------------------------------------------------
 
 
-def nip_of(i: int) -> str:
-    birth = date(1970, 1, 1) + timedelta(days=i)
-    return f"{birth:%Y%m%d}201901{1 + i % 2}{1 + i % 999:03d}"
-
-
-def post(session: requests.Session, url: str, body: dict) -> dict:
-    response = session.post(url, json=body, timeout=60)
-    if response.status_code >= 300:
-        raise RuntimeError(f"POST {url}: {response.status_code} {response.text[:500]}")
-    return response.json()
-
-
 class World:
-    """What the benchmark seeded: employees, their unit and the standard they are held to."""
+    """What the benchmark seeded, a synthetic city (``kompas_demo.synthetic``) put in through
+    the demo's seeder: employees, their unit and the standard they are held to."""
 
     def __init__(self, suite: Suite, employees: int) -> None:
         self.suite = suite
         self.count = employees
         self.http = auth.session()
-        self.nips = [nip_of(i) for i in range(employees)]
-        self.units = [f"BENCH-U{u:02d}" for u in range(UNITS)]
+        self.nips = [synthetic_nip(i) for i in range(employees)]
         self.standard: list[tuple[str, int]] = []
 
     def url(self, service: str, path: str) -> str:
         return self.suite.url(service) + path
 
     def seed(self, today: date) -> None:
-        competency = self.url("competency", "")
-        post(self.http, competency + "/units", {"code": "BENCH", "name": "Pemerintah Kota Bench"})
-        for unit in self.units:
-            post(
-                self.http,
-                competency + "/units",
-                {"code": unit, "name": f"Unit {unit}", "kind": "opd", "parent_code": "BENCH"},
-            )
-        listed = self.http.get(competency + "/competencies?per_page=100", timeout=30).json()
-        standards = {
-            c["code"]: 3 for c in listed["items"] if c["kind"] in ("manajerial", "sosial_kultural")
-        }
-        for unit in self.units:
-            jabatan = post(
-                self.http,
-                competency + "/jabatan",
-                {
-                    "code": f"J-{unit}",
-                    "name": "Pengelola Data",
-                    "kind": "pelaksana",
-                    "unit_code": unit,
-                    "standards": standards,
-                },
-            )
-        self.standard = [(c["competency_code"], c["required_level"]) for c in jabatan["standards"]]
-        say(f"  units and jabatan: {len(self.units)} units, standard of {len(self.standard)}")
-        self._programmes(today)
-        self._allocations(today)
-        self._employees()
-
-    def _programmes(self, today: date) -> None:
-        starts = max(today + timedelta(days=1), date(today.year, 12, 1))
-        starts = min(starts, date(today.year, 12, 30))
-        for code, _ in self.standard:
-            post(
-                self.http,
-                self.url("training", "/programmes"),
-                {
-                    "code": f"P-{code}",
-                    "title": f"Pelatihan {code}",
-                    "form": "klasikal",
-                    "jp": PROGRAMME_JP,
-                    "cost_rupiah": PROGRAMME_COST,
-                    "provider": "BPSDM Provinsi",
-                    "competencies": [{"competency_code": code, "level": 5}],
-                    "batches": [
-                        {
-                            "starts_on": starts.isoformat(),
-                            "ends_on": starts.isoformat(),
-                            "online": True,
-                            "capacity": 100_000,  # the API's limit
-                        }
-                    ],
-                },
-            )
-        say(f"  programmes: {len(self.standard)}, each with one batch")
-
-    def _allocations(self, today: date) -> None:
-        per_unit = -(-self.count // UNITS)
-        need = per_unit * GAPS_PER_ASSESSMENT * PROGRAMME_COST
-        for index, unit in enumerate(self.units):
-            # one unit in ten is funded for only half its proposals: the waitlist path runs too
-            amount = need // 2 if index % 10 == 9 else need + need // 10
-            post(
-                self.http,
-                self.url("budget", "/allocations"),
-                {
-                    "unit_code": unit,
-                    "unit_name": f"Unit {unit}",
-                    "fiscal_year": today.year,
-                    "amount_rupiah": amount,
-                    "sub_activity_code": "x.xx.01.2.05.0009",
-                    "account_code": "5.1.02.02.12.0001",
-                },
-            )
-        say(f"  allocations: {len(self.units)} units for {today.year}")
-
-    def _employees(self) -> None:
-        url = self.url("competency", "/employees")
+        api = self.suite.services()
+        codes = competency_codes(api.competency, ("manajerial", "sosial_kultural"))
+        city = City(
+            "BENCH",
+            "Pemerintah Kota Bench",
+            units=UNITS,
+            employees=self.count,
+            standard=codes,
+            fiscal_year=today.year,
+            starts_on=first_batch_day(today),
+            email_domain="bench.example.go.id",
+            gaps=GAPS_PER_ASSESSMENT,
+            cost_rupiah=PROGRAMME_COST,
+            jp=PROGRAMME_JP,
+        )
         started = time.monotonic()
-
-        def register(i: int) -> None:
-            session = auth.session()
-            unit = self.units[i % UNITS]
-            post(
-                session,
-                url,
-                {
-                    "nip": self.nips[i],
-                    "name": f"Pegawai {i}",
-                    "unit_code": unit,
-                    "jabatan_code": f"J-{unit}",
-                    "golongan": "III/a",
-                    "email": f"pegawai{i}@bench.example.go.id",
-                },
-            )
-
-        with ThreadPoolExecutor(8) as pool:
-            for done, _ in enumerate(pool.map(register, range(self.count)), 1):
-                if done % 2000 == 0:
-                    say(f"  employees: {done:,}/{self.count:,}")
-        say(f"  employees: {self.count:,} in {time.monotonic() - started:.0f}s")
+        report = Seeder(api, progress=False).run(synthetic_city(city))
+        jabatan = api.competency.get(f"/jabatan/J-{city.unit_codes()[0]}")
+        self.standard = [(c["competency_code"], c["required_level"]) for c in jabatan["standards"]]
+        say(f"  seeded {dict(report.created)} in {time.monotonic() - started:.0f}s")
+        say(f"  standard of {len(self.standard)}; programmes each with one batch")
 
     def levels(self, i: int) -> dict[str, float]:
         """Every competency at its standard but two, a level short (they rotate)."""
