@@ -321,10 +321,13 @@ def test_unit_gap_report_covers_the_unit_and_its_sub_units(api, h):
     api.assess(a, h.levels(3, {"M.01": 2, "M.02": 1.5}))  # gaps -1, -1.5 → JPM 87.04
     api.assess(b, h.levels(2, {"M.01": 1}))  # gap -1 → JPM 94.44
     api.assess(c, h.levels(1))
+    d = api.employee(elsewhere, lurah)["nip"]  # outside too, assessed the year before
+    api.assess(d, h.levels(2), assessed_on="2025-11-20")
 
     report = api.get(f"/units/{kecamatan}/gap-report").json()
     assert report["units"] == sorted([kecamatan, kelurahan])
     assert (report["employees"], report["assessed"]) == (3, 2)
+    assert (report["year"], report["assessed_in_year"]) == (None, None)
     rows = {row["competency_code"]: row for row in report["competencies"]}
     assert (rows["M.01"]["assessed"], rows["M.01"]["below_standard"]) == (2, 2)
     assert rows["M.01"]["mean_gap"] == -1.0
@@ -336,7 +339,12 @@ def test_unit_gap_report_covers_the_unit_and_its_sub_units(api, h):
     only = api.get(f"/units/{kecamatan}/gap-report", params={"include_sub_units": "false"})
     assert only.json()["employees"] == 1
     whole = api.get(f"/units/{city}/gap-report").json()
-    assert whole["categories"][0]["code"] == "KMS" and whole["assessed"] == 3
+    assert whole["categories"][0]["code"] == "KMS" and whole["assessed"] == 4
+    # assessed in a year: those whose current assessment is dated in it
+    for year, counted in ((2026, 3), (2025, 1), (2024, 0)):
+        in_year = api.get(f"/units/{city}/gap-report", params={"year": year}).json()
+        assert (in_year["year"], in_year["assessed_in_year"]) == (year, counted)
+    api.get(f"/units/{city}/gap-report", 400, params={"year": 1900})
     api.get("/units/NOWHERE/gap-report", 404)
 
 

@@ -30,6 +30,16 @@ def test_the_heatmap_shows_the_gap_report_and_each_cell_leads_to_its_people(plaj
     rows = admin.page.locator("#heatmap tbody tr")
     units = [rows.nth(i).get_attribute("data-unit") for i in range(rows.count())]
     assert len(units) > 5
+    # assessed this year: competency's count, over every unit
+    year = date.today().year
+    in_year = sum(
+        plaju.api(
+            "competency", f"/units/{u['code']}/gap-report", include_sub_units="false", year=year
+        )["assessed_in_year"]
+        for u in plaju.every("competency", "/units")
+    )
+    assert in_year > 0
+    expect(admin.page.locator("#total-assessed-in-year")).to_have_text(str(in_year))
     for unit in (units[0], units[-1], OPERATOR_UNIT):
         report = plaju.api("competency", f"/units/{unit}/gap-report", include_sub_units="false")
         shown = {

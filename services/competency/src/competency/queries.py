@@ -370,9 +370,14 @@ def development(session: Session, nip: str) -> dict[str, Any]:
 
 @read
 def gap_report(
-    session: Session, caller: Principal, code: str, include_sub_units: bool = True
+    session: Session,
+    caller: Principal,
+    code: str,
+    include_sub_units: bool = True,
+    year: int | None = None,
 ) -> dict[str, Any]:
-    """Per competency: employees below standard and the mean gap; employees per category.
+    """Per competency: employees below standard and the mean gap; employees per category;
+    with ``year``, the employees whose current assessment is dated in it.
 
     Counts each employee of the unit (and its sub-units) once, by their current assessment
     against the jabatan they hold.
@@ -386,6 +391,16 @@ def gap_report(
     staff = session.scalar(select(func.count()).select_from(Employee).where(in_units))
     assessed = session.scalar(
         select(func.count()).select_from(Employee).join(current, condition).where(in_units)
+    )
+    in_year = (
+        session.scalar(
+            select(func.count())
+            .select_from(Employee)
+            .join(current, condition)
+            .where(in_units, func.extract("year", current.assessed_on) == year)
+        )
+        if year is not None
+        else None
     )
     result = aliased(AssessmentResult)
     per_competency = session.execute(
@@ -417,6 +432,8 @@ def gap_report(
         "units": sorted(codes),
         "employees": staff,
         "assessed": assessed,
+        "year": year,
+        "assessed_in_year": in_year,
         "competencies": [
             {
                 "competency_code": row[0],

@@ -424,6 +424,10 @@ class ProfileOut(Schema):
 
 class GapReportQuery(Schema):
     include_sub_units = fields.Boolean(load_default=True)
+    year = fields.Integer(
+        validate=validate.Range(min=2000, max=2100),
+        metadata={"description": "counts `assessed_in_year`: current assessments dated in it"},
+    )
 
 
 class CompetencyGap(Schema):
@@ -444,6 +448,11 @@ class GapReportOut(Schema):
     units = fields.List(fields.String(), required=True)
     employees = fields.Integer(required=True)
     assessed = fields.Integer(required=True)
+    year = fields.Integer(allow_none=True, metadata={"description": "the `year` asked for"})
+    assessed_in_year = fields.Integer(
+        allow_none=True,
+        metadata={"description": "employees whose current assessment is dated in `year`"},
+    )
     competencies = fields.List(fields.Nested(CompetencyGap), required=True)
     categories = fields.List(fields.Nested(CategoryCount), required=True)
 

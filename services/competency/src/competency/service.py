@@ -245,7 +245,7 @@ class CompetencyService(ServiceBase):
     def unit_gap_report(self, request, code):
         query = load_query(request, s.GapReportQuery())
         uow, caller = self.db.unit_of_work(), request.principal
-        return queries.gap_report(uow, caller, code, query["include_sub_units"])
+        return queries.gap_report(uow, caller, code, query["include_sub_units"], query.get("year"))
 
     # --- jabatan --------------------------------------------------------------------------
 

@@ -79,7 +79,7 @@ def _overview_data(year: int) -> dict[str, Any]:
         unit["code"]: (
             "competency",
             f"/units/{unit['code']}/gap-report",
-            {"include_sub_units": "false"},
+            {"include_sub_units": "false", "year": year},
         )
         for unit in view
     }
@@ -151,6 +151,7 @@ def overview() -> Response:
         totals={
             "employees": sum(r["employees"] for r in reports.values()),
             "assessed": sum(r["assessed"] for r in reports.values()),
+            "assessed_in_year": sum(r.get("assessed_in_year") or 0 for r in reports.values()),
         },
         heat=heatmap({code: r for code, r in reports.items() if r["employees"]}),
         categories=sorted(
