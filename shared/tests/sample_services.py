@@ -1,5 +1,11 @@
 """Two small services that exercise the library as real ones do: ``pinger`` writes events
-through its outbox; ``sink`` consumes them once each and records them in its own table."""
+through its outbox; ``sink`` consumes them once each and records them in its own table.
+
+``SINK_PAUSE`` (seconds) makes the sink's use case wait after each ping, so that a test can
+kill it in the middle of a batch."""
+
+import os
+import time
 
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Column, Integer, MetaData, Table, Text, insert
@@ -44,7 +50,12 @@ def send_pings(uow, first: int, count: int, fail: bool = False) -> None:
 
 
 def record_ping(uow, event) -> None:
+    """Record the ping; one asked to fail raises after its row was written, so that only its
+    savepoint's rollback keeps that row out."""
     uow.session.execute(insert(pings).values(seq=event.data["seq"], event_id=event.id))
+    time.sleep(float(os.environ.get("SINK_PAUSE", "0")))
+    if event.data["fail"]:
+        raise RuntimeError(f"ping {event.data['seq']} asked to fail")
 
 
 class Pinger(ServiceBase):
@@ -72,6 +83,4 @@ class Sink(ServiceBase):
 
     @subscribe("ping.sent", consumer="pings", formerly="on_ping")
     def on_ping(self, event):
-        if event.data["fail"]:
-            raise RuntimeError(f"ping {event.data['seq']} asked to fail")
         self.db.handle_once(event, record_ping)

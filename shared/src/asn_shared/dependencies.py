@@ -17,7 +17,7 @@ from . import logs, metrics
 from .events import Event
 from .messaging import ConfirmingPublisher
 from .outbox import OutboxRelay
-from .persistence import UnitOfWork, handle_once, make_engine, session_factory
+from .persistence import EventBatch, UnitOfWork, handle_once, make_engine, session_factory
 from .settings import of_container
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,12 @@ class DatabaseAccess:
         service = self._provider.service
         consumer = f"{service}.{entrypoint.consumer}"
         formerly = tuple(f"{service}.{name}" for name in entrypoint.formerly)
-        uow = self.unit_of_work(causation=event)
-        first = handle_once(uow, event, consumer, use_case, formerly)
+        batch = next((a for a in self._worker_ctx.args if isinstance(a, EventBatch)), None)
+        if batch is None:
+            uow = self.unit_of_work(causation=event)
+            first = handle_once(uow, event, consumer, use_case, formerly)
+        else:  # the batch's transaction, a savepoint for this event
+            first = batch.apply(self.unit_of_work, event, consumer, use_case, formerly)
         if not first:
             metrics.EVENTS_HANDLED.labels(
                 self._provider.service, event.name, handler, "duplicate"

@@ -7,10 +7,17 @@ delay, a bounded number of times, and then parked in the service's dead-letter q
 the reason. A message that can never be handled (larger than ``EVENT_MAX_BYTES``, not JSON,
 not a CloudEvent, unknown type or version, another event than the queue's, data that fails
 the schema or holds NUL or lone surrogates) is parked at once. Nothing is dropped silently.
+
+A handler takes its events in batches (``CONSUME_BATCH_SIZE``, or what arrived within
+``CONSUME_BATCH_WAIT_MS``), one batch of a queue at a time, in queue order: one worker calls
+the method once per event, and every ``self.db.handle_once`` of the batch shares one
+transaction (see :class:`asn_shared.persistence.EventBatch`). The messages are settled after
+its commit, each by its own outcome: acknowledged, or retried or parked alone.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import re
@@ -20,6 +27,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
+import eventlet
 from amqp.exceptions import AMQPError
 from eventlet.event import Event as EventletEvent
 from kombu import Connection
@@ -32,7 +40,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from . import auth, metrics
+from . import auth, logs, metrics
 from .errors import ApplicationError
 from .events import Event, InvalidEvent, parse_event, registry
 from .messaging import (
@@ -47,6 +55,7 @@ from .messaging import (
     redelivery_exchange_name,
     retry_queue_name,
 )
+from .persistence import EventBatch
 from .settings import of_container
 from .web import (
     PayloadTooLarge,
@@ -88,6 +97,13 @@ class RawQueueConsumer(QueueConsumer):
     kombu would otherwise decode bodies itself, and an undecodable body from a foreign
     publisher would crash the consumer instead of reaching the dead-letter queue.
     """
+
+    @property
+    def prefetch_count(self) -> int:
+        """``MAX_WORKERS``, or two batches per handler queue if that is more: one being
+        handled, the next one filling."""
+        batch_size = of_container(self.container).consume_batch_size
+        return max(int(self.container.max_workers), 2 * batch_size)
 
     def get_consumers(self, consumer_cls, channel):
         for provider in self._providers:
@@ -224,6 +240,12 @@ class EventSubscriber(Consumer):
         self.formerly = tuple(consumer_name(name, event_name) for name in former)
         super().__init__(queue=None, **kwargs)
 
+    @classmethod
+    def decorator(cls, *args: Any, **kwargs: Any) -> Callable[[Method], Method]:
+        """nameko's, but the method is made ready to be called with a batch of events."""
+        register = super().decorator(*args, **kwargs)
+        return lambda method: register(batch_aware(method))
+
     def subscription(self, service: str, queue_type: str) -> Subscription:
         return self._subscription(service, self.consumer, queue_type)
 
@@ -241,6 +263,11 @@ class EventSubscriber(Consumer):
         self.max_attempts = settings.event_max_attempts
         self.retry_delay = settings.event_retry_delay
         self.max_bytes = settings.event_max_bytes
+        self.batch_size = settings.consume_batch_size
+        self.batch_wait = settings.consume_batch_wait_ms / 1000
+        self._pending: list[tuple[Any, Event]] = []
+        self._busy = self._stopping = False
+        self._timer: Any = None
         queue_type = settings.queue_type
         subscribers_of(self.container.service_cls)  # no start with two handlers on one name
         subscription = self.subscription(self.service, queue_type)
@@ -266,13 +293,58 @@ class EventSubscriber(Consumer):
             self._count(event.name, "skipped")
             self.queue_consumer.ack_message(message)
             return
-        context_data = {"correlation_id": event.correlation_id or event.id, "event_id": event.id}
-        handle_result = partial(self.handle_result, message, event, time.perf_counter())
+        self._pending.append((message, event))
+        self._schedule()
+
+    def _schedule(self) -> None:
+        """Hand the waiting events to a worker when they fill a batch, or once the first
+        of them waited ``CONSUME_BATCH_WAIT_MS``; never while a batch of this queue runs."""
+        if self._busy or self._stopping or not self._pending:
+            return
+        if len(self._pending) >= self.batch_size or self.batch_wait <= 0:
+            self._flush()
+        elif self._timer is None:
+            self._timer = eventlet.spawn_after(self.batch_wait, self._flush)
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()  # not started yet; a no-op from within the timer itself
+            self._timer = None
+        if self._busy or self._stopping or not self._pending:
+            return
+        taken, self._pending = self._pending[: self.batch_size], self._pending[self.batch_size :]
+        messages = [message for message, _ in taken]
+        batch = EventBatch([event for _, event in taken])
+        first = batch.events[0]
+        context_data = {"correlation_id": first.correlation_id or first.id, "event_id": first.id}
+        handle_result = partial(self.handle_result, messages, batch, time.perf_counter())
+        self._busy = True
         try:
             self.container.spawn_worker(
-                self, (event,), {}, context_data=context_data, handle_result=handle_result
+                self, (batch,), {}, context_data=context_data, handle_result=handle_result
             )
         except ContainerBeingKilled:
+            self._busy = False
+            for message in messages:
+                self.queue_consumer.requeue_message(message)
+
+    def stop(self) -> None:
+        self._give_back()
+        super().stop()
+
+    def kill(self) -> None:
+        self._give_back()
+        super().kill()
+
+    def _give_back(self) -> None:
+        """The events not handed to a worker yet go back to the queue, for another replica
+        or the next start."""
+        self._stopping = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        pending, self._pending = self._pending, []
+        for message, _ in pending:
             self.queue_consumer.requeue_message(message)
 
     def _accept(self, message) -> tuple[Event | None, str | None]:
@@ -296,16 +368,31 @@ class EventSubscriber(Consumer):
         return event, None
 
     def handle_result(
-        self, message, event: Event, started: float, worker_ctx, result=None, exc_info=None
+        self,
+        messages: list[Any],
+        batch: EventBatch,
+        started: float,
+        worker_ctx,
+        result=None,
+        exc_info=None,
     ):
-        labels = (self.service, event.name, self.method_name)
-        metrics.HANDLER_LATENCY.labels(*labels).observe(time.perf_counter() - started)
-        if exc_info is None:
-            self._count(event.name, "handled")
-            self.queue_consumer.ack_message(message)
-        else:
-            metrics.HANDLER_FAILURES.labels(*labels).inc()
-            self._retry_or_park(message, event, exc_info[1])
+        """Settle each message of a batch after its commit: acknowledged, or retried or
+        parked alone; every one of them retried when the batch itself failed."""
+        elapsed = time.perf_counter() - started
+        for position, (message, event) in enumerate(zip(messages, batch.events, strict=True)):
+            labels = (self.service, event.name, self.method_name)
+            metrics.HANDLER_LATENCY.labels(*labels).observe(elapsed)
+            error = exc_info[1] if exc_info is not None else batch.failures.get(position)
+            if error is None:
+                self._count(event.name, "handled")
+                self.queue_consumer.ack_message(message)
+            else:
+                metrics.HANDLER_FAILURES.labels(*labels).inc()
+                self._retry_or_park(message, event, error)
+        self._busy = False
+        if self._pending and not self._stopping:
+            # not in this worker: it holds a slot of the pool the next batch waits for
+            self.container.spawn_managed_thread(self._schedule)
         return result, exc_info
 
     def _retry_or_park(self, message, event: Event, error: BaseException) -> None:
@@ -363,6 +450,33 @@ class EventSubscriber(Consumer):
             self.queue_consumer.requeue_message(message)
             return
         self.queue_consumer.ack_message(message)
+
+
+BATCH_AWARE = "asn_shared_batch_aware"
+
+
+def batch_aware(method: Method) -> Method:
+    """``method(self, event)`` that can also be called with an :class:`EventBatch`: then it
+    runs once per event, in order, inside the batch's transaction, each event's ids in the
+    log lines it writes."""
+    if getattr(method, BATCH_AWARE, False):  # a method with several @subscribe
+        return method
+
+    @functools.wraps(method)
+    def handler(service: Any, event: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(event, EventBatch):
+            return method(service, event, *args, **kwargs)
+
+        def handle(_position: int, one: Event) -> None:
+            logs.correlation_id.set(one.correlation_id or one.id)
+            logs.event_id.set(one.id)
+            method(service, one, *args, **kwargs)
+
+        event.run(handle)
+        return None
+
+    setattr(handler, BATCH_AWARE, True)
+    return handler  # type: ignore[return-value]
 
 
 def _body_size(body: bytes | str | None) -> int:

@@ -26,12 +26,15 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    column,
     create_engine,
+    delete,
     func,
     insert,
     inspect,
     literal,
     select,
+    values,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import CursorResult
@@ -172,6 +175,11 @@ class UnitOfWork:
         self.events = []
         return self
 
+    def forget_events_since(self, mark: int) -> None:
+        """Unwrite the events published after the first ``mark``: their savepoint was rolled
+        back (see :class:`EventBatch`)."""
+        del self.events[mark:]
+
     def __exit__(self, *exc_info: Any) -> None:
         self.session.rollback()  # a no-op after commit
         self.session.close()
@@ -200,8 +208,9 @@ class UnitOfWork:
         version: int | None = None,
         causes: list[tuple[str | None, str | None]] | None = None,
     ) -> list[Event]:
-        """Write one event per ``(subject, data)`` with a single multi-row INSERT.
+        """Write one event per ``(subject, data)`` to the outbox.
 
+        The rows are inserted at the commit, those of every publish in one multi-row INSERT.
         Every item is checked against the schema before anything is written. ``causes``
         gives each item its own ``(correlation id, causation id)``, for a batch whose items
         belong to different stories; by default every item has the unit of work's.
@@ -220,9 +229,7 @@ class UnitOfWork:
             )
             for (subject, data), (correlation_id, causation_id) in zip(items, causes, strict=True)
         ]
-        if events:
-            self.session.execute(insert(outbox), [_outbox_row(event) for event in events])
-            self.events.extend(events)
+        self.events.extend(events)
         return events
 
     def first_delivery(self, event: Event, consumer: str, formerly: tuple[str, ...] = ()) -> bool:
@@ -245,6 +252,8 @@ class UnitOfWork:
         return inserted.rowcount == 1
 
     def commit(self) -> None:
+        if self.events:
+            self.session.execute(insert(outbox), [_outbox_row(event) for event in self.events])
         self.session.commit()
         if self.events and self._on_commit is not None:
             self._on_commit()
@@ -332,3 +341,125 @@ def handle_once(
         use_case(uow, event)
         uow.commit()
     return True
+
+
+def record_deliveries(
+    session: Session, events: list[Event], consumer: str, formerly: tuple[str, ...] = ()
+) -> set[str]:
+    """Record ``events`` as received by ``consumer`` in one INSERT; the ids recorded now,
+    without those recorded before, under ``consumer`` or one of its ``formerly`` names.
+
+    Rows go in in id order, so two batches sharing events wait on each other's keys in the
+    same order, never in a deadlock.
+    """
+    rows = sorted({event.id: event.type for event in events}.items())
+    columns = ("consumer", "event_id", "event_type")
+    if formerly:
+        arrived = values(
+            column("consumer", Text),
+            column("event_id", Text),
+            column("event_type", Text),
+            name="arrived",
+        ).data([(consumer, event_id, event_type) for event_id, event_type in rows])
+        seen = select(inbox.c.event_id).where(
+            inbox.c.consumer.in_(formerly), inbox.c.event_id == arrived.c.event_id
+        )
+        new = select(arrived).where(~seen.exists()).order_by(arrived.c.event_id)
+        statement = pg_insert(inbox).from_select(list(columns), new)
+    else:
+        statement = pg_insert(inbox).values(
+            [dict(zip(columns, (consumer, *row), strict=True)) for row in rows]
+        )
+    inserted = session.scalars(statement.on_conflict_do_nothing().returning(inbox.c.event_id))
+    return set(inserted)
+
+
+class EventBatch:
+    """Events from one queue, handled in one transaction (``CONSUME_BATCH_SIZE``).
+
+    One INSERT records them all in the consumer's inbox; each one's use case runs in a
+    savepoint of its own, in queue order, so a failing event is rolled back alone; then the
+    outbox rows of all of them go in with one INSERT and one commit. The inbox rows of the
+    events that failed are deleted before that commit: they come back through the retry
+    queue and are handled then. ``failures`` maps the failed events' positions to their
+    errors, ``duplicates`` holds the positions of events handled before.
+    """
+
+    def __init__(self, events: list[Event]) -> None:
+        self.events = events
+        self.failures: dict[int, BaseException] = {}
+        self.duplicates: set[int] = set()
+        self.position = 0
+        self._uow: UnitOfWork | None = None
+        self._consumer = ""
+        self._unhandled: set[str] = set()  # recorded now, use case not yet applied
+        self._applied: set[str] = set()
+        self._broken = False
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def run(self, handle: Callable[[int, Event], Any]) -> None:
+        """``handle`` each event in order, a failure noted in ``failures``; then commit. An
+        error out of the commit fails the whole batch (nothing of it was written)."""
+        try:
+            for position, event in enumerate(self.events):
+                self.position = position
+                try:
+                    handle(position, event)
+                except Exception as exc:  # the event alone is retried or parked
+                    if self._broken:
+                        raise  # the inbox was not written: nothing of the batch can be
+                    self.failures[position] = exc
+            self._commit()
+        finally:
+            if self._uow is not None:
+                self._uow.__exit__(None, None, None)
+                self._uow = None
+
+    def apply(
+        self,
+        open_uow: Callable[[], UnitOfWork],
+        event: Event,
+        consumer: str,
+        use_case: Callable[[UnitOfWork, Event], Any],
+        formerly: tuple[str, ...] = (),
+    ) -> bool:
+        """:func:`handle_once` within the batch: False for an event handled before (in an
+        earlier batch, or earlier in this one)."""
+        uow = self._open(open_uow, consumer, formerly)
+        if event.id not in self._unhandled:
+            self.duplicates.add(self.position)
+            return False
+        self._unhandled.discard(event.id)
+        uow.correlation_id, uow.causation_id = event.correlation_id or event.id, event.id
+        mark = len(uow.events)
+        try:
+            with uow.session.begin_nested():
+                use_case(uow, event)
+        except BaseException:
+            uow.forget_events_since(mark)
+            raise
+        self._applied.add(event.id)
+        return True
+
+    def _open(
+        self, open_uow: Callable[[], UnitOfWork], consumer: str, formerly: tuple[str, ...]
+    ) -> UnitOfWork:
+        if self._uow is None:
+            self._uow = open_uow().__enter__()
+            self._consumer = consumer
+            self._broken = True
+            self._unhandled = record_deliveries(self._uow.session, self.events, consumer, formerly)
+            self._broken = False
+        return self._uow
+
+    def _commit(self) -> None:
+        if self._uow is None:
+            return
+        failed = {self.events[position].id for position in self.failures} - self._applied
+        failed |= self._unhandled  # recorded, but their handler never reached its use case
+        if failed:
+            forgotten = inbox.c.consumer == self._consumer, inbox.c.event_id.in_(failed)
+            self._uow.session.execute(delete(inbox).where(*forgotten))
+        self._uow.commit()

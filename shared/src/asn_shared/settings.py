@@ -434,6 +434,18 @@ class ServiceSettings(AuthSettings):
     event_retry_delay: float = setting(
         "EVENT_RETRY_DELAY", 1.0, "seconds before the first retry; doubled each time", Number()
     )
+    consume_batch_size: int = setting(
+        "CONSUME_BATCH_SIZE",
+        50,
+        "events a handler takes from its queue and handles in one transaction (1: one by one)",
+        Whole(),
+    )
+    consume_batch_wait_ms: float = setting(
+        "CONSUME_BATCH_WAIT_MS",
+        10.0,
+        "milliseconds a handler waits for more events before handling a batch that is not full",
+        Number("milliseconds"),
+    )
     event_max_bytes: int = setting(
         "EVENT_MAX_BYTES",
         1 << 20,
