@@ -27,12 +27,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import amqp
-from kombu import Connection, Exchange, Queue, binding
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue, binding
 
 from . import config
 from .events import exchange_name
@@ -216,7 +217,7 @@ def declare_retry_queue(connection: Connection, queue: Queue) -> None:
     )
 
 
-def on_channel(connection: Connection, action) -> None:
+def on_channel(connection: Connection, action: Callable[..., object]) -> None:
     # a channel of its own: a refused declaration closes the channel it was made on
     channel = connection.channel()
     try:
@@ -397,7 +398,7 @@ class ConfirmingPublisher:
         return confirmed
 
     def _publish(self, messages: Sequence[OutgoingMessage]) -> list[Any]:
-        channel = self._open_channel()
+        connection, channel = self._open_channel()
         tags: dict[int, Any] = {}
         for message in messages:
             self._declare_exchange(channel, message.exchange)
@@ -411,13 +412,14 @@ class ConfirmingPublisher:
             self._next_tag += 1
         while self._unconfirmed:
             try:
-                self._connection.drain_events(timeout=self._timeout)
+                connection.drain_events(timeout=self._timeout)
             except TimeoutError:
                 raise PublishError(f"no confirm within {self._timeout}s") from None
         return [key for tag, key in tags.items() if self._outcome.pop(tag)]
 
-    def _open_channel(self) -> amqp.Channel:
-        if self._channel is None:
+    def _open_channel(self) -> tuple[Connection, amqp.Channel]:
+        """The confirming channel, and its connection, opened if need be."""
+        if self._connection is None or self._channel is None:
             self._connection = Connection(self._uri, heartbeat=0)
             self._connection.ensure_connection(max_retries=1)
             channel = self._connection.channel()
@@ -426,9 +428,9 @@ class ConfirmingPublisher:
             channel.events["basic_nack"].add(self._on_confirm(False))
             self._channel, self._next_tag = channel, 1
             self._unconfirmed, self._outcome, self._declared = set(), {}, set()
-        return self._channel
+        return self._connection, self._channel
 
-    def _on_confirm(self, confirmed: bool):
+    def _on_confirm(self, confirmed: bool) -> Callable[[int, bool], None]:
         def record(delivery_tag: int, multiple: bool) -> None:
             settled = (
                 [t for t in self._unconfirmed if t <= delivery_tag] if multiple else [delivery_tag]

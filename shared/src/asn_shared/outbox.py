@@ -77,9 +77,8 @@ class OutboxRelay:
 
     def backlog(self) -> int:
         with self.engine.connect() as connection:
-            return connection.scalar(
-                select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-            )
+            unpublished = select(func.count()).select_from(outbox)
+            return connection.scalar(unpublished.where(outbox.c.published_at.is_(None))) or 0
 
     def prune(self, *, outbox_retention: timedelta, inbox_retention: timedelta) -> None:
         """Forget published rows and seen event ids once they are older than the retention."""
