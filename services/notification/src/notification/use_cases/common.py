@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from asn_shared.clock import SYSTEM_CLOCK, Clock
 from asn_shared.persistence import UnitOfWork
 
 from ..channels import SmtpConnection, SmtpSender, WebhookSender
@@ -44,14 +44,11 @@ class Delivering:
     setup: SetupCache | None = None
     wake: Callable[[], None] | None = None  # called once an e-mail or webhook is committed
     lease: float = 30.0  # seconds a dispatch round holds its claim unless it renews it
+    clock: Clock = SYSTEM_CLOCK  # when attempts are made and retries due
 
     def limit(self, channel: str) -> int:
         policy = self.policies.get(channel)
         return policy.max_attempts if policy else 1
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def detached(uow: UnitOfWork, result: Any) -> Any:

@@ -14,7 +14,7 @@ from ..domain import (
     INBOX,
 )
 from ..models import Delivery, DeliveryAttempt
-from .common import detached, utcnow
+from .common import detached
 
 # --- the delivery log ---------------------------------------------------------------------
 
@@ -79,7 +79,7 @@ def mark_read(uow: UnitOfWork, recipient: str, message_id: uuid.UUID, read: bool
         if message is None:
             raise NotFound(f"No message {message_id} in the inbox of {recipient}.")
         if read and message.read_at is None:
-            message.read_at = utcnow()
+            message.read_at = uow.clock.now()
         elif not read:
             message.read_at = None
         uow.commit()

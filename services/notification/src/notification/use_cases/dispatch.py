@@ -36,7 +36,7 @@ from ..domain import (
     delivery_outcome,
 )
 from ..models import Delivery, Employee, Official, Subscription
-from .common import DELIVERIES, DELIVERY_ATTEMPTS, Delivering, utcnow
+from .common import DELIVERIES, DELIVERY_ATTEMPTS, Delivering
 from .planning import announcement, attempt_row
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def _claim(uow: UnitOfWork, limit: int, lease: float) -> _Claim:
         select(DELIVERIES.c.id)
         .where(
             DELIVERIES.c.status == PENDING,
-            DELIVERIES.c.next_attempt_at <= utcnow(),
+            DELIVERIES.c.next_attempt_at <= uow.clock.now(),
             or_(DELIVERIES.c.leased_until.is_(None), DELIVERIES.c.leased_until <= func.now()),
         )
         .order_by(DELIVERIES.c.next_attempt_at)
@@ -165,7 +165,7 @@ class _Lease:
 
 
 def _attempt(delivering: Delivering, delivery: Any, claim: _Claim) -> _Outcome:
-    attempted_at, started = utcnow(), time.monotonic()
+    attempted_at, started = delivering.clock.now(), time.monotonic()
     try:
         _send(delivering, delivery, claim)
         error = None
@@ -179,7 +179,7 @@ def _attempt(delivering: Delivering, delivery: Any, claim: _Claim) -> _Outcome:
     retry_at = None
     if status == PENDING:
         delay = delivering.policies[delivery.channel].delay_after(number)
-        retry_at = utcnow() + timedelta(seconds=delay)
+        retry_at = delivering.clock.now() + timedelta(seconds=delay)
     return _Outcome(delivery, attempted_at, duration_ms, error, status, retry_at)
 
 
@@ -255,7 +255,7 @@ def _record(uow: UnitOfWork, token: uuid.UUID, outcomes: list[_Outcome]) -> list
     """Every attempt and the deliveries' new states, for the deliveries ``token`` still
     holds (delivered ones in one statement); return the outcomes recorded."""
     with uow:
-        session, now = uow.session, utcnow()
+        session, now = uow.session, uow.clock.now()
         released = {"claim": None, "leased_until": None}
         ours = DELIVERIES.c.claim == token
         held = set()
@@ -350,7 +350,7 @@ def resend(uow: UnitOfWork, delivery_id: uuid.UUID, delivering: Delivering) -> D
                 status_now=delivery.status,
             )
         delivery.status = PENDING
-        delivery.next_attempt_at = utcnow()
+        delivery.next_attempt_at = uow.clock.now()
         delivery.attempt_limit = delivery.attempts + delivering.limit(delivery.channel)
         uow.commit()
     if delivering.wake is not None:

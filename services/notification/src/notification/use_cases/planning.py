@@ -8,14 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.event import listen
-from sqlalchemy.orm import Session
-
 from asn_shared.events import Event
 from asn_shared.persistence import UnitOfWork
 
-from .. import rendering
+from .. import rendering, repository
 from ..domain import (
     DEFAULT_LANGUAGE,
     DELIVERED,
@@ -29,9 +25,10 @@ from ..domain import (
     facts_of,
     pattern_matches,
 )
-from .common import DELIVERIES, DELIVERY_ATTEMPTS, Delivering, utcnow
-from .recipients import audience, unit_name, upsert_employee
-from .setup import Setup, read_setup
+from ..repository import PlanningRepository
+from .common import Delivering
+from .recipients import audience, unit_name
+from .setup import Setup
 
 # --- planning: who hears of an event, over which channel ---------------------------------
 
@@ -51,15 +48,15 @@ def notify(uow: UnitOfWork, event: Event, delivering: Delivering) -> list[uuid.U
     Messages are rendered now, from the event and the recipients as known now; inbox
     messages are delivered at once; e-mail and webhooks wait for the dispatcher.
     """
-    session = uow.session
+    repo = uow.repository(repository.sql)
     if isinstance(event.data.get("employee"), dict):  # the event carries the employee too
-        upsert_employee(session, event.data["employee"])
-    setup = delivering.setup.get(session) if delivering.setup else read_setup(session)
-    planned = _tell_people(session, event, setup) if concerns_people(event.name, event.data) else []
+        repo.upsert_employee(event.data["employee"])
+    setup = repo.setup(delivering.setup)
+    planned = _tell_people(repo, event, setup) if concerns_people(event.name, event.data) else []
     return _plan(uow, event, planned + _forward_to_agencies(event, setup), delivering)
 
 
-def _tell_people(session: Session, event: Event, setup: Setup) -> list[_Planned]:
+def _tell_people(repo: PlanningRepository, event: Event, setup: Setup) -> list[_Planned]:
     """Each active rule's audience, over each of the rule's channels they can be reached by."""
     rules = setup.rules.get(event.name)
     if not rules:
@@ -68,11 +65,11 @@ def _tell_people(session: Session, event: Event, setup: Setup) -> list[_Planned]
     context = {
         "data": event.data,
         "event": {"id": event.id, "type": event.name, "time": event.time},
-        "unit_name": unit_name(session, facts, event.data),
+        "unit_name": unit_name(repo, facts, event.data),
     }
     planned = []
     for rule in rules:
-        for recipient in audience(session, rule.audience, facts, setup):
+        for recipient in audience(repo, rule.audience, facts, setup):
             subject, body = _render(setup, rule.template, recipient, context)
             for channel in rule.channels:
                 address = recipient.email if channel == EMAIL else recipient.key
@@ -117,7 +114,7 @@ def _plan(
     if not once:
         return []
     wanted = list(once.values())
-    now = utcnow()
+    now = uow.clock.now()
     rows = [
         {
             "id": uuid.uuid4(),
@@ -137,28 +134,19 @@ def _plan(
         }
         for p in wanted
     ]
-    inserted = uow.session.execute(_PLAN_ONCE, rows).all()  # one statement for all rows
+    repo = uow.repository(repository.sql)
+    inserted = repo.add_deliveries(rows)
     ids = {(row.recipient, row.channel): row.id for row in inserted}
     inbox = [row for row in rows if row["channel"] == INBOX and (row["recipient"], INBOX) in ids]
     if inbox:  # written to the recipients' inboxes: delivered now, and announced
-        uow.session.execute(
-            DELIVERY_ATTEMPTS.insert(),
-            [attempt_row(row["id"], 1, now, None, 0) for row in inbox],
-        )
+        repo.add_attempts([attempt_row(row["id"], 1, now, None, 0) for row in inbox])
         uow.publish_many(
             "notification.delivered",
             [(str(row["id"]), announcement(row, attempts=1)) for row in inbox],
         )
     if delivering.wake is not None and any(channel != INBOX for _, channel in ids):
-        listen(uow.session, "after_commit", lambda _session: delivering.wake(), once=True)
+        repo.after_commit(delivering.wake)
     return [ids[p.recipient, p.channel] for p in wanted if (p.recipient, p.channel) in ids]
-
-
-_PLAN_ONCE = (
-    pg_insert(DELIVERIES)
-    .on_conflict_do_nothing(constraint="deliveries_once")
-    .returning(DELIVERIES.c.id, DELIVERIES.c.recipient, DELIVERIES.c.channel)
-)
 
 
 def attempt_row(

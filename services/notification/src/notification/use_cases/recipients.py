@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -24,7 +24,10 @@ from ..domain import (
 )
 from ..models import Employee
 from .common import EMPLOYEES, RecipientUnknown, as_recipient, detached
-from .setup import Setup, read_setup
+from .setup import Setup
+
+if TYPE_CHECKING:
+    from ..repository import PlanningRepository
 
 # --- recipients ---------------------------------------------------------------------------
 
@@ -71,7 +74,7 @@ _EMPLOYEE = select(*[EMPLOYEES.c[name] for name in _RECIPIENT]).where(
 )
 
 
-def _known(session: Session, nip: str) -> Any:
+def known(session: Session, nip: str) -> Any:
     """The employee as this service knows them (a row, or None), read once per transaction."""
     known = session.info.setdefault("employees", {})
     if nip not in known:
@@ -79,37 +82,36 @@ def _known(session: Session, nip: str) -> Any:
     return known[nip]
 
 
-def _employee(session: Session, nip: str, role: str) -> Any:
-    employee = _known(session, nip)
+def _employee(repo: PlanningRepository, nip: str, role: str) -> Any:
+    employee = repo.employee(nip)
     if employee is None:
         raise RecipientUnknown(f"{role} {nip} is not known yet (no employee.registered seen)")
     return employee
 
 
 def audience(
-    session: Session, kind: str, facts: EventFacts, setup: Setup | None = None
+    repo: PlanningRepository, kind: str, facts: EventFacts, setup: Setup
 ) -> list[Recipient]:
-    """Who ``kind`` is for an event with these facts (officials from ``setup`` when given)."""
+    """Who ``kind`` is for an event with these facts (officials from ``setup``)."""
     if kind in (EMPLOYEE, SUPERVISOR):
         if facts.employee_nip is None:
             return []
-        employee = _employee(session, facts.employee_nip, "employee")
+        employee = _employee(repo, facts.employee_nip, "employee")
         if kind == EMPLOYEE:
             return [as_recipient(employee)]
         if employee.supervisor_nip is None:
             return []
-        return [as_recipient(_employee(session, employee.supervisor_nip, "supervisor"))]
+        return [as_recipient(_employee(repo, employee.supervisor_nip, "supervisor"))]
     if kind not in OFFICIAL_ROLES or (kind == UNIT_OPERATOR and facts.unit_code is None):
         return []
-    officials = (setup or read_setup(session)).officials
     return [
         who
-        for role, unit_code, who in officials
+        for role, unit_code, who in setup.officials
         if role == kind and (kind == BKPSDM_ADMIN or unit_code == facts.unit_code)
     ]
 
 
-def unit_name(session: Session, facts: EventFacts, data: dict[str, Any]) -> str:
+def unit_name(repo: PlanningRepository, facts: EventFacts, data: dict[str, Any]) -> str:
     """The unit's name: from the event itself, else from the employee it concerns, else from
     any employee of the unit."""
     if facts.unit_code is None:
@@ -119,10 +121,7 @@ def unit_name(session: Session, facts: EventFacts, data: dict[str, Any]) -> str:
     if isinstance(unit, dict) and unit.get("code") == facts.unit_code and unit.get("name"):
         return unit["name"]
     if facts.employee_nip is not None:
-        known = _known(session, facts.employee_nip)  # the audience needs it anyway
-        if known is not None and known.unit_code == facts.unit_code:
-            return known.unit_name
-    name = session.scalar(
-        select(Employee.unit_name).where(Employee.unit_code == facts.unit_code).limit(1)
-    )
-    return name or facts.unit_code
+        employee = repo.employee(facts.employee_nip)  # the audience needs it anyway
+        if employee is not None and employee.unit_code == facts.unit_code:
+            return str(employee.unit_name)
+    return repo.a_unit_name(facts.unit_code) or facts.unit_code

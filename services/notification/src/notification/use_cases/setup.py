@@ -26,7 +26,7 @@ from ..domain import (
 )
 from ..models import Official, Rule, Subscription, Template
 from ..targets import TargetPolicy, TargetRefused
-from .common import as_recipient, detached, utcnow
+from .common import as_recipient, detached
 
 # --- the setup: rules, templates, subscriptions and officials -----------------------------
 
@@ -142,7 +142,7 @@ def subscribe(
         patterns=list(dict.fromkeys(patterns)),
         secret=secret,
         active=True,
-        created_at=utcnow(),
+        created_at=uow.clock.now(),
     )
     with uow:
         uow.session.add(subscription)
@@ -189,9 +189,24 @@ def cancel_subscription(uow: UnitOfWork, subscription_id: uuid.UUID) -> None:
 def add_official(uow: UnitOfWork, official: dict[str, Any]) -> Official:
     if official["role"] == UNIT_OPERATOR and not official.get("unit_code"):
         raise Invalid({"unit_code": ["A unit operator needs the unit they serve."]})
-    row = Official(id=uuid.uuid4(), active=True, created_at=utcnow(), **official)
+    row = Official(id=uuid.uuid4(), active=True, created_at=uow.clock.now(), **official)
     with uow:
         uow.session.add(row)
+        uow.commit()
+    setup_changed()
+    return row
+
+
+def change_official(uow: UnitOfWork, official_id: uuid.UUID, changes: dict[str, Any]) -> Official:
+    """Change an active official's name, e-mail, role, unit or language."""
+    with uow:
+        row = uow.session.get(Official, official_id, with_for_update=True)
+        if row is None or not row.active:
+            raise NotFound(f"No official {official_id}.")
+        for name, value in changes.items():
+            setattr(row, name, value)
+        if row.role == UNIT_OPERATOR and not row.unit_code:
+            raise Invalid({"unit_code": ["A unit operator needs the unit they serve."]})
         uow.commit()
     setup_changed()
     return row
@@ -255,6 +270,9 @@ def change_rule(uow: UnitOfWork, rule_id: int, changes: dict[str, Any]) -> Rule:
         rule = uow.session.get(Rule, rule_id, with_for_update=True)
         if rule is None:
             raise NotFound(f"No rule {rule_id}.")
+        template = changes.get("template")
+        if template and uow.session.get(Template, (template, DEFAULT_LANGUAGE)) is None:
+            raise Invalid({"template": [f"No template {template!r} in Bahasa Indonesia."]})
         for name, value in changes.items():
             setattr(rule, name, value)
         uow.commit()
