@@ -82,6 +82,16 @@ def uncovered(document: Mapping[str, Any], table: Iterable[Row]) -> set[str]:
     return routes(document) - {r.route for r in table}
 
 
+def check_table(base_url: str, table: list[Row], callers: Callers) -> None:
+    """The service at ``base_url`` answers as ``table`` says, and the table names every
+    protected route of the service's OpenAPI document."""
+    document = auth.admin_http.get(f"{base_url}/openapi.json", timeout=10).json()
+    missing = uncovered(document, table)
+    assert not missing, f"routes the table does not name: {sorted(missing)}"
+    wrong = mismatches(base_url, table, callers)
+    assert not wrong, "\n".join(wrong)
+
+
 def mismatches(base_url: str, table: Iterable[Row], callers: Callers) -> list[str]:
     """What went otherwise than the table says, one line each; empty when all is as it says."""
     found = []
