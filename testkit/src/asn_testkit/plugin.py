@@ -170,3 +170,20 @@ def suite(amqp_uri: str, database, tmp_path: Path, request) -> Iterator:
 
 def pytest_sessionfinish(session, exitstatus) -> None:
     idp.stop_shared()
+
+
+INFRASTRUCTURE = "infrastructure"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{INFRASTRUCTURE}: the test uses the test kit's RabbitMQ or PostgreSQL (set by the kit "
+        "on every test that asks for them; `make unit` leaves these out)",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "_containers" in getattr(item, "fixturenames", ()):
+            item.add_marker(INFRASTRUCTURE)
