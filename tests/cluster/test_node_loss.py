@@ -16,7 +16,8 @@ import sys
 from kombu import Connection
 
 from asn_shared.messaging import declare_event_stream
-from asn_testkit.chaos import SERVICES, ChaosSettings, Databases
+from asn_testkit import inspection
+from asn_testkit.chaos import SERVICES, ChaosSettings
 from asn_testkit.node_loss import (
     NODE_LOSS_ENV,
     markdown,
@@ -84,15 +85,9 @@ def test_the_chain_keeps_every_promise_when_rabbitmq_nodes_are_killed(
 
 def outbox_ids(suite) -> set[str]:
     """The id of every event the services published."""
-    databases = Databases(suite.databases)
-    try:
-        return {
-            row[0]
-            for name in SERVICES
-            for row in databases.rows(name, "SELECT id::text FROM outbox")
-        }
-    finally:
-        databases.close()
+    return {
+        event.id for name in SERVICES for event in inspection.announcements(suite.databases[name])
+    }
 
 
 def printed_ids(output) -> set[str]:

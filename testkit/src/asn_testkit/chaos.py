@@ -1,7 +1,8 @@
 """A chaos run of the whole chain: assessments flow through the four services while every
 service is killed with SIGKILL at random moments and restarted, and RabbitMQ is stopped and
-started once; when the chain has settled, its promises are checked from the services' own
-databases, their HTTP APIs, the broker and what the SMTP server and the webhook receiver got.
+started once; when the chain has settled, its promises are checked from the services' HTTP
+APIs, the events they committed (their outboxes, read through :mod:`.inspection`, which no
+API shows), the broker and what the SMTP server and the webhook receiver got.
 
 One driver, two entry points of different sizes: ``tests/chaos/test_chaos.py`` (CI) and
 ``bench/chaos.py``. The moments of the disruptions come from a seeded random generator: the
@@ -39,20 +40,21 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, date, datetime
 from email.parser import BytesHeaderParser
 from typing import Any
 from urllib.parse import quote
 
 import requests
 from kombu import Connection, Consumer, Exchange, Queue
-from sqlalchemy import text
-from sqlalchemy.pool import NullPool
 
-from asn_shared.persistence import make_engine
+from kompas_demo.api import Client, ServiceError, Services
+from kompas_demo.dataset import Dataset, Subscription
+from kompas_demo.seed import Seeder, competency_codes
+from kompas_demo.synthetic import City, first_batch_day, synthetic_city, synthetic_nip
 
-from . import auth
+from . import inspection
 from .infrastructure import Broker
 from .metrics import metric_sum, scrape
 from .peers import SmtpServer, WebhookReceiver
@@ -135,148 +137,54 @@ def plan(settings: ChaosSettings, services: tuple[str, ...] = SERVICES) -> list[
 # --- the seeded world --------------------------------------------------------------------
 
 
-def nip_of(i: int) -> str:
-    """A valid NIP: born 1970-01-01 plus ``i`` days, appointed 01-2019, serial 001-999."""
-    birth = date(1970, 1, 1) + timedelta(days=i)
-    return f"{birth:%Y%m%d}201901{1 + i % 2}{1 + i % 999:03d}"
-
-
 class World:
-    """What staff enter before the round, through the HTTP APIs: units under one parent, a
-    jabatan per unit asking level 3 of the managerial and socio-cultural competencies, a
-    programme per competency, allocations, the employees (e-mail, no supervisor), a BKPSDM
-    administrator, an operator per underfunded unit and one webhook subscription."""
+    """What staff enter before the round: a synthetic city (``kompas_demo.synthetic``) of
+    ``units`` units, a jabatan per unit asking level 3 of the managerial and socio-cultural
+    competencies, a programme per competency, allocations (one unit in ten underfunded),
+    the employees (e-mail, no supervisor), a BKPSDM administrator, an operator per
+    underfunded unit and one webhook subscription, seeded by the demo's seeder."""
 
     def __init__(self, suite: Suite, settings: ChaosSettings) -> None:
         self.suite, self.settings = suite, settings
-        self.http = auth.session()
-        self.nips = [nip_of(i) for i in range(settings.assessments)]
-        self.units = [f"CHAOS-U{u:02d}" for u in range(settings.units)]
-        self.underfunded = [unit for n, unit in enumerate(self.units) if n % 10 == 9]
+        self.api = suite.services()
+        self.nips = [synthetic_nip(i) for i in range(settings.assessments)]
         self.standard: list[str] = []
         self.admins: list[str] = []
-        self.operators: dict[str, list[str]] = {}
+        self.operators: dict[str, list[str]] = defaultdict(list)
         self.subscription: str | None = None
         self.year = date.today().year
 
-    def post(self, service: str, path: str, body: dict, session: Any = None) -> dict:
-        response = (session or self.http).post(
-            self.suite.url(service) + path, json=body, timeout=60
+    def dataset(self, webhook: WebhookReceiver) -> Dataset:
+        city = City(
+            "CHAOS",
+            "Pemerintah Kota Uji",
+            units=self.settings.units,
+            employees=len(self.nips),
+            standard=self.standard,
+            fiscal_year=self.year,
+            starts_on=first_batch_day(date.today()),
+            email_domain="chaos.test",
+            gaps=GAPS,
+            cost_rupiah=COST,
+            jp=JP,
+            underfunded_top_up=COST,  # half its proposals and one item more: a partial one
+            officials=True,
         )
-        if response.status_code >= 300:
-            raise RuntimeError(
-                f"POST {service}{path}: {response.status_code} {response.text[:300]}"
-            )
-        return response.json()
+        inspectorate = Subscription("Inspektorat", webhook.url, WEBHOOK_EVENTS)
+        return replace(synthetic_city(city), subscriptions=(inspectorate,))
 
     def seed(self, webhook: WebhookReceiver) -> None:
-        self._units_and_jabatan()
-        self._programmes()
-        self._allocations()
-        self._officials(webhook)
-        self._employees()
-
-    def _units_and_jabatan(self) -> None:
-        self.post("competency", "/units", {"code": "CHAOS", "name": "Pemerintah Kota Uji"})
-        listed = self.http.get(self.suite.url("competency") + "/competencies?per_page=100")
-        listed.raise_for_status()
-        kinds = ("manajerial", "sosial_kultural")
-        self.standard = [c["code"] for c in listed.json()["items"] if c["kind"] in kinds]
-        for unit in self.units:
-            self.post(
-                "competency",
-                "/units",
-                {"code": unit, "name": f"Unit {unit}", "kind": "opd", "parent_code": "CHAOS"},
-            )
-            self.post(
-                "competency",
-                "/jabatan",
-                {
-                    "code": f"J-{unit}",
-                    "name": "Pengelola Data",
-                    "kind": "pelaksana",
-                    "unit_code": unit,
-                    "standards": dict.fromkeys(self.standard, 3),
-                },
-            )
-
-    def _programmes(self) -> None:
-        today = date.today()
-        starts = min(
-            max(today + timedelta(days=1), date(today.year, 12, 1)), date(today.year, 12, 30)
-        )
-        for code in self.standard:
-            batch = {"starts_on": str(starts), "ends_on": str(starts), "online": True}
-            self.post(
-                "training",
-                "/programmes",
-                {
-                    "code": f"P-{code}",
-                    "title": f"Pelatihan {code}",
-                    "form": "klasikal",
-                    "jp": JP,
-                    "cost_rupiah": COST,
-                    "provider": "BPSDM Provinsi",
-                    "competencies": [{"competency_code": code, "level": 5}],
-                    "batches": [{**batch, "capacity": 100_000}],
-                },
-            )
-
-    def _allocations(self) -> None:
-        need = -(-len(self.nips) // len(self.units)) * GAPS * COST
-        for unit in self.units:
-            # an underfunded unit pays half its proposals and one item more: a partial one
-            amount = need // 2 + COST if unit in self.underfunded else need + need // 10
-            self.post(
-                "budget",
-                "/allocations",
-                {
-                    "unit_code": unit,
-                    "unit_name": f"Unit {unit}",
-                    "fiscal_year": self.year,
-                    "amount_rupiah": amount,
-                    "sub_activity_code": "x.xx.01.2.05.0009",
-                    "account_code": "5.1.02.02.12.0001",
-                },
-            )
-
-    def _officials(self, webhook: WebhookReceiver) -> None:
-        admin = {"role": "bkpsdm_admin", "name": "Admin BKPSDM", "email": "admin@bkpsdm.test"}
-        self.admins = [self.post("notification", "/officials", admin)["id"]]
-        for unit in self.underfunded:
-            operator = {
-                "role": "unit_operator",
-                "name": f"Operator {unit}",
-                "email": f"operator.{unit.lower()}@chaos.test",
-                "unit_code": unit,
-            }
-            self.operators[unit] = [self.post("notification", "/officials", operator)["id"]]
-        created = self.post(
-            "notification",
-            "/subscriptions",
-            {"name": "Inspektorat", "url": webhook.url, "patterns": list(WEBHOOK_EVENTS)},
-        )
+        self.standard = competency_codes(self.api.competency, ("manajerial", "sosial_kultural"))
+        seeder = Seeder(self.api, progress=False)
+        seeder.run(self.dataset(webhook))
+        for (role, unit, _), official_id in seeder.official_ids.items():
+            if role == "bkpsdm_admin":
+                self.admins.append(official_id)
+            else:
+                self.operators[unit].append(official_id)
+        created = seeder.subscriptions["Inspektorat"]
         webhook.trust(created["secret"])
-        self.subscription = created["id"]
-
-    def _employees(self) -> None:
-        local = threading.local()
-
-        def register(i: int) -> None:
-            local.session = getattr(local, "session", None) or auth.session()
-            unit = self.units[i % len(self.units)]
-            body = {
-                "nip": self.nips[i],
-                "name": f"Pegawai {i}",
-                "unit_code": unit,
-                "jabatan_code": f"J-{unit}",
-                "golongan": "III/a",
-                "email": f"pegawai{i}@chaos.test",
-            }
-            self.post("competency", "/employees", body, session=local.session)
-
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(register, range(len(self.nips))))
+        self.subscription = str(created["id"])
 
     def csv(self, indexes: range) -> bytes:
         """An import file: every competency at its standard but two, a level short."""
@@ -293,23 +201,10 @@ class World:
 # --- looking at the chain ----------------------------------------------------------------
 
 
-class Databases:
-    """Read-only queries on the services' own databases."""
-
-    def __init__(self, urls: dict[str, str]) -> None:
-        self.engines = {name: make_engine(url, poolclass=NullPool) for name, url in urls.items()}
-
-    def rows(self, service: str, sql: str, **params: Any) -> list[Any]:
-        with self.engines[service].connect() as connection:
-            return list(connection.execute(text(sql), params))
-
-    def scalar(self, service: str, sql: str, **params: Any) -> Any:
-        with self.engines[service].connect() as connection:
-            return connection.execute(text(sql), params).scalar()
-
-    def close(self) -> None:
-        for engine in self.engines.values():
-            engine.dispose()
+def _count(client: Client, path: str, **params: Any) -> int:
+    """How many items a list of the API holds; asked once (a dead service is not waited for)."""
+    params = {**params, "page": 1, "per_page": 1}
+    return client.request("GET", path, expect=(200,), retries=0, params=params)["total"]
 
 
 def _handler_queue(name: str) -> bool:
@@ -402,19 +297,26 @@ class WireTap:
 
 
 class Progress:
-    """Assessments recorded by competency and decided (budget answered, training settled)."""
+    """Assessments recorded by competency and decided (budget answered, training settled),
+    as their APIs count them. Proposals that are another's alternative would count as
+    decided too: none arise here (one programme per competency, so no cheaper offer). While
+    a service is down its last figure stands."""
 
-    def __init__(self, databases: Databases) -> None:
-        self.databases = databases
+    def __init__(self, api: Services) -> None:
+        self.api = api
         self.recorded = self.decided = 0
 
     def poll(self) -> None:
-        self.recorded = self.databases.scalar("competency", "SELECT count(*) FROM assessments")
-        self.decided = self.databases.scalar(
-            "training",
-            "SELECT count(*) FROM proposals "
-            "WHERE alternative_of IS NULL AND status <> 'pending_budget'",
-        )
+        try:
+            self.recorded = _count(self.api.competency, "/assessments")
+        except ServiceError:
+            pass
+        try:
+            proposals = _count(self.api.training, "/proposals")
+            pending = _count(self.api.training, "/proposals", status="pending_budget")
+            self.decided = proposals - pending
+        except ServiceError:
+            pass
 
 
 class Importer:
@@ -424,7 +326,6 @@ class Importer:
 
     def __init__(self, world: World, progress: Progress, settings: ChaosSettings) -> None:
         self.world, self.progress, self.settings = world, progress, settings
-        self.url = world.suite.url("competency") + "/assessment-imports?format=csv"
         self.files = self.retries = self.replayed = 0
         self.error: BaseException | None = None
         self.done = threading.Event()
@@ -457,21 +358,25 @@ class Importer:
         deadline = time.monotonic() + self.settings.restart_timeout * 2
         while True:
             try:
-                response = self.world.http.post(self.url, data=content, timeout=60)
-            except requests.RequestException:
-                response = None
-            if response is not None and response.status_code in (200, 201):
-                report = response.json()
-                if report["errors"]:
-                    raise RuntimeError(f"import rows refused: {report['errors'][:3]}")
-                self.files += 1
-                self.replayed += response.status_code == 200
-                return
-            if time.monotonic() > deadline:
-                detail = response.text[:300] if response is not None else "no answer"
-                raise RuntimeError(f"competency refused an import file: {detail}")
-            self.retries += 1
-            time.sleep(0.5)
+                report = self.world.api.competency.request(
+                    "POST",
+                    "/assessment-imports",
+                    expect=(200, 201),
+                    retries=0,
+                    params={"format": "csv"},
+                    data=content,
+                )
+            except ServiceError as exc:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"competency refused an import file: {exc}") from None
+                self.retries += 1
+                time.sleep(0.5)
+                continue
+            if report["errors"]:
+                raise RuntimeError(f"import rows refused: {report['errors'][:3]}")
+            self.files += 1
+            self.replayed += bool(report.get("replayed"))
+            return
 
 
 def restart_broker(broker: Broker, amqp_uri: str, down: float, timeout: float = 120.0) -> None:
@@ -584,9 +489,9 @@ class ChaosRun:
         every service is healthy). Such targets, like the broker, never overlap."""
         self.suite, self.broker, self.vhost = suite, broker, vhost
         self.smtp, self.webhook, self.settings, self.say = smtp, webhook, settings, say
-        self.databases = Databases(suite.databases)
-        self.progress = Progress(self.databases)
         self.world = World(suite, settings)
+        self.api = self.world.api
+        self.progress = Progress(self.api)
         self.disruptions = disruptions or plan(settings)
         self.disruptors = disruptors or {}
         self.kill_times: list[tuple[str, float]] = []
@@ -596,16 +501,13 @@ class ChaosRun:
 
     def run(self) -> ChaosReport:
         self.say(f"chaos: seed {self.settings.seed}; plan {[d.target for d in self.disruptions]}")
-        try:
-            started = time.monotonic()
-            self.world.seed(self.webhook)
-            self._wait_quiet(self.settings.settle_timeout, quiet=3.0)
-            self.figures["seed_seconds"] = round(time.monotonic() - started, 1)
-            self.say(f"chaos: seeded in {self.figures['seed_seconds']}s")
-            self._flow()
-            self._check()
-        finally:
-            self.databases.close()
+        started = time.monotonic()
+        self.world.seed(self.webhook)
+        self._wait_quiet(self.settings.settle_timeout, quiet=3.0)
+        self.figures["seed_seconds"] = round(time.monotonic() - started, 1)
+        self.say(f"chaos: seeded in {self.figures['seed_seconds']}s")
+        self._flow()
+        self._check()
         return ChaosReport(
             {**asdict(self.settings), "services": list(SERVICES)},
             [asdict(d) for d in self.disruptions],
@@ -616,7 +518,9 @@ class ChaosRun:
     # --- the flow ------------------------------------------------------------------------
 
     def _flow(self) -> None:
-        baseline = {name: self._outbox_seq(name) for name in SERVICES}
+        baseline = {
+            name: inspection.outbox_position(self.suite.databases[name]) for name in SERVICES
+        }
         logs_before = self._log_counts()
         tap = WireTap(self.suite.amqp_uri, queue_type=self.suite.env.get("QUEUE_TYPE", "classic"))
         importer = Importer(self.world, self.progress, self.settings)
@@ -767,17 +671,14 @@ class ChaosRun:
                     busy[queue["name"]] = "no consumer yet"  # reconnecting after a restart
         except requests.RequestException as exc:
             busy["management API"] = str(exc)
-        for name in SERVICES:
-            backlog = self.databases.scalar(
-                name, "SELECT count(*) FROM outbox WHERE published_at IS NULL"
-            )
-            if backlog:
-                busy[f"{name} outbox"] = backlog
-        pending = self.databases.scalar(
-            "notification", "SELECT count(*) FROM deliveries WHERE status = 'pending'"
-        )
-        if pending:
-            busy["deliveries pending"] = pending
+        try:
+            for client in self.api.all():
+                if backlog := client.outbox_backlog():
+                    busy[f"{client.name} outbox"] = backlog
+            if pending := _count(self.api.notification, "/deliveries", status="pending"):
+                busy["deliveries pending"] = pending
+        except ServiceError as exc:
+            busy["services"] = str(exc)
         return busy
 
     def _queues(self) -> list[dict[str, Any]]:
@@ -787,18 +688,10 @@ class ChaosRun:
 
     # --- figures -------------------------------------------------------------------------
 
-    def _outbox_seq(self, service: str) -> int:
-        return self.databases.scalar(service, "SELECT coalesce(max(seq), 0) FROM outbox")
-
     def _count_events(self, baseline: dict[str, int]) -> None:
         by_type: Counter[str] = Counter()
         for name in SERVICES:
-            rows = self.databases.rows(
-                name,
-                "SELECT routing_key, count(*) FROM outbox WHERE seq > :seq GROUP BY routing_key",
-                seq=baseline[name],
-            )
-            by_type.update(dict(rows))
+            by_type.update(inspection.published_by_type(self.suite.databases[name], baseline[name]))
         self.figures["events_published"] = sum(by_type.values())
         self.figures["events_published_by_type"] = dict(sorted(by_type.items()))
 
@@ -830,8 +723,10 @@ class ChaosRun:
         self.metric_duplicates += sum(_duplicates_counted(p.url) for p in self.suite.all())
         self.figures["duplicates_counted_by_metrics"] = int(self.metric_duplicates)
         self._check_queues()
-        assessments = self._check_assessments()
-        self._check_decisions(assessments)
+        self.proposals = {str(p["proposal_id"]): p for p in self.api.training.every("/proposals")}
+        self.decisions = self._budget_decisions()
+        self._check_assessments()
+        self._check_decisions()
         self._check_money()
         self._check_notifications()
 
@@ -848,121 +743,111 @@ class ChaosRun:
 
     def _check_assessments(self) -> dict[str, str]:
         """Every assessment imported is recorded once and has exactly one current proposal."""
-        recorded = dict(
-            self.databases.rows("competency", "SELECT id::text, employee_nip FROM assessments")
-        )
+        recorded = {a["id"]: a["nip"] for a in self.api.competency.every("/assessments")}
         if sorted(recorded.values()) != sorted(self.world.nips):
             self.violations.append(
                 f"competency holds {len(recorded)} assessments of {len(set(recorded.values()))} "
                 f"employees, not one for each of {len(self.world.nips)}"
             )
-        current = dict(
-            self.databases.rows(
-                "training",
-                "SELECT a.id::text, count(p.id) FILTER "
-                "(WHERE p.alternative_of IS NULL AND p.status <> 'cancelled') "
-                "FROM assessments a LEFT JOIN proposals p ON p.assessment_id = a.id GROUP BY a.id",
-            )
+        current: Counter[str] = Counter(
+            p["assessment_id"]
+            for p in self.proposals.values()
+            if p["alternative_of"] is None and p["status"] != "cancelled"
         )
         for assessment in recorded:
-            count = current.get(assessment)
-            if count != 1:
-                found = "never received" if count is None else f"{count} current proposals"
-                self.violations.append(f"assessment {assessment}: {found} in training, not one")
+            if current[assessment] != 1:
+                self.violations.append(
+                    f"assessment {assessment}: {current[assessment]} current proposals in "
+                    "training, not one"
+                )
         self.figures["assessments_recorded"] = len(recorded)
         return recorded
 
-    def _check_decisions(self, assessments: dict[str, str]) -> None:
+    def _check_decisions(self) -> None:
         """One budget decision per proposal, announced once, and training agrees with it."""
-        proposals = {
-            row[0]: row
-            for row in self.databases.rows(
-                "training",
-                "SELECT id::text, status, reserved_rupiah, total_cost_rupiah FROM proposals",
-            )
-        }
-        decisions = {
-            row[0]: row
-            for row in self.databases.rows(
-                "budget", "SELECT proposal_id::text, status, reserved_rupiah FROM proposals"
-            )
-        }
         answers = self._announced("budget", ("budget.reserved", "budget.rejected"))
         approvals = self._announced("training", ("proposal.approved",))
         waitlists = self._announced("training", ("proposal.waitlisted",))
         statuses: Counter[str] = Counter()
-        for proposal_id, (_, status, reserved, total) in proposals.items():
-            statuses[status] += 1
-            decision = decisions.get(proposal_id)
+        for proposal_id, proposal in self.proposals.items():
+            statuses[proposal["status"]] += 1
+            decision = self.decisions.get(proposal_id)
             announced = (answers[proposal_id], approvals[proposal_id], waitlists[proposal_id])
-            problem = _disagreement(status, reserved, total, decision) or _announced_once(
-                decision, total, announced
+            problem = _disagreement(proposal, decision) or _announced_once(
+                decision, proposal["total_cost_rupiah"], announced
             )
             if problem:
                 self.violations.append(f"proposal {proposal_id}: {problem}")
-        for proposal_id in set(decisions) - set(proposals):
+        for proposal_id in set(answers) - set(self.proposals):
             self.violations.append(f"budget decided on {proposal_id}, unknown to training")
         self.figures["proposals"] = dict(sorted(statuses.items()))
 
-    def _announced(self, service: str, names: tuple[str, ...]) -> dict[str, int]:
-        """Distinct events of ``names`` in the service's outbox, per proposal."""
-        rows = self.databases.rows(
-            service,
-            "SELECT convert_from(body, 'UTF8')::jsonb -> 'data' ->> 'proposal_id', count(*) "
-            "FROM outbox WHERE routing_key = ANY(:names) GROUP BY 1",
-            names=list(names),
-        )
-        return defaultdict(int, {proposal: count for proposal, count in rows})
+    def _budget_decisions(self) -> dict[str, dict[str, Any]]:
+        """The budget's decision on each proposal training holds (none: not decided)."""
+
+        def decision(proposal_id: str) -> dict[str, Any] | None:
+            answer = self.api.budget.request("GET", f"/proposals/{proposal_id}", expect=(200, 404))
+            return answer if answer.get("proposal_id") else None
+
+        with ThreadPoolExecutor(8) as pool:
+            found = dict(zip(self.proposals, pool.map(decision, self.proposals), strict=True))
+        return {proposal_id: answer for proposal_id, answer in found.items() if answer}
+
+    def _announced(self, service: str, names: tuple[str, ...]) -> Counter[str]:
+        """Distinct events of ``names`` the service committed, per proposal."""
+        return inspection.announcements_of(self.suite.databases[service], names, "proposal_id")
 
     def _check_money(self) -> None:
         """Never over-committed; the running sums are the ledger's sums; reservations once."""
-        rows = self.databases.rows(
-            "budget",
-            "SELECT a.unit_code, a.fiscal_year, a.allocated_rupiah, a.reserved_rupiah, "
-            "a.spent_rupiah, coalesce(sum(l.allocated_delta), 0), "
-            "coalesce(sum(l.reserved_delta), 0), coalesce(sum(l.spent_delta), 0) "
-            "FROM allocations a LEFT JOIN ledger_entries l USING (unit_code, fiscal_year) "
-            "GROUP BY a.unit_code, a.fiscal_year",
-        )
-        http = auth.session()
-        for unit, year, allocated, reserved, spent, *ledger in rows:
+        ledger = list(self.api.budget.every("/ledger"))
+        sums: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+        for entry in ledger:
+            deltas = (entry["allocated_delta"], entry["reserved_delta"], entry["spent_delta"])
+            position = sums[(entry["unit_code"], entry["fiscal_year"])]
+            position[:] = [total + delta for total, delta in zip(position, deltas, strict=True)]
+        allocations = list(self.api.budget.every("/allocations"))
+        for allocation in allocations:
+            unit, year = allocation["unit_code"], allocation["fiscal_year"]
+            figures = [
+                allocation[k] for k in ("allocated_rupiah", "reserved_rupiah", "spent_rupiah")
+            ]
+            allocated, reserved, spent = figures
             if reserved + spent > allocated:
                 self.violations.append(
                     f"{unit}/{year} over-committed: {reserved + spent} of {allocated}"
                 )
-            if [allocated, reserved, spent] != [int(x) for x in ledger]:
+            if figures != sums[(unit, year)]:
                 self.violations.append(
-                    f"{unit}/{year}: sums {[allocated, reserved, spent]} but ledger {ledger}"
+                    f"{unit}/{year}: sums {figures} but ledger {sums[(unit, year)]}"
                 )
-            shown = http.get(f"{self.suite.url('budget')}/allocations/{unit}/{year}", timeout=30)
-            figures = shown.json()
-            api = [figures.get(k) for k in ("allocated_rupiah", "reserved_rupiah", "spent_rupiah")]
-            if api != [allocated, reserved, spent]:
-                self.violations.append(f"{unit}/{year}: GET /allocations shows {api}")
-        per_proposal = self.databases.rows(
-            "budget",
-            "SELECT p.proposal_id::text, p.reserved_rupiah, count(l.id), "
-            "coalesce(sum(l.reserved_delta), 0) FROM proposals p LEFT JOIN ledger_entries l "
-            "ON l.proposal_id = p.proposal_id AND l.kind = 'reservation' "
-            "GROUP BY p.proposal_id, p.reserved_rupiah",
-        )
-        for proposal_id, reserved, entries, ledger in per_proposal:
-            if entries > 1 or int(ledger) != reserved:
+            shown = self.api.budget.get(f"/allocations/{unit}/{year}")
+            api = [shown.get(k) for k in ("allocated_rupiah", "reserved_rupiah", "spent_rupiah")]
+            if api != figures:
+                self.violations.append(f"{unit}/{year}: GET /allocations/{unit}/{year} shows {api}")
+        self._check_reservations([e for e in ledger if e["kind"] == "reservation"])
+        self.figures["allocations"] = len(allocations)
+        self.figures["rupiah_reserved"] = sum(a["reserved_rupiah"] for a in allocations)
+
+    def _check_reservations(self, entries: list[dict[str, Any]]) -> None:
+        """Each decision's reservation in the ledger once, of the amount it reserved."""
+        per_proposal: dict[str, list[int]] = defaultdict(list)
+        for entry in entries:
+            per_proposal[str(entry["proposal_id"])].append(entry["reserved_delta"])
+        for proposal_id in set(per_proposal) - set(self.decisions):
+            self.violations.append(f"reservation entries for {proposal_id}, no budget decision")
+        for proposal_id, decision in self.decisions.items():
+            found, reserved = per_proposal.get(proposal_id, []), decision["reserved_rupiah"]
+            if len(found) > 1 or sum(found) != reserved:
                 self.violations.append(
-                    f"proposal {proposal_id}: {entries} reservation entries of {ledger} "
+                    f"proposal {proposal_id}: {len(found)} reservation entries of {sum(found)} "
                     f"for {reserved} reserved"
                 )
-        self.figures["allocations"] = len(rows)
-        self.figures["rupiah_reserved"] = sum(row[3] for row in rows)
 
     def _check_notifications(self) -> None:
         """Each expected (event, recipient, channel) delivered once, and received once."""
         expected = self._expected_deliveries()
-        rows = self.databases.rows(
-            "notification",
-            "SELECT id::text, event_id, recipient, channel, status FROM deliveries",
-        )
-        actual = Counter((event, recipient, channel) for _, event, recipient, channel, _ in rows)
+        deliveries = list(self.api.notification.every("/deliveries"))
+        actual = Counter((d["event_id"], d["recipient"], d["channel"]) for d in deliveries)
         for key in sorted(set(expected) - set(actual))[:20]:
             self.violations.append(f"no delivery for {key}")
         for key in sorted(set(actual) - set(expected))[:20]:
@@ -970,50 +855,41 @@ class ChaosRun:
         missing, unexpected = len(set(expected) - set(actual)), len(set(actual) - set(expected))
         if missing > 20 or unexpected > 20:
             self.violations.append(f"{missing} deliveries missing, {unexpected} unexpected")
-        for _, event, recipient, channel, status in rows:
-            if status != "delivered":
-                self.violations.append(f"delivery {(event, recipient, channel)} is {status}")
+        for d in deliveries:
+            if d["status"] != "delivered":
+                key = (d["event_id"], d["recipient"], d["channel"])
+                self.violations.append(f"delivery {key} is {d['status']}")
         ids: dict[str, list[str]] = defaultdict(list)
-        for delivery_id, _, _, channel, _ in rows:
-            ids[channel].append(delivery_id)
+        for d in deliveries:
+            ids[d["channel"]].append(str(d["id"]))
         self.figures["deliveries"] = {channel: len(found) for channel, found in sorted(ids.items())}
         self.figures["expected_deliveries"] = len(expected)
         self._received_once("e-mail", ids.get("email", []), self._emails())
         self._received_once("webhook", ids.get("webhook", []), self._webhooks())
-        announced = dict(
-            self.databases.rows(
-                "notification",
-                "SELECT convert_from(body, 'UTF8')::jsonb -> 'data' ->> 'delivery_id', count(*) "
-                "FROM outbox WHERE routing_key = 'notification.delivered' GROUP BY 1",
-            )
+        announced = inspection.announcements_of(
+            self.suite.databases["notification"], ("notification.delivered",), "delivery_id"
         )
-        for delivery_id, *_ in rows:
-            if announced.get(delivery_id, 0) != 1:
+        for d in deliveries:
+            if announced[str(d["id"])] != 1:
                 self.violations.append(
-                    f"delivery {delivery_id} announced {announced.get(delivery_id, 0)} times"
+                    f"delivery {d['id']} announced {announced[str(d['id'])]} times"
                 )
 
     def _expected_deliveries(self) -> set[tuple[str, str, str]]:
         """From every event the services published and notification's rules: who must hear
         of it over which channel, in this world (no supervisors; the seeded officials)."""
-        rules = self.databases.rows(
-            "notification", "SELECT event_type, audience, channels FROM rules WHERE active"
-        )
         by_event: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
-        for event_type, audience, channels in rules:
-            by_event[event_type].append((audience, channels))
+        for rule in self.api.notification.get("/rules"):
+            if rule["active"]:
+                by_event[rule["event_type"]].append((rule["audience"], rule["channels"]))
         expected: set[tuple[str, str, str]] = set()
         for name in SERVICES:
-            for event_id, event_type, data in self.databases.rows(
-                name,
-                "SELECT id::text, routing_key, convert_from(body, 'UTF8')::jsonb -> 'data' "
-                "FROM outbox",
-            ):
-                for audience, channels in by_event.get(event_type, []):
-                    for recipient in self._audience(audience, event_type, data):
-                        expected.update((event_id, recipient, c) for c in channels)
-                if event_type in WEBHOOK_EVENTS:
-                    expected.add((event_id, str(self.world.subscription), "webhook"))
+            for event in inspection.announcements(self.suite.databases[name]):
+                for audience, channels in by_event.get(event.type, []):
+                    for recipient in self._audience(audience, event.type, event.data):
+                        expected.update((event.id, recipient, c) for c in channels)
+                if event.type in WEBHOOK_EVENTS:
+                    expected.add((event.id, str(self.world.subscription), "webhook"))
         return expected
 
     def _audience(self, audience: str, event_type: str, data: dict) -> list[str]:
@@ -1097,13 +973,16 @@ def _duplicates_counted(url: str) -> float:
         return 0.0
 
 
-def _disagreement(status: str, reserved: int, total: int, decision: Any) -> str | None:
+def _disagreement(proposal: dict[str, Any], decision: dict[str, Any] | None) -> str | None:
     """What is wrong between training's proposal and the budget's decision on it."""
+    status, reserved = proposal["status"], proposal["reserved_rupiah"]
     if decision is None:
         return f"no budget decision (training says {status})"
-    _, decided, budget_reserved = decision
+    decided, budget_reserved = decision["status"], decision["reserved_rupiah"]
     wanted = {
-        "reserved": "approved" if budget_reserved == total else "partially_approved",
+        "reserved": (
+            "approved" if budget_reserved == proposal["total_cost_rupiah"] else "partially_approved"
+        ),
         "rejected": "waitlisted",
     }.get(decided)
     if status != wanted or reserved != budget_reserved:
@@ -1113,9 +992,11 @@ def _disagreement(status: str, reserved: int, total: int, decision: Any) -> str 
     return None
 
 
-def _announced_once(decision: Any, total: int, announced: tuple[int, int, int]) -> str | None:
+def _announced_once(
+    decision: dict[str, Any], total: int, announced: tuple[int, int, int]
+) -> str | None:
     """Budget's answer once; training's approval and waitlisting once each as it implies."""
-    _, decided, reserved = decision
+    decided, reserved = decision["status"], decision["reserved_rupiah"]
     if decided == "reserved":
         wanted = (1, 1, 0 if reserved == total else 1)
     else:

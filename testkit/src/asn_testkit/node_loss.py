@@ -127,9 +127,7 @@ def run_node_loss(
     """The chaos run with node kills instead of service kills and the broker restart."""
     disruptions = plan or node_loss_plan()
     run = ChaosRun(suite, broker, vhost, smtp, webhook, settings, say, disruptions=disruptions)
-    killer = NodeKiller(
-        broker, vhost, suite, Progress(run.databases), settings.assessments, say=say
-    )
+    killer = NodeKiller(broker, vhost, suite, Progress(run.api), settings.assessments, say=say)
     run.disruptors[NODE] = killer
     report = run.run()
     figures = report.figures
