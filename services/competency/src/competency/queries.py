@@ -7,7 +7,6 @@ few query pieces (unit subtrees, the current assessment), so that they stay cons
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import CTE, and_, func, select
@@ -33,11 +32,6 @@ from .models import (
     LevelLabel,
     Unit,
 )
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
 
 # --- units --------------------------------------------------------------------------------
 

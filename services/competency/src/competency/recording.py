@@ -72,7 +72,7 @@ class Recorder:
     ) -> None:
         self.uow, self.session, self.rules = uow, uow.session, rules
         self.import_id = import_id
-        self.today = today or date.today()
+        self.today = today or uow.clock.today()
         self.bands = category_bands(self.session, rules.scheme)
         self.employees = {
             row.nip: row

@@ -82,7 +82,7 @@ def update_competency(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> di
             if name in changes:
                 setattr(competency, name, changes[name])
         _set_levels(uow.session, code, changes.get("levels", []))
-        competency.updated_at = queries.now()
+        competency.updated_at = uow.clock.now()
         uow.commit()
         return queries.competency.within(uow.session, code)
 
@@ -120,7 +120,7 @@ def create_unit(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
             raise Conflict(f"Unit {data['code']} sudah ada.")
         require(uow.session, Unit, data.get("parent_code"), "parent_code", "Unit induk")
         unit = Unit(**{k: data.get(k) for k in ("code", "name", "kind", "parent_code")})
-        unit.updated_at = queries.now()
+        unit.updated_at = uow.clock.now()
         uow.session.add(unit)
         uow.publish("unit.registered", views.unit_event(unit), subject=unit.code)
         commit(uow, f"Unit {data['code']} sudah ada.")
@@ -141,7 +141,7 @@ def update_unit(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> dict[str
         for name in ("name", "kind", "parent_code"):
             if name in changes:
                 setattr(unit, name, changes[name])
-        unit.updated_at = queries.now()
+        unit.updated_at = uow.clock.now()
         uow.publish("unit.updated", views.unit_event(unit), subject=unit.code)
         uow.commit()
         return views.unit_out(unit)
@@ -212,7 +212,7 @@ def update_jabatan(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> dict[
         for name in ("name", "unit_code"):
             if name in changes:
                 setattr(jabatan, name, changes[name])
-        jabatan.updated_at = queries.now()
+        jabatan.updated_at = uow.clock.now()
         uow.commit()
         return queries.jabatan.within(uow.session, code)
 
@@ -321,7 +321,7 @@ def update_employee(
         for name, value in changed.items():
             setattr(employee, name, value)
         employee.version += 1
-        employee.updated_at = queries.now()
+        employee.updated_at = uow.clock.now()
         session.flush()
         _announce(uow, "employee.updated", employee)
         uow.commit()
