@@ -10,7 +10,7 @@ import pytest
 
 from asn_shared.auth import ADMIN, OPERATOR, ROLES
 from asn_testkit import auth
-from asn_testkit.access import Callers, check_table, row
+from asn_testkit.access import Callers, check_table, read_as, row
 from asn_testkit.units import PLAJU, check_a_move_is_followed, register_tree
 
 YEAR = 2026
@@ -106,9 +106,7 @@ def test_every_route_admits_exactly_the_roles_and_scopes_it_names(seeded):
 
 def test_an_operator_reads_only_the_figures_of_its_units(seeded):
     def read(http, path: str) -> dict:
-        response = http.get(f"{seeded.url}{path}", timeout=10)
-        assert response.status_code == 200, response.text
-        return response.json()
+        return read_as(http, f"{seeded.url}{path}")
 
     def units(items: list[dict]) -> set[str]:
         return {item["unit_code"] for item in items}

@@ -10,7 +10,7 @@ import pytest
 
 from asn_shared.auth import ADMIN, EMPLOYEE, OPERATOR, ROLES
 from asn_testkit import auth
-from asn_testkit.access import Callers, check_table, row
+from asn_testkit.access import Callers, check_table, read_as, row
 from asn_testkit.metrics import events_handled
 from asn_testkit.units import PLAJU, check_a_move_is_followed, register_tree
 from asn_testkit.waiting import wait_for
@@ -280,9 +280,7 @@ def test_every_route_admits_exactly_the_roles_and_scopes_it_names(seeded, build)
 
 def test_lists_hold_only_the_callers_records(seeded):
     def listed(http, path: str) -> dict:
-        response = http.get(f"{seeded.url}{path}", timeout=10)
-        assert response.status_code == 200, response.text
-        return response.json()
+        return read_as(http, f"{seeded.url}{path}")
 
     def nips(page: dict) -> set[str]:
         return {item["employee_nip"] for item in page["items"]}

@@ -92,6 +92,13 @@ def check_table(base_url: str, table: list[Row], callers: Callers) -> None:
     assert not wrong, "\n".join(wrong)
 
 
+def read_as(http: requests.Session, url: str) -> Any:
+    """What the caller of ``http`` reads at ``url``: the JSON of an answer that must be 200."""
+    response = http.get(url, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def mismatches(base_url: str, table: Iterable[Row], callers: Callers) -> list[str]:
     """What went otherwise than the table says, one line each; empty when all is as it says."""
     found = []
