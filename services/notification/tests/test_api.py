@@ -67,6 +67,38 @@ def test_the_http_api_documents_itself_and_names_every_bad_field(start_notificat
         f"{url}/officials", json={"role": "camat", "name": "", "email": "x"}, timeout=5
     )
     assert set(wrong.json()["errors"]) == {"role", "name", "email"}
+    rina = admin_http.post(
+        f"{url}/officials",
+        json={
+            "role": "unit_operator",
+            "name": "Rina",
+            "email": "rina@plaju.test",
+            "unit_code": "U",
+        },
+        timeout=5,
+    ).json()
+    renamed = admin_http.patch(
+        f"{url}/officials/{rina['id']}",
+        json={"name": "Rina Marlina", "email": "rina.m@plaju.test", "language": "en"},
+        timeout=5,
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert (renamed.json()["name"], renamed.json()["email"], renamed.json()["unit_code"]) == (
+        "Rina Marlina",
+        "rina.m@plaju.test",
+        "U",
+    )
+    listed = admin_http.get(f"{url}/officials", timeout=5).json()["items"]
+    assert [o["name"] for o in listed if o["id"] == rina["id"]] == ["Rina Marlina"]
+    unitless = admin_http.patch(
+        f"{url}/officials/{rina['id']}", json={"unit_code": None}, timeout=5
+    )
+    assert unitless.status_code == 400 and set(unitless.json()["errors"]) == {"unit_code"}
+    bad = admin_http.patch(f"{url}/officials/{rina['id']}", json={"email": "x"}, timeout=5)
+    assert bad.status_code == 400 and set(bad.json()["errors"]) == {"email"}
+    assert admin_http.delete(f"{url}/officials/{rina['id']}", timeout=5).status_code == 204
+    gone = admin_http.patch(f"{url}/officials/{rina['id']}", json={"name": "X"}, timeout=5)
+    assert gone.status_code == 404
 
     # rules: the defaults are seeded, and are data that can change
     rules = admin_http.get(f"{url}/rules", timeout=5).json()
@@ -84,6 +116,12 @@ def test_the_http_api_documents_itself_and_names_every_bad_field(start_notificat
         f"{url}/rules/{rule['id']}", json={"channels": ["inbox"], "active": False}, timeout=5
     )
     assert changed.json()["channels"] == ["inbox"] and changed.json()["active"] is False
+    retemplated = admin_http.patch(
+        f"{url}/rules/{rule['id']}", json={"template": "assessment_result"}, timeout=5
+    )
+    assert retemplated.json()["template"] == "assessment_result"
+    no_template = admin_http.patch(f"{url}/rules/{rule['id']}", json={"template": "x"}, timeout=5)
+    assert no_template.status_code == 400 and set(no_template.json()["errors"]) == {"template"}
     for_employee = {"audience": "employee", "channels": ["email"]}
     unknown_event = admin_http.post(
         f"{url}/rules",

@@ -115,7 +115,23 @@ def test_standards_allocations_batches_officials_and_a_template_preview(plaju, j
     page.get_by_role("button", name="Tambah petugas").click()
     expect(page.locator("#officials-table")).to_contain_text("rudi.hartono@plaju.example")
     admin.screenshot("admin-notification-setup")
-    page.get_by_role("button", name="Hapus Rudi Hartono").click()
+
+    # the official edited: a unit operator without a unit is refused beside the field
+    page.get_by_role("link", name="Ubah Rudi Hartono").click()
+    admin.check_page()
+    page.get_by_label(re.compile(r"^Peran")).select_option("unit_operator")
+    page.get_by_label(re.compile(r"^Nama\b")).fill("Rudi Hartono, S.E.")
+    page.get_by_role("button", name="Simpan").click()
+    expect(page.locator("#e-unit_code")).to_contain_text("Operator unit memerlukan kode unit")
+    expect(page.get_by_label(re.compile(r"^Nama\b"))).to_have_value("Rudi Hartono, S.E.")
+    admin.check_page()
+    page.get_by_label(re.compile(r"^Kode unit")).fill("PLG-KEC-PLAJU")
+    page.get_by_role("button", name="Simpan").click()
+    expect(page.locator("#officials-table")).to_contain_text("Rudi Hartono, S.E.")
+    officials = plaju.api("notification", "/officials", per_page=500)["items"]
+    rudi = next(o for o in officials if o["email"] == "rudi.hartono@plaju.example")
+    assert (rudi["role"], rudi["unit_code"]) == ("unit_operator", "PLG-KEC-PLAJU")
+    page.get_by_role("button", name="Hapus Rudi Hartono, S.E.").click()
     expect(page.locator("#officials-table")).not_to_contain_text("rudi.hartono@plaju.example")
 
     # a rule switched off and on again, as notification keeps it
@@ -128,6 +144,50 @@ def test_standards_allocations_batches_officials_and_a_template_preview(plaju, j
     ]
     page.locator(f"#rule-{rule['id']}").get_by_role("button", name=re.compile("^Aktifkan")).click()
     expect(page.locator(f"#rule-{rule['id']} .status")).to_have_text("aktif")
+
+    # a new rule: without a channel it is refused beside the channels; then added
+    rules = plaju.api("notification", "/rules")
+    taken = {(r["event_type"], r["audience"]) for r in rules}
+    event, audience = next(
+        (e, a)
+        for e in ("budget.spent", "budget.released", "enrollment.created", "proposal.cancelled")
+        for a in ("bkpsdm_admin", "unit_operator", "supervisor", "employee")
+        if (e, a) not in taken
+    )
+    new_rule = page.locator("#new-rule")
+    new_rule.get_by_label(re.compile(r"^Peristiwa")).fill(event)
+    new_rule.get_by_label(re.compile(r"^Penerima")).select_option(audience)
+    new_rule.get_by_role("button", name="Tambah aturan").click()
+    expect(page.locator("#e-rule-channels")).to_contain_text("Wajib diisi")
+    expect(page.locator("#new-rule").get_by_label(re.compile(r"^Peristiwa"))).to_have_value(event)
+    admin.check_page()
+    page.locator("#new-rule").get_by_label("kotak masuk").check()
+    page.locator("#new-rule").get_by_role("button", name="Tambah aturan").click()
+    added = next(
+        r
+        for r in plaju.api("notification", "/rules")
+        if (r["event_type"], r["audience"]) == (event, audience)
+    )
+    expect(page.locator(f"#rule-{added['id']}")).to_contain_text(event)
+
+    # the rule edited: its channels and template, then switched off
+    page.locator(f"#rule-{added['id']}").get_by_role("link", name=re.compile("^Ubah")).click()
+    admin.check_page()
+    page.get_by_label("kotak masuk").uncheck()
+    page.get_by_role("button", name="Simpan").click()
+    expect(page.locator("#e-channels")).to_be_visible()
+    admin.check_page()
+    page.get_by_label("e-mail").check()
+    page.get_by_label(re.compile(r"^Templat")).select_option("budget_threshold")
+    page.get_by_label(re.compile(r"^Status")).select_option("0")
+    page.get_by_role("button", name="Simpan").click()
+    expect(page.locator(f"#rule-{added['id']} .status")).to_have_text("nonaktif")
+    edited = next(r for r in plaju.api("notification", "/rules") if r["id"] == added["id"])
+    assert (edited["channels"], edited["template"], edited["active"]) == (
+        ["email"],
+        "budget_threshold",
+        False,
+    )
 
     # a template's preview follows what is typed, rendered as notification renders it
     page.get_by_role("link", name=re.compile(r"^assessment_result \(id\)")).click()

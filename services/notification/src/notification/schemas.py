@@ -77,6 +77,16 @@ class OfficialIn(Schema):
     language = fields.String(load_default="id", validate=validate.OneOf(LANGUAGES))
 
 
+class OfficialChange(Schema):
+    """Any of an official's fields; the others stay as they are."""
+
+    role = fields.String(validate=validate.OneOf(OFFICIAL_ROLES))
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    email = fields.Email()
+    unit_code = fields.String(allow_none=True, validate=validate.Length(min=1))
+    language = fields.String(validate=validate.OneOf(LANGUAGES))
+
+
 class OfficialOut(Schema):
     id = fields.UUID()
     role = fields.String()
@@ -202,6 +212,10 @@ class RuleOut(Schema):
 class RuleChange(Schema):
     channels = fields.List(
         fields.String(validate=validate.OneOf(RULE_CHANNELS)), validate=validate.Length(min=1)
+    )
+    template = fields.String(
+        validate=validate.Length(min=1),
+        metadata={"description": "a template key that exists in Bahasa Indonesia"},
     )
     active = fields.Boolean()
 

@@ -389,6 +389,20 @@ class NotificationService(ServiceBase):
         return _page(schemas.OfficialOut, items, total, query)
 
     @api(
+        "PATCH",
+        "/officials/<uuid:official_id>",
+        roles=(ADMIN,),
+        summary="Change an official's name, e-mail, role, unit or language",
+        tags=["recipients"],
+        request=schemas.OfficialChange,
+        response=schemas.OfficialOut,
+    )
+    def change_official(self, request, official_id: uuid.UUID):
+        changes = load_json(request, schemas.OfficialChange())
+        official = setup.change_official(self.db.unit_of_work(), official_id, changes)
+        return schemas.OfficialOut().dump(official)
+
+    @api(
         "DELETE",
         "/officials/<uuid:official_id>",
         roles=(ADMIN,),
@@ -431,7 +445,7 @@ class NotificationService(ServiceBase):
         "PATCH",
         "/rules/<int:rule_id>",
         roles=(ADMIN,),
-        summary="Switch a rule on or off, or change its channels",
+        summary="Switch a rule on or off, or change its channels or template",
         tags=["rules"],
         request=schemas.RuleChange,
         response=schemas.RuleOut,

@@ -204,6 +204,24 @@ EN: dict[str, str] = {
     ),
     "Kode kompetensi (pisahkan dengan koma)": "Competency codes (comma-separated)",
     "Simpan": "Save",
+    "Ubah": "Edit",
+    "Sebelumnya": "Previous",
+    "Berikutnya": "Next",
+    "Halaman": "Page",
+    "Halaman baris ditolak": "Pages of refused rows",
+    "Halaman usulan": "Pages of proposals",
+    "Usulan dari impor ini": "Proposals from this import",
+    "Memuat usulan...": "Loading proposals...",
+    "sudah ditinjau": "reviewed",
+    "Ubah aturan": "Edit rule",
+    "Tambah aturan": "Add rule",
+    "Ubah petugas": "Edit official",
+    "Kembali": "Back",
+    "pegawai": "employee",
+    "atasan": "supervisor",
+    "kotak masuk": "inbox",
+    "Wajib untuk operator unit.": "Required for a unit operator.",
+    "mis. proposal.approved": "e.g. proposal.approved",
     "1 JP = 45 menit": "1 JP = 45 minutes",
     "didanai cara lain": "funded another way",
     "Tindakan": "Actions",
@@ -250,6 +268,9 @@ FIELD_MESSAGES_ID: dict[str, str] = {
     "Unknown field.": "Isian tidak dikenal.",
     "Field may not be null.": "Tidak boleh kosong.",
     "Shorter than minimum length 1.": "Tidak boleh kosong.",
+    "A unit operator needs the unit they serve.": (
+        "Operator unit memerlukan kode unit yang dilayaninya."
+    ),
 }
 
 
@@ -274,6 +295,10 @@ PATTERNS_ID = (
     (re.compile(r"^Must be greater than or equal to (\S+)\.$"), r"Paling kecil \1."),
     (re.compile(r"^Must be less than or equal to (\S+)\.$"), r"Paling besar \1."),
     (re.compile(r"^String does not match expected pattern\.$"), "Bentuknya tidak sesuai."),
+    (
+        re.compile(r"^No template '(.+)' in Bahasa Indonesia\.$"),
+        r"Templat \1 belum ada dalam Bahasa Indonesia.",
+    ),
 )
 
 

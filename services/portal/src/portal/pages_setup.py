@@ -291,11 +291,42 @@ def _notification_lists() -> dict[str, Any]:
     return found
 
 
+RULE_AUDIENCES = (
+    ("employee", "pegawai"),
+    ("supervisor", "atasan"),
+    ("unit_operator", "operator unit"),
+    ("bkpsdm_admin", "admin BKPSDM"),
+)
+RULE_CHANNELS = (("email", "e-mail"), ("inbox", "kotak masuk"))
+OFFICIAL_ROLES = (("unit_operator", "operator unit"), ("bkpsdm_admin", "admin BKPSDM"))
+LANGUAGE_OPTIONS = (("id", "Bahasa Indonesia"), ("en", "English"))
+
+
+def _template_options(templates: list[dict]) -> list[tuple[str, str]]:
+    """A rule names a template by key; notification wants it in Bahasa Indonesia at least."""
+    return [(key, key) for key in sorted({t["key"] for t in templates if t["language"] == "id"})]
+
+
+def _setup_page(status: int = 200, **forms: Any) -> Response:
+    """The notification setup page; ``forms`` holds the values and errors of a refused form."""
+    lists = _notification_lists()
+    context = {"errors": {}, "values": {}, "rule_errors": {}, "rule_values": {}, **forms}
+    return render_page(
+        "notification_setup.html",
+        status=status,
+        nav="setup",
+        **lists,
+        template_options=_template_options(lists["templates"]),
+        audiences=RULE_AUDIENCES,
+        channels=RULE_CHANNELS,
+        roles=OFFICIAL_ROLES,
+        **context,
+    )
+
+
 @blueprint.get("/notifikasi")
 def notification_setup() -> Response:
-    return render_page(
-        "notification_setup.html", nav="setup", **_notification_lists(), errors={}, values={}
-    )
+    return _setup_page()
 
 
 @blueprint.get("/notifikasi/templat/<key>/<language>")
@@ -352,16 +383,121 @@ def add_official() -> Response:
     try:
         services.post("notification", "/officials", body)
     except ServiceProblem as problem:
-        errors = refused(problem)
-        return render_page(
-            "notification_setup.html",
-            status=problem.status,
-            nav="setup",
-            **_notification_lists(),
-            errors=errors,
-            values=values,
-        )
+        return _setup_page(problem.status, errors=refused(problem), values=values)
     return redirect("/notifikasi#officials", code=303)
+
+
+def _official(official_id: str) -> dict[str, Any]:
+    officials = current().services.every("notification", "/officials")
+    found = next((o for o in officials if o["id"] == official_id), None)
+    if found is None:
+        raise ServiceProblem("notification", 404, {"detail": "Petugas ini tidak ditemukan."})
+    return found
+
+
+def _official_form(official: dict, values: dict, errors: dict, status: int = 200) -> Response:
+    return render_page(
+        "official.html",
+        status=status,
+        nav="setup",
+        official=official,
+        values=values,
+        errors=errors,
+        roles=OFFICIAL_ROLES,
+        languages=LANGUAGE_OPTIONS,
+    )
+
+
+@blueprint.get("/notifikasi/petugas/<official_id>")
+def official_form(official_id: str) -> Response:
+    official = _official(official_id)
+    values = {k: official.get(k) or "" for k in ("role", "name", "email", "unit_code", "language")}
+    return _official_form(official, values, {})
+
+
+@blueprint.post("/notifikasi/petugas/<official_id>")
+def change_official(official_id: str) -> Response:
+    official = _official(official_id)
+    values = {
+        k: request.form.get(k, "").strip()
+        for k in ("role", "name", "email", "unit_code", "language")
+    }
+    body = {**values, "unit_code": values["unit_code"] or None}
+    try:
+        current().services.patch("notification", f"/officials/{official_id}", body)
+    except ServiceProblem as problem:
+        return _official_form(official, values, refused(problem), problem.status)
+    return redirect("/notifikasi#officials", code=303)
+
+
+def _rule_values() -> dict[str, Any]:
+    values: dict[str, Any] = {
+        k: request.form.get(k, "").strip() for k in ("event_type", "audience", "template")
+    }
+    values["channels"] = request.form.getlist("channels")
+    return values
+
+
+@blueprint.post("/notifikasi/aturan")
+def add_rule() -> Response:
+    values = _rule_values()
+    body = {k: v for k, v in values.items() if v}
+    try:
+        current().services.post("notification", "/rules", body)
+    except ServiceProblem as problem:
+        return _setup_page(problem.status, rule_errors=refused(problem), rule_values=values)
+    return redirect("/notifikasi#rules", code=303)
+
+
+def _rule(rule_id: int) -> dict[str, Any]:
+    found = next(
+        (r for r in current().services.get("notification", "/rules") if r["id"] == rule_id), None
+    )
+    if found is None:
+        raise ServiceProblem("notification", 404, {"detail": "Aturan ini tidak ditemukan."})
+    return found
+
+
+def _rule_form(rule: dict, values: dict, errors: dict, status: int = 200) -> Response:
+    templates = current().services.get("notification", "/templates")
+    return render_page(
+        "rule.html",
+        status=status,
+        nav="setup",
+        rule=rule,
+        values=values,
+        errors=errors,
+        channels=RULE_CHANNELS,
+        template_options=_template_options(templates),
+        audiences=dict(RULE_AUDIENCES),
+    )
+
+
+@blueprint.get("/notifikasi/aturan/<int:rule_id>/ubah")
+def rule_form(rule_id: int) -> Response:
+    rule = _rule(rule_id)
+    values = {
+        "channels": rule["channels"],
+        "template": rule["template"],
+        "active": "1" if rule["active"] else "0",
+    }
+    return _rule_form(rule, values, {})
+
+
+@blueprint.post("/notifikasi/aturan/<int:rule_id>/ubah")
+def change_rule(rule_id: int) -> Response:
+    rule = _rule(rule_id)
+    values = {
+        "channels": request.form.getlist("channels"),
+        "template": request.form.get("template", "").strip(),
+        "active": request.form.get("active", "1"),
+    }
+    body = {**values, "active": values["active"] == "1"}
+    try:
+        current().services.patch("notification", f"/rules/{rule_id}", body)
+    except ServiceProblem as problem:
+        return _rule_form(rule, values, refused(problem), problem.status)
+    return redirect("/notifikasi#rules", code=303)
 
 
 @blueprint.post("/notifikasi/aturan/<int:rule_id>")
