@@ -16,15 +16,11 @@ import yaml
 
 from asn_shared.settings import Settings, documented
 from asn_testkit.auth import admin_http
+from asn_testkit.processes import service_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-SERVICES = {
-    "competency": "competency.service:CompetencyService",
-    "training": "training.service:TrainingService",
-    "budget": "budget.service:BudgetService",
-    "notification": "notification.service:NotificationService",
-}
+SERVICES = service_targets()
 REFERENCE = re.compile(r"\$\{(?P<variable>[^}:\s]+)(?::(?P<default>[^}]*))?\}")
 QUIET = {**os.environ, "PYTHONWARNINGS": "ignore"}
 

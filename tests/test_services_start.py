@@ -7,14 +7,10 @@ import pytest
 
 from asn_shared import migrations
 from asn_testkit.auth import admin_http
+from asn_testkit.processes import service_targets
 
 SERVICES_DIR = Path(__file__).resolve().parents[1] / "services"
-SERVICES = {
-    "competency": "CompetencyService",
-    "training": "TrainingService",
-    "budget": "BudgetService",
-    "notification": "NotificationService",
-}
+SERVICES = service_targets()
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
@@ -25,7 +21,7 @@ def test_service_starts_and_answers_health_metrics_and_problems(
     database_url = database(migrations=Path(package.__file__).parent / "migrations")
     process = run_service(
         service,
-        f"{service}.service:{SERVICES[service]}",
+        SERVICES[service],
         SERVICES_DIR / service / "config.yaml",
         database_url,
     )

@@ -6,13 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from asn_testkit.processes import service_targets
+
 SERVICES_DIR = Path(__file__).resolve().parents[1] / "services"
-TARGETS = {
-    "competency": "competency.service:CompetencyService",
-    "training": "training.service:TrainingService",
-    "budget": "budget.service:BudgetService",
-    "notification": "notification.service:NotificationService",
-}
+TARGETS = service_targets()
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import requests
@@ -21,6 +22,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def service_targets() -> dict[str, str]:
+    """The ``nameko run`` target of each installed service, from the ``asn.services`` entry
+    points: ``{"budget": "budget.service:BudgetService", ...}``."""
+    return {point.name: point.value for point in entry_points(group="asn.services")}
 
 
 # the harness's peers (SMTP server, webhook receiver) listen on loopback over plain http,
