@@ -100,6 +100,9 @@ def test_csv_import_stores_good_rows_reports_bad_ones_and_a_repeat_changes_nothi
     assert {r["competency_code"]: r["achieved_level"] for r in budi["results"]}["M.03"] == 1.5
     total = api.get("/assessments", params={"unit": staff_unit(api, staff)}).json()["total"]
     assert total == 3
+    recorded = api.get("/assessments", params={"import_id": report["import_id"]}).json()
+    assert sorted(a["nip"] for a in recorded["items"]) == sorted(staff["nips"][:3])
+    assert {a["import_id"] for a in recorded["items"]} == {report["import_id"]}
 
     again = api.post(url, 200, params=params, data=content).json()
     assert again["replayed"] is True and again["import_id"] == report["import_id"]

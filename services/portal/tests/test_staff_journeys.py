@@ -7,6 +7,7 @@ import io
 import re
 from datetime import date
 
+import requests
 from playwright.sync_api import expect
 
 OPERATOR_UNIT = "PLG-KEC-PLAJU"
@@ -148,6 +149,63 @@ def test_an_import_shows_refused_rows_then_its_proposals_once_the_chain_settled(
     expect(rows).to_have_count(len(proposals))
     table = admin.page.locator("#chain-proposals-table").inner_text()
     assert all(p["employee_name"] in table for p in proposals)
+
+
+def _service_calls(portal) -> float:
+    """How many calls the portal has made to the services so far (its /metrics)."""
+    metrics = requests.get(f"{portal.url}/metrics", timeout=10).text
+    return sum(
+        float(line.split()[-1])
+        for line in metrics.splitlines()
+        if line.startswith("portal_service_call_seconds_count{")
+    )
+
+
+def test_an_import_of_thousands_of_rows_pages_its_refused_rows_and_polls_only_counts(
+    plaju, journey, tmp_path
+):
+    employee = plaju.every("competency", "/employees")[0]
+    profile = plaju.api("competency", f"/employees/{employee['nip']}/profile")
+    columns = [s["competency_code"] for s in profile["jabatan"]["standards"]]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["nip", "assessed_on", "method", "jabatan_code", *columns])
+    rows = 3000  # NIPs well formed but of nobody registered: every row is refused
+    for i in range(rows):
+        nip = f"1971{1 + i // 1000:02d}{1 + i % 28:02d}2001031{1 + i % 999:03d}"
+        writer.writerow([nip, date.today().isoformat(), "portfolio", employee["jabatan_code"]]
+                        + ["2"] * len(columns))  # fmt: skip
+    path = tmp_path / "penilaian-besar.csv"
+    path.write_text(out.getvalue())
+
+    admin = journey("admin")
+    admin.open("/impor")
+    admin.page.get_by_label("Berkas CSV atau XLSX").set_input_files(str(path))
+    admin.page.get_by_role("button", name="Unggah").click()
+    expect(admin.page.locator("#rejected")).to_have_text(str(rows), timeout=120_000)
+    expect(admin.page.locator("#chain-state[data-settled=yes]")).to_be_attached(timeout=30_000)
+    admin.check_page()
+
+    # the refused rows a page at a time: 50 of them, then the next 50
+    expect(admin.page.locator("#refused tbody tr")).to_have_count(50)
+    pager = admin.page.get_by_role("navigation", name="Halaman baris ditolak")
+    expect(pager).to_contain_text("Halaman 1 dari 60")
+    pager.get_by_role("link", name="Berikutnya").click()
+    expect(admin.page).to_have_url(re.compile(r"\?halaman=2"))
+    admin.check_page()
+    expect(admin.page.locator("#refused tbody tr").first.locator("td").first).to_have_text("52")
+    import_id = admin.page.url.split("/impor/")[1].split("?")[0]
+
+    # all of them at once, as CSV
+    download = admin.page.request.get(f"{admin.portal.url}/impor/{import_id}/ditolak.csv")
+    assert len(list(csv.reader(io.StringIO(download.text())))) == rows + 1
+
+    # the progress is a few counts; once the chain has settled, a poll asks no service at all
+    before = _service_calls(admin.portal)
+    for _ in range(3):
+        poll = admin.page.request.get(f"{admin.portal.url}/impor/{import_id}/kemajuan")
+        assert poll.status == 286 and len(poll.body()) < 2000
+    assert _service_calls(admin.portal) == before
 
 
 def test_a_waitlisted_proposal_is_approved_as_funded_another_way(plaju, journey):

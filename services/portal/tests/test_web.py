@@ -8,7 +8,6 @@ import io
 import re
 from urllib.parse import parse_qs, urlsplit
 
-import openpyxl
 import pytest
 import requests
 
@@ -16,7 +15,7 @@ from asn_testkit import idp
 from portal import formats, i18n
 from portal.api import ServiceProblem
 from portal.pages_admin import heatmap, shade, units_in_view
-from portal.pages_imports import nips_of
+from portal.pages_imports import counts, page_of
 from portal.pages_setup import competency_levels
 from portal.pages_work import development_body
 from portal.settings import SettingsError, from_env
@@ -168,17 +167,28 @@ def test_an_operator_views_their_unit_and_those_below_it():
     assert [u["code"] for u in units_in_view(units, None)] == ["PLG", "DINKES", "KEC", "KEL-1"]
 
 
-def test_an_import_is_followed_through_the_nips_of_its_valid_rows():
-    content = b"nip,assessed_on,M.01\n198609262015052001,2026-12-06,2\n12345,2026-12-06,2\n"
-    assert nips_of("penilaian.csv", content) == ["198609262015052001"]
-    assert nips_of("penilaian.xlsx", content) == []  # not a workbook: competency says so
-    workbook = openpyxl.Workbook()
-    workbook.active.append(["nip", "assessed_on", "M.01"])
-    workbook.active.append(["198609262015052001", "2026-12-06", 2])
-    workbook.active.append([None, None, None])
-    saved = io.BytesIO()
-    workbook.save(saved)
-    assert nips_of("penilaian.xlsx", saved.getvalue()) == ["198609262015052001"]
+def test_an_import_is_shown_a_page_at_a_time_and_counted_from_what_is_known():
+    rows = list(range(120))
+    assert page_of(rows, None) == (rows[:50], 1, 3)
+    assert page_of(rows, "3") == (rows[100:], 3, 3)
+    assert page_of(rows, "9") == (rows[100:], 3, 3)  # past the end: the last page
+    assert page_of([], "x") == ([], 1, 1)
+    progress = {
+        "assessments": 3,
+        "gaps": {"a": "198609262015052001", "b": "198609262015052002"},
+        "reviewed": {"a": "p1", "b": None},
+        "statuses": {"p1": "pending_budget"},
+    }
+    assert counts(progress) == {
+        "assessments": 3,
+        "with_gaps": 2,
+        "reviewed": 2,
+        "proposals": 1,
+        "waiting": 1,
+        "settled": False,
+    }
+    progress["statuses"]["p1"] = "approved"
+    assert counts(progress)["settled"] is True
 
 
 def test_a_form_keeps_what_was_typed_and_sends_numbers_as_numbers():

@@ -274,6 +274,8 @@ def assessments(session: Session, caller: Principal, query: dict[str, Any]) -> d
         statement = statement.where(Assessment.category_code == query["category"])
     if query.get("current_only"):
         statement = statement.where(Assessment.superseded_by.is_(None))
+    if query.get("import_id"):
+        statement = statement.where(Assessment.import_id == query["import_id"])
     rows, total = fetch_page(session, statement, page=query["page"], per_page=query["per_page"])
     results = _results_of(session, [row.id for row in rows])
     items = [views.assessment_out(row, results[row.id]) for row in rows]

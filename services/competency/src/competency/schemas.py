@@ -343,6 +343,7 @@ class AssessmentQuery(PageQuery):
     jabatan = fields.String(metadata={"description": "jabatan code assessed against"})
     category = fields.String(metadata={"description": "JPM category code, e.g. KMS"})
     current_only = fields.Boolean(load_default=False)
+    import_id = fields.UUID(metadata={"description": "the assessments an import recorded"})
 
 
 class ImportQuery(Schema):

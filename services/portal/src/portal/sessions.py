@@ -64,7 +64,6 @@ imports_table = Table(
     Column("id", String(64), primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("report", JSONB, nullable=False),
-    Column("nips", JSONB, nullable=False),
     Column("progress", JSONB, nullable=False),
 )
 
@@ -117,11 +116,10 @@ class PendingLogin:
 
 @dataclass
 class FollowedImport:
-    """An import report as competency gave it, the NIPs of its file and how far the chain got
-    (kept between polls, so that each poll asks only about what is still open)."""
+    """An import report as competency gave it and how far the chain got (kept between polls,
+    so that each poll asks only about what is still open)."""
 
     report: dict[str, Any]
-    nips: list[str]
     progress: dict[str, Any]
 
 
@@ -268,10 +266,10 @@ class Store:
 
     # --- imports followed -----------------------------------------------------------------
 
-    def keep_import(self, owner: str, report: dict[str, Any], nips: list[str]) -> None:
+    def keep_import(self, owner: str, report: dict[str, Any]) -> None:
         """An import report to follow; a person's oldest beyond the newest twenty go."""
         with self.engine.begin() as connection:
-            values = {"created_at": func.now(), "report": report, "nips": nips, "progress": {}}
+            values = {"created_at": func.now(), "report": report, "progress": {}}
             connection.execute(
                 postgresql.insert(imports_table)
                 .values(id=str(report["import_id"]), owner=owner, **values)
@@ -292,11 +290,11 @@ class Store:
     def followed_import(self, owner: str, import_id: str) -> FollowedImport | None:
         with self.engine.connect() as connection:
             row = connection.execute(
-                select(
-                    imports_table.c.report, imports_table.c.nips, imports_table.c.progress
-                ).where(imports_table.c.id == import_id, imports_table.c.owner == owner)
+                select(imports_table.c.report, imports_table.c.progress).where(
+                    imports_table.c.id == import_id, imports_table.c.owner == owner
+                )
             ).first()
-        return FollowedImport(row.report, row.nips, row.progress) if row else None
+        return FollowedImport(row.report, row.progress) if row else None
 
     def save_progress(self, owner: str, import_id: str, progress: dict[str, Any]) -> None:
         with self.engine.begin() as connection:
