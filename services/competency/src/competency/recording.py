@@ -15,22 +15,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Uuid, column, select, text, update, values
 from sqlalchemy.exc import IntegrityError
 
 from asn_shared.auth import Principal
 from asn_shared.errors import Conflict, RuleBroken
 from asn_shared.persistence import UnitOfWork
 
-from . import access, domain, queries, views
+from . import access, domain, queries, repository, views
 from .models import (
-    Assessment,
-    AssessmentResult,
-    Employee,
     Jabatan,
-    JpmCategory,
     Unit,
 )
+from .repository import RecordingRepository
 
 FIELDS = ("nip", "assessed_on", "method", "jabatan_code")
 
@@ -70,19 +66,12 @@ class Recorder:
         import_id: uuid.UUID | None = None,
         today: date | None = None,
     ) -> None:
-        self.uow, self.session, self.rules = uow, uow.session, rules
+        self.uow, self.rules = uow, rules
+        self.repo = uow.repository(repository.sql)
         self.import_id = import_id
         self.today = today or uow.clock.today()
-        self.bands = category_bands(self.session, rules.scheme)
-        self.employees = {
-            row.nip: row
-            for row in self.session.scalars(
-                select(Employee)
-                .where(Employee.nip.in_(sorted(nips)))
-                .order_by(Employee.nip)
-                .with_for_update()
-            )
-        }
+        self.bands = category_bands(self.repo, rules.scheme)
+        self.employees = {row.nip: row for row in self.repo.locked_employees(nips)}
         self.known: dict[tuple, uuid.UUID] = {}  # natural key → id, stored or new
         self.batch: dict[tuple, Any] = {}  # natural key → origin (row number) in this batch
         self.current: dict[tuple[str, str], tuple[uuid.UUID, date]] = {}
@@ -96,30 +85,20 @@ class Recorder:
         self.events: list[tuple[str, dict[str, Any]]] = []
 
     def _load_existing(self) -> None:
-        rows = self.session.execute(
-            select(
-                Assessment.id,
-                Assessment.employee_nip,
-                Assessment.jabatan_code,
-                Assessment.assessed_on,
-                Assessment.method,
-                Assessment.superseded_by,
-            ).where(Assessment.employee_nip.in_(list(self.employees)))
-        )
-        for row in rows:
+        for row in self.repo.assessments_of(set(self.employees)):
             self.known[(row.employee_nip, row.jabatan_code, row.assessed_on, row.method)] = row.id
             if row.superseded_by is None:
                 self.current[(row.employee_nip, row.jabatan_code)] = (row.id, row.assessed_on)
 
     def jabatan(self, code: str) -> Jabatan | None:
         if code not in self._jabatan:
-            self._jabatan[code] = self.session.get(Jabatan, code)
-            self._standards[code] = queries.standard_cells(self.session, [code])[code]
+            self._jabatan[code] = self.repo.jabatan(code)
+            self._standards[code] = self.repo.standard(code)
         return self._jabatan[code]
 
     def unit(self, code: str) -> Unit:
         if code not in self._units:
-            self._units[code] = self.session.get(Unit, code)
+            self._units[code] = self.repo.unit(code)
         return self._units[code]
 
     def record(self, submission: Submission, origin: Any = None) -> Outcome:
@@ -156,13 +135,7 @@ class Recorder:
             origin, recorded = self.batch[key]
             where = f"di baris {origin}" if origin is not None else f"({known_id})"
         else:
-            recorded = dict(
-                self.session.execute(
-                    select(AssessmentResult.competency_code, AssessmentResult.achieved_level).where(
-                        AssessmentResult.assessment_id == known_id
-                    )
-                ).all()
-            )
+            recorded = self.repo.recorded_levels(known_id)
             where = f"({known_id})"
         same = f"Penilaian yang sama (NIP, jabatan, tanggal, metode) sudah tercatat {where}"
         for line in lines:
@@ -258,45 +231,15 @@ class Recorder:
 
     def flush(self) -> None:
         """Write what was recorded and put its events in the outbox (the caller commits)."""
-        table = Assessment.__table__
-        if self.superseded:  # one UPDATE ... FROM (VALUES ...) rather than one per row
-            pairs = values(column("old_id", Uuid), column("new_id", Uuid), name="pairs").data(
-                [(pair["old_id"], pair["new_id"]) for pair in self.superseded]
-            )
-            self.session.execute(
-                update(table)
-                .where(table.c.id == pairs.c.old_id)
-                .values(superseded_by=pairs.c.new_id)
-            )
-        insert_rows(self.session, table, list(self.new_assessments.values()))
-        insert_rows(self.session, AssessmentResult.__table__, self.new_results)
+        if self.superseded:
+            self.repo.supersede([(pair["old_id"], pair["new_id"]) for pair in self.superseded])
+        self.repo.add_assessments(list(self.new_assessments.values()))
+        self.repo.add_results(self.new_results)
         self.uow.publish_many("assessment.recorded", self.events)
 
 
-def insert_rows(session, table, rows: list[dict[str, Any]]) -> None:
-    """One ``INSERT ... SELECT FROM unnest(arrays)`` for many rows.
-
-    An import writes tens of thousands of result rows; this is about twice as fast as
-    batched parameters, and COPY cannot run under psycogreen's asynchronous wait callback.
-    """
-    if not rows:
-        return
-    names = list(rows[0])
-    dialect = session.get_bind().dialect
-    arrays = ", ".join(
-        f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in names
-    )
-    statement = text(
-        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})"
-    )
-    session.execute(statement, {name: [row[name] for row in rows] for name in names})
-
-
-def category_bands(session, scheme: str) -> list[domain.CategoryBand]:
-    bands = [
-        domain.CategoryBand(row.scheme, row.code, row.label, row.min_percent)
-        for row in session.scalars(select(JpmCategory).where(JpmCategory.scheme == scheme))
-    ]
+def category_bands(repo: RecordingRepository, scheme: str) -> list[domain.CategoryBand]:
+    bands = repo.category_bands(scheme)
     if not bands:
         raise RuntimeError(f"JPM_SCHEME {scheme!r} has no categories in table jpm_categories")
     return bands
