@@ -3,7 +3,8 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SERVICES := competency training budget notification
-# the portal has no database, topology or events: a package, not one of SERVICES
+# the portal has no migrations, topology or events (it creates its own database and tables at
+# start): a package, not one of SERVICES
 PACKAGES := -e 'shared[dev]' -e testkit $(foreach s,$(SERVICES),-e 'services/$(s)[test]') -e 'demo[test]' \
 	-e 'services/portal[test]'
 
