@@ -20,17 +20,7 @@ from asn_testkit.events import EventTap
 from asn_testkit.peers import SmtpServer, WebhookReceiver
 from asn_testkit.suite import Suite
 from asn_testkit.waiting import wait_for
-from kompas_demo.dataset import (
-    Allocation,
-    Batch,
-    Dataset,
-    Employee,
-    Jabatan,
-    Official,
-    Programme,
-    Subscription,
-    Unit,
-)
+from kompas_demo import dataset as data
 from kompas_demo.seed import Seeder as DatasetSeeder
 from kompas_demo.seed import official_key
 
@@ -207,7 +197,7 @@ class Seeder:
     def put(self, **things: Any) -> DatasetSeeder:
         """Seed a dataset of ``things`` (units=…, employees=…) for this fiscal year."""
         seeder = DatasetSeeder(self.services, workers=1, progress=False)
-        seeder.run(Dataset(self.chain.year, **things))
+        seeder.run(data.Dataset(self.chain.year, **things))
         return seeder
 
     def organisation(self, standards: dict[str, int] | None = None) -> Organisation:
@@ -216,11 +206,11 @@ class Seeder:
         post = f"KASI-PEL-{suffix}"
         self.put(
             units=(
-                Unit(kecamatan, "Kecamatan Plaju", "kecamatan"),
-                Unit(kelurahan, "Kelurahan Plaju Ulu", "kelurahan", kecamatan),
+                data.Unit(kecamatan, "Kecamatan Plaju", "kecamatan"),
+                data.Unit(kelurahan, "Kelurahan Plaju Ulu", "kelurahan", kecamatan),
             ),
             jabatan=(
-                Jabatan(
+                data.Jabatan(
                     post,
                     "Kepala Seksi Pelayanan Umum",
                     "pengawas",
@@ -230,7 +220,7 @@ class Seeder:
                 ),
             ),
             employees=(
-                Employee(
+                data.Employee(
                     BUDI_NIP,
                     "Budi Santoso",
                     None,  # the NIP's sex digit decides
@@ -241,7 +231,7 @@ class Seeder:
                     None,
                     None,
                 ),
-                Employee(
+                data.Employee(
                     SITI_ON_PAPER,
                     "Siti Rahmawati",
                     None,
@@ -277,11 +267,11 @@ class Seeder:
     ) -> dict:
         """A programme of the catalogue with one batch in this year."""
         place = None if online else "Aula Kantor Camat Plaju"
-        batch = Batch(day(days[0]), day(days[1]), place, online, capacity)
+        batch = data.Batch(day(days[0]), day(days[1]), place, online, capacity)
         provider = "BKPSDM Kota Palembang"
         self.put(
             programmes=(
-                Programme(code, title, form, activity, jp, cost, provider, levels, (batch,)),
+                data.Programme(code, title, form, activity, jp, cost, provider, levels, (batch,)),
             )
         )
         return self.chain.training.get(f"/programmes/{code}")
@@ -289,7 +279,7 @@ class Seeder:
     def allocation(self, organisation: Organisation, amount: int) -> dict:
         """The unit's training budget (pagu) for this year."""
         year = self.chain.year
-        allocation = Allocation(
+        allocation = data.Allocation(
             organisation.unit,
             organisation.unit_name,
             year,
@@ -309,16 +299,16 @@ class Seeder:
     def officials(self, organisation: Organisation) -> dict[str, dict]:
         """The unit's HR operator, a BKPSDM administrator and another unit's operator."""
         wanted = {
-            "operator": Official(
+            "operator": data.Official(
                 "unit_operator",
                 "Rina Operator Plaju Ulu",
                 "operator.plajuulu@plaju.test",
                 organisation.unit,
             ),
-            "admin": Official(
+            "admin": data.Official(
                 "bkpsdm_admin", "Admin BKPSDM Palembang", "admin@bkpsdm.palembang.test"
             ),
-            "elsewhere": Official(
+            "elsewhere": data.Official(
                 "unit_operator",
                 "Operator Bagus Kuning",
                 "operator.baguskuning@plaju.test",
@@ -332,7 +322,7 @@ class Seeder:
     def subscription(self, receiver: WebhookReceiver, patterns: list[str]) -> dict:
         """Another agency subscribes; its receiver is told the signing secret."""
         name = "Inspektorat Kota Palembang"
-        seeder = self.put(subscriptions=(Subscription(name, receiver.url, tuple(patterns)),))
+        seeder = self.put(subscriptions=(data.Subscription(name, receiver.url, tuple(patterns)),))
         created = seeder.subscriptions[name]
         receiver.trust(created["secret"])
         return created
