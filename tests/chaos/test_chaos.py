@@ -1,10 +1,11 @@
 """The chaos run in CI: 200 assessments flow through the four services while each
 service is killed with SIGKILL at random moments (6 kills, every service at least once) and
 restarted, and RabbitMQ is stopped and started once (``rabbitmqctl stop_app`` / ``start_app``,
-so the broker must be local). Once the chain is quiet, its promises are checked from the
-services' own data (see asn_testkit.chaos): one current proposal per assessment, one
-budget decision per proposal, no over-commitment and ledger sums that agree, each expected
-notification delivered once per channel, empty dead-letter queues. The one tolerated copy is
+so the broker must be local). Once the chain is quiet, its promises are checked through the
+services' HTTP APIs and, for what each announced, their outboxes (asn_testkit.chaos and
+asn_testkit.inspection): one current proposal per assessment, one budget decision per
+proposal, no over-commitment and ledger sums that agree, each expected notification delivered
+once per channel, empty dead-letter queues. The one tolerated copy is
 an e-mail or webhook sent again by a notification process killed after the peer accepted it
 and before it recorded that; those are counted. ``CHAOS_SEED=<n>`` replays a plan;
 ``bench/chaos.py`` is the long version (2,000 assessments). Figures: printed with ``-s`` and
