@@ -35,6 +35,7 @@ import argparse
 import asyncio
 import csv
 import io
+import itertools
 import json
 import multiprocessing
 import os
@@ -742,12 +743,19 @@ def profile_summary(speedscope: dict, top: int = 30) -> str:
 
 
 class Stack:
-    """A virtual host, databases, an SMTP server and the suite on them."""
+    """A virtual host, databases, an SMTP server and the suite on them; the suite of the
+    working tree, or of another revision's checkout (``code``, see :class:`Revision`)."""
 
     def __init__(
-        self, args, broker: Broker, databases: DatabaseServer, urls: dict[str, str], replicas: int
+        self,
+        args,
+        broker: Broker,
+        databases: DatabaseServer,
+        urls: dict[str, str],
+        replicas: int,
+        code: Revision | None = None,
     ) -> None:
-        self.broker, self.databases, self.urls = broker, databases, urls
+        self.broker, self.databases, self.urls, self.code = broker, databases, urls, code
         self.vhost = broker.create_vhost()
         self.amqp_uri = broker.uri(self.vhost)
         self.workdir = Path(tempfile.mkdtemp(prefix="chain-bench-"))
@@ -756,7 +764,7 @@ class Stack:
         self.suite = Suite(
             self.amqp_uri,
             urls,
-            services_dir=ROOT / "services",
+            services_dir=(code.root if code else ROOT) / "services",
             log_dir=self.workdir / "logs",
             env={"SMTP_HOST": self.smtp.host, "SMTP_PORT": str(self.smtp.port), **dict(args.env)},
             replicas={name: replicas for name in urls},
@@ -764,7 +772,11 @@ class Stack:
         self.tracker: Tracker | None = None
 
     def start(self) -> Stack:
-        self.suite.start(timeout=120)
+        if self.code is None:
+            self.suite.start(timeout=120)
+        else:
+            with self.code.on_path():
+                self.suite.start(timeout=120)
         self.pids = {}
         for process in self.suite.all():
             self.pids[f"{process.service}-{len(self.pids)}"] = process.process.pid
@@ -786,6 +798,60 @@ class Stack:
         self.suite.stop()
         self.smtp.stop()
         self.broker.delete_vhost(self.vhost)
+
+
+class Revision:
+    """Another revision's code in a ``git worktree`` of its own: its services run from the
+    same virtual environment, with ``PYTHONPATH`` naming the checkout's ``src`` folders
+    first (the environment's editable installs come after them on ``sys.path``)."""
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        self.commit = _git("rev-parse", "--short", ref)
+        changed = _git("diff", "--name-only", ref, "--", "services/*/migrations", "shared/src")
+        migrations = [path for path in changed.splitlines() if "/migrations/" in path]
+        if migrations:
+            raise SystemExit(
+                f"--baseline-ref {ref}: its databases differ from the working tree's "
+                f"({', '.join(migrations)}); both suites run on one seeded schema"
+            )
+        self.root = Path(tempfile.mkdtemp(prefix="chain-bench-ref-"))
+        _git("worktree", "add", "--detach", str(self.root), ref)
+
+    def source_folders(self) -> list[str]:
+        return [str(self.root / "shared" / "src")] + [
+            str(src) for src in sorted((self.root / "services").glob("*/src"))
+        ]
+
+    def on_path(self):
+        """While the suite starts: every process it spawns takes this ``PYTHONPATH``."""
+        return _environment("PYTHONPATH", os.pathsep.join(self.source_folders()))
+
+    def remove(self) -> None:
+        _git("worktree", "remove", "--force", str(self.root))
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+class _environment:
+    """``with _environment(NAME, VALUE):`` the variable set, then as it was."""
+
+    def __init__(self, name: str, value: str) -> None:
+        self.name, self.value = name, value
+
+    def __enter__(self) -> None:
+        self.before = os.environ.get(self.name)
+        os.environ[self.name] = self.value
+
+    def __exit__(self, *exc_info) -> None:
+        if self.before is None:
+            os.environ.pop(self.name, None)
+        else:
+            os.environ[self.name] = self.before
 
 
 def seed(args, broker: Broker, databases: DatabaseServer, today: date) -> tuple[World, dict]:
@@ -820,18 +886,20 @@ def measure(
     world: World,
     templates: dict[str, str],
     today: date,
+    code: Revision | None = None,
 ) -> dict:
-    say(f"== {replicas} replica(s) per service")
+    version = f"{code.ref} ({code.commit})" if code else "working tree"
+    say(f"== {replicas} replica(s) per service, {version}")
     urls = {}
     for name, template in templates.items():
         database = f"bench_{name}_{replicas}_{int(time.time())}"
         databases._execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
         urls[name] = databases.url(database)
-    stack = Stack(args, broker, databases, urls, replicas)
+    stack = Stack(args, broker, databases, urls, replicas, code)
     try:
         stack.start()
         world.suite, tracker = stack.suite, stack.tracker
-        result: dict = {"replicas": replicas}
+        result: dict = {"replicas": replicas, "code": version}
         offered = args.assessments + int(args.rate * args.duration)
         say(f"  warm-up (not measured): {WARM_UP} assessments at 10/s")
         latency(world, tracker, range(offered, world.count), 10.0, today)
@@ -920,6 +988,12 @@ def main() -> None:
     )
     parser.add_argument("--label", default="chain", help="results file name")
     parser.add_argument(
+        "--baseline-ref",
+        metavar="REV",
+        help="also measure the services of revision REV (e.g. HEAD~3), before the working "
+        "tree's, in the same run",
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         metavar="DIR",
@@ -932,12 +1006,17 @@ def main() -> None:
     containers: list = []
     broker, databases = Broker.discover(containers), DatabaseServer.discover(containers)
     runs, templates, today = [], {}, date.today()
+    revision = Revision(args.baseline_ref) if args.baseline_ref else None
     try:
         world, templates = seed(args, broker, databases, today)
         for replicas in args.replicas:
-            runs.append(measure(args, replicas, broker, databases, world, templates, today))
-            report(args, runs)  # what is measured is kept, should a later configuration fail
+            for code in (revision, None) if revision else (None,):
+                setup = (broker, databases, world, templates, today)
+                runs.append(measure(args, replicas, *setup, code=code))
+                report(args, runs)  # what is measured is kept, should a later one fail
     finally:
+        if revision is not None:
+            revision.remove()
         for template in templates.values():
             databases._execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
         databases.drop_templates()
@@ -952,6 +1031,23 @@ def _cpu_cell(throughput: dict) -> str:
     return f"{throughput['service_cpu_ms_per_assessment_total']:g} ({parts})"
 
 
+def _comparisons(runs: list[dict]) -> list[str]:
+    """Per replica count measured with two codes: the working tree against the other."""
+    lines = []
+    for before, after in itertools.pairwise(runs):
+        if before["replicas"] != after["replicas"] or before.get("code") == after.get("code"):
+            continue
+        b, a = before["throughput"], after["throughput"]
+        lines.append(
+            f"\n{after['replicas']} replica(s), {after.get('code')} against {before.get('code')}: "
+            f"settled/s x {a['settled_per_second'] / b['settled_per_second']:.2f}, "
+            f"CPU per assessment x "
+            f"{after['cpu_ms_per_assessment'] / before['cpu_ms_per_assessment']:.2f} "
+            f"({before['cpu_ms_per_assessment']:g} → {after['cpu_ms_per_assessment']:g} ms)."
+        )
+    return lines
+
+
 def report(args, runs: list[dict]) -> None:
     result = {
         "assessments": args.assessments,
@@ -963,23 +1059,33 @@ def report(args, runs: list[dict]) -> None:
         "runs": runs,
     }
     lines = [
-        "| replicas per service | settled/s | chain msgs/s | baseline msgs/s | chain / baseline "
-        f"| p50 / p95 / p99 at {args.rate:g}/s offered (ms) | offer achieved "
-        "| service CPU ms per assessment |",
-        "|---|---|---|---|---|---|---|---|",
+        "| code | replicas per service | settled/s | chain msgs/s | baseline msgs/s "
+        f"| chain / baseline | p50 / p95 / p99 at {args.rate:g}/s offered (ms) | offer achieved "
+        "| CPU ms per assessment: services + PostgreSQL | service CPU ms per assessment "
+        "| transactions per assessment |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         t, lat = run["throughput"], run["latency"]
         base = run.get("baseline", {}).get("messages_per_second")
         ratio = f"{t['chain_messages_per_second'] / base:.0%}" if base else "-"
+        database_cpu = round(sum(t["database_cpu_ms_per_assessment"].values()), 1)
+        run["cpu_ms_per_assessment"] = round(
+            t["service_cpu_ms_per_assessment_total"] + database_cpu, 1
+        )
         lines.append(
-            f"| {run['replicas']} | {t['settled_per_second']:,} | "
+            f"| {run.get('code', 'working tree')} | {run['replicas']} | "
+            f"{t['settled_per_second']:,} | "
             f"{t['chain_messages_per_second']:,.0f} | {f'{base:,}' if base else '-'} | {ratio} | "
             f"{lat['p50_ms']:,} / {lat['p95_ms']:,} / {lat['p99_ms']:,} | "
-            f"{lat['achieved_offer_per_second']:g}/s | {_cpu_cell(t)} |"
+            f"{lat['achieved_offer_per_second']:g}/s | "
+            f"{run['cpu_ms_per_assessment']:g} = {t['service_cpu_ms_per_assessment_total']:g}"
+            f" + {database_cpu:g} | {_cpu_cell(t)} | "
+            f"{round(sum(t['database_transactions_per_assessment'].values()), 1):g} |"
         )
         if base:
             run["chain_to_baseline"] = round(t["chain_messages_per_second"] / base, 3)
+    lines += _comparisons(runs)
     first = runs[0]["throughput"]
     lines.append(
         f"\n{args.assessments:,} assessments imported in files of {args.chunk} rows; "

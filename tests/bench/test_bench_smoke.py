@@ -30,14 +30,21 @@ def test_the_chain_benchmark_settles_every_assessment_beside_its_baseline(tmp_pa
         "chain-smoke",
         tmp_path,
         *("--assessments", "30", "--rate", "5", "--duration", "2", "--chunk", "15"),
-        *("--replicas", "1", "--label", "chain-smoke"),
+        *("--replicas", "1", "--label", "chain-smoke", "--baseline-ref", "HEAD"),
+        timeout=600,
     )
-    [run] = report["runs"]
-    assert run["throughput"]["settled"] == run["throughput"]["assessments"] == 30
-    assert run["latency"]["settled"] == run["latency"]["assessments"] > 0
-    assert run["baseline"]["received"] == run["baseline"]["messages"] > 0
-    assert set(run["dead_lettered"].values()) == {0}
-    assert run["throughput"]["service_cpu_ms_per_assessment_total"] > 0
+    before, after = report["runs"]  # the last commit's services, then the working tree's
+    assert before["code"].startswith("HEAD (") and after["code"] == "working tree"
+    for run in (before, after):
+        assert run["throughput"]["settled"] == run["throughput"]["assessments"] == 30
+        assert run["latency"]["settled"] == run["latency"]["assessments"] > 0
+        assert run["baseline"]["received"] == run["baseline"]["messages"] > 0
+        assert set(run["dead_lettered"].values()) == {0}
+        assert (
+            run["cpu_ms_per_assessment"]
+            > run["throughput"]["service_cpu_ms_per_assessment_total"]
+            > 0
+        )
 
 
 def test_the_relay_benchmark_compares_the_relay_with_raw_kombu(tmp_path):
