@@ -2,7 +2,8 @@
 
 The use cases of :mod:`.use_cases.planning` and :mod:`.use_cases.decisions` (an assessment
 becomes a proposal, an earlier one is superseded, the budget's answer settles it, an
-alternative is proposed) reach their rows through ``uow.repository(sql)``: in production the
+alternative is proposed), and those that follow a proposal (enrolment, completion into the
+JP ledger, cancellation) reach their rows through ``uow.repository(sql)``: in production the
 SQL below, over the unit of work's session, with the row locks the orchestration relies on;
 in the unit tests an in-memory fake with the same methods.
 """
@@ -61,6 +62,26 @@ class ProposalRepository(Protocol):
     def locked_proposal(self, proposal_id: uuid.UUID) -> Proposal | None:
         """The proposal locked, with its items and their batches."""
         ...
+
+    def proposal(self, proposal_id: uuid.UUID, *, lock: bool = False) -> Proposal | None:
+        """The proposal (``lock``: locked and read afresh)."""
+        ...
+
+    def enrollment(self, enrollment_id: uuid.UUID, *, lock: bool = False) -> Enrollment | None:
+        """The enrolment (``lock``: locked and read afresh)."""
+        ...
+
+    def batches_from(self, programme_code: str, starts_on: date) -> list[Batch]:
+        """The programme's batches starting on or after ``starts_on``, in order, locked."""
+        ...
+
+    def add_enrollment(self, enrollment: Enrollment) -> None: ...
+
+    def open_enrolment_count(self, proposal_id: uuid.UUID) -> int:
+        """How many of the proposal's enrolments are still open (changes so far counted)."""
+        ...
+
+    def add_ledger_entry(self, entry: LedgerEntry) -> None: ...
 
     def add_proposal(self, proposal: Proposal) -> None: ...
 
@@ -152,6 +173,46 @@ class SqlProposalRepository:
             populate_existing=True,
             options=[selectinload(Proposal.items).joinedload(ProposalItem.batch)],
         )
+
+    def proposal(self, proposal_id: uuid.UUID, *, lock: bool = False) -> Proposal | None:
+        if lock:
+            found: Proposal | None = common.locked(self.session, Proposal, proposal_id)
+            return found
+        return self.session.get(Proposal, proposal_id)
+
+    def enrollment(self, enrollment_id: uuid.UUID, *, lock: bool = False) -> Enrollment | None:
+        if lock:
+            found: Enrollment | None = common.locked(self.session, Enrollment, enrollment_id)
+            return found
+        return self.session.get(Enrollment, enrollment_id)
+
+    def batches_from(self, programme_code: str, starts_on: date) -> list[Batch]:
+        return list(
+            self.session.scalars(
+                select(Batch)
+                .where(Batch.programme_code == programme_code, Batch.starts_on >= starts_on)
+                .order_by(Batch.starts_on, Batch.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).all()
+        )
+
+    def add_enrollment(self, enrollment: Enrollment) -> None:
+        self.session.add(enrollment)
+
+    def open_enrolment_count(self, proposal_id: uuid.UUID) -> int:
+        self.session.flush()
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(Enrollment)
+                .where(Enrollment.proposal_id == proposal_id, Enrollment.status == "enrolled")
+            )
+            or 0
+        )
+
+    def add_ledger_entry(self, entry: LedgerEntry) -> None:
+        self.session.add(entry)
 
     def add_proposal(self, proposal: Proposal) -> None:
         self.session.add(proposal)

@@ -85,6 +85,29 @@ class FakeProposalRepository:
     def locked_proposal(self, proposal_id: uuid.UUID) -> Proposal | None:
         return next((p for p in self.proposals if p.id == proposal_id), None)
 
+    def proposal(self, proposal_id: uuid.UUID, *, lock: bool = False) -> Proposal | None:
+        return self.locked_proposal(proposal_id)
+
+    def enrollment(self, enrollment_id: uuid.UUID, *, lock: bool = False) -> Enrollment | None:
+        return next((e for e in self.enrollments if e.id == enrollment_id), None)
+
+    def batches_from(self, programme_code: str, starts_on: date) -> list[Batch]:
+        batches = [
+            b
+            for b in self.batches.values()
+            if b.programme_code == programme_code and b.starts_on >= starts_on
+        ]
+        return sorted(batches, key=lambda b: (b.starts_on, str(b.id)))
+
+    def add_enrollment(self, enrollment: Enrollment) -> None:
+        self.enrollments.append(enrollment)
+
+    def open_enrolment_count(self, proposal_id: uuid.UUID) -> int:
+        return len(self.open_enrolments(proposal_id))
+
+    def add_ledger_entry(self, entry: LedgerEntry) -> None:
+        self.ledger.append(entry)
+
     def add_proposal(self, proposal: Proposal) -> None:
         if proposal not in self.proposals:
             self.proposals.append(proposal)

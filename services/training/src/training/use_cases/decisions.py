@@ -90,7 +90,7 @@ def approve_proposal(
 ) -> dict:
     """An operator approves what the budget left waiting (funded another way)."""
     with uow:
-        proposal = proposals.find_proposal(uow.session, proposal_id, caller, lock=True)
+        proposal = proposals.find_proposal(uow, proposal_id, caller, lock=True)
         proposal.status = common.checked(domain.operator_approval, proposal.status).value
         for item in proposal.items:
             if item.status in (ItemStatus.PROPOSED, ItemStatus.WAITLISTED):
@@ -106,7 +106,7 @@ def cancel_proposal(
     uow: UnitOfWork, proposal_id: uuid.UUID, reason: str, caller: Principal
 ) -> dict:
     with uow:
-        proposal = proposals.find_proposal(uow.session, proposal_id, caller, lock=True)
+        proposal = proposals.find_proposal(uow, proposal_id, caller, lock=True)
         common.checked(domain.transition, proposal.status, Status.CANCELLED)
         proposals.cancel(uow, proposal, reason)
         uow.commit()

@@ -6,16 +6,17 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from asn_shared import units
 from asn_shared.auth import Principal
 from asn_shared.errors import Conflict, NotFound, RuleBroken
 from asn_shared.persistence import UnitOfWork, page_of
 
-from .. import domain, views
+from .. import domain, repository, views
 from ..domain import ItemStatus, Status
 from ..models import Batch, Enrollment, ProposalItem
+from ..repository import ProposalRepository
 from . import catalogue, common, employees, proposals
 
 
@@ -24,14 +25,14 @@ def enrol_proposal(
 ) -> list[dict[str, Any]]:
     """Enrol the approved items in their batches (a full batch: the next one with a seat)."""
     with uow:
-        session = uow.session
-        proposal = proposals.find_proposal(session, proposal_id, caller, lock=True)
+        repo = uow.repository(repository.sql)
+        proposal = proposals.find_proposal(uow, proposal_id, caller, lock=True)
         proposal.status = common.checked(domain.transition, proposal.status, Status.ENROLLED).value
         enrolments = []
         for item in proposal.items:
             if item.status != ItemStatus.APPROVED:
                 continue
-            batch = seat(session, item.programme_code, item.batch)
+            batch = seat(repo, item.programme_code, item.batch)
             enrolments.append(
                 enrol(uow, proposal.employee_nip, proposal.unit_code, batch, item, proposal.id)
             )
@@ -51,23 +52,17 @@ def enrol_directly(uow: UnitOfWork, command: dict[str, Any], caller: Principal) 
             raise RuleBroken(
                 "Angkatan tidak termasuk program itu.", fields={"batch_id": ["Unknown batch."]}
             )
-        batch = seat(session, command["programme_code"], wanted)
+        batch = seat(uow.repository(repository.sql), command["programme_code"], wanted)
         enrollment = enrol(uow, employee.nip, employee.unit_code, batch)
         uow.commit()
         return views.enrollment_view(enrollment)
 
 
-def seat(session: Session, programme_code: str, wanted: Batch | None) -> Batch:
+def seat(repo: ProposalRepository, programme_code: str, wanted: Batch | None) -> Batch:
     """Lock the wanted batch and the later ones; take a seat in the first with room."""
     if wanted is None:
         raise Conflict(f"Butir program {programme_code} tidak memiliki angkatan.")
-    batches = session.scalars(
-        select(Batch)
-        .where(Batch.programme_code == programme_code, Batch.starts_on >= wanted.starts_on)
-        .order_by(Batch.starts_on, Batch.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
+    batches = repo.batches_from(programme_code, wanted.starts_on)
     by_id = {b.id: b for b in batches}
     placed = domain.place_in_batch(
         seats(by_id[wanted.id]), [seats(b) for b in batches if b.id != wanted.id]
@@ -110,7 +105,7 @@ def enrol(
         status="enrolled",
     )
     enrollment.programme, enrollment.batch = programme, batch
-    uow.session.add(enrollment)
+    uow.repository(repository.sql).add_enrollment(enrollment)
     uow.publish("enrollment.created", views.enrollment_created_data(enrollment), subject=nip)
     return enrollment
 
@@ -120,7 +115,7 @@ def cancel_enrollment(
 ) -> dict[str, Any]:
     """Cancel a direct enrolment; one from a proposal is cancelled with its proposal."""
     with uow:
-        enrollment = find_enrollment(uow.session, enrollment_id, caller, lock=True)
+        enrollment = find_enrollment(uow, enrollment_id, caller, lock=True)
         if enrollment.proposal_id is not None:
             raise Conflict(
                 "Pendaftaran ini berasal dari usulan: batalkan usulannya "
@@ -128,7 +123,7 @@ def cancel_enrollment(
             )
         if enrollment.status != "enrolled":
             raise Conflict(f"Pendaftaran berstatus {enrollment.status} tidak dapat dibatalkan.")
-        common.free_seat(uow.session, enrollment)
+        uow.repository(repository.sql).free_seat(enrollment)
         uow.commit()
         return views.enrollment_view(enrollment)
 
@@ -149,20 +144,16 @@ def list_enrollments(uow: UnitOfWork, query: dict[str, Any], caller: Principal) 
 
 
 def find_enrollment(
-    session: Session,
+    uow: UnitOfWork,
     enrollment_id: uuid.UUID,
     caller: Principal | None = None,
     *,
     lock: bool = False,
 ) -> Enrollment:
     """The enrolment, if it exists and ``caller`` (when given) may reach its unit's."""
-    enrollment = (
-        common.locked(session, Enrollment, enrollment_id)
-        if lock
-        else session.get(Enrollment, enrollment_id)
-    )
+    enrollment = uow.repository(repository.sql).enrollment(enrollment_id, lock=lock)
     if enrollment is None:
         raise NotFound(f"Pendaftaran {enrollment_id} tidak ada.")
     if caller is not None:
-        units.check_reach(session, caller, enrollment.employee_nip, enrollment.unit_code)
+        units.check_reach(uow.session, caller, enrollment.employee_nip, enrollment.unit_code)
     return enrollment

@@ -6,16 +6,16 @@ import uuid
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from asn_shared import units
 from asn_shared.auth import Principal
 from asn_shared.errors import Conflict, NotFound, RuleBroken
 from asn_shared.persistence import UnitOfWork
 
-from .. import domain, views
+from .. import domain, repository, views
 from ..domain import ItemStatus, Status
 from ..models import Employee, Enrollment, LedgerEntry, Proposal, ProposalItem
+from ..repository import ProposalRepository
 from . import catalogue, employees, enrolment, proposals
 
 
@@ -25,10 +25,10 @@ def complete_enrollment(
     """Credit the JP to the year the development ended in; the proposal completes with its
     last open enrolment."""
     with uow:
-        session = uow.session
-        proposal_id = enrolment.find_enrollment(session, enrollment_id, caller).proposal_id
-        proposal = proposals.find_proposal(session, proposal_id, lock=True) if proposal_id else None
-        enrollment = enrolment.find_enrollment(session, enrollment_id, lock=True)
+        repo = uow.repository(repository.sql)
+        proposal_id = enrolment.find_enrollment(uow, enrollment_id, caller).proposal_id
+        proposal = proposals.find_proposal(uow, proposal_id, lock=True) if proposal_id else None
+        enrollment = enrolment.find_enrollment(uow, enrollment_id, lock=True)
         if enrollment.status != "enrolled":
             raise Conflict(f"Pendaftaran berstatus {enrollment.status} tidak dapat diselesaikan.")
         batch, programme = enrollment.batch, enrollment.programme
@@ -57,8 +57,8 @@ def complete_enrollment(
             competency_codes=list(enrollment.competency_codes),
             cost_rupiah=enrollment.cost_rupiah,
         )
-        session.add(entry)
-        item = complete_item(session, proposal, enrollment) if proposal else None
+        repo.add_ledger_entry(entry)
+        item = complete_item(repo, proposal, enrollment) if proposal else None
         uow.publish(
             "enrollment.completed",
             views.enrollment_completed_data(entry, item),
@@ -69,7 +69,7 @@ def complete_enrollment(
 
 
 def complete_item(
-    session: Session, proposal: Proposal, enrollment: Enrollment
+    repo: ProposalRepository, proposal: Proposal, enrollment: Enrollment
 ) -> ProposalItem | None:
     """Complete the enrolment's item (returned), and the proposal with its last one."""
     completed = None
@@ -77,12 +77,7 @@ def complete_item(
         if item.id == enrollment.item_id:
             item.status = ItemStatus.COMPLETED.value
             completed = item
-    session.flush()
-    still_open = session.scalar(
-        select(func.count())
-        .select_from(Enrollment)
-        .where(Enrollment.proposal_id == proposal.id, Enrollment.status == "enrolled")
-    )
+    still_open = repo.open_enrolment_count(proposal.id)
     if not still_open and proposal.status == Status.ENROLLED:
         proposal.status = domain.transition(proposal.status, Status.COMPLETED).value
     return completed

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from asn_shared import units
 from asn_shared.auth import Principal
@@ -69,22 +69,18 @@ def publish_created(uow: UnitOfWork, proposal: Proposal) -> None:
 
 
 def find_proposal(
-    session: Session,
+    uow: UnitOfWork,
     proposal_id: uuid.UUID,
     caller: Principal | None = None,
     *,
     lock: bool = False,
 ) -> Proposal:
     """The proposal, if it exists and ``caller`` (when given) may reach it."""
-    proposal = (
-        common.locked(session, Proposal, proposal_id)
-        if lock
-        else session.get(Proposal, proposal_id)
-    )
+    proposal = uow.repository(repository.sql).proposal(proposal_id, lock=lock)
     if proposal is None:
         raise NotFound(f"Usulan {proposal_id} tidak ada.")
     if caller is not None:
-        units.check_reach(session, caller, proposal.employee_nip, proposal.unit_code)
+        units.check_reach(uow.session, caller, proposal.employee_nip, proposal.unit_code)
     return proposal
 
 
@@ -120,7 +116,7 @@ def publish_approved(uow: UnitOfWork, proposal: Proposal) -> None:
 
 def get_proposal(uow: UnitOfWork, proposal_id: uuid.UUID, caller: Principal) -> dict[str, Any]:
     with uow:
-        return views.proposal_view(find_proposal(uow.session, proposal_id, caller))
+        return views.proposal_view(find_proposal(uow, proposal_id, caller))
 
 
 def list_proposals(uow: UnitOfWork, query: dict[str, Any], caller: Principal) -> dict[str, Any]:
