@@ -23,16 +23,20 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import eventlet
 from amqp.exceptions import AMQPError
 from eventlet.event import Event as EventletEvent
-from kombu import Connection
+from kombu.connection import Connection
+from kombu.message import Message
+from kombu.messaging import Consumer as KombuConsumer
 from kombu.pools import producers
 from marshmallow import ValidationError
+from nameko.containers import WorkerContext
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 from nameko.web.handlers import HttpRequestHandler
@@ -67,8 +71,14 @@ from .web import (
     unstorable_text,
 )
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from .base import ServiceBase
+
 log = logging.getLogger(__name__)
 
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
 Method = TypeVar("Method", bound=Callable[..., Any])
 
 
@@ -105,17 +115,20 @@ class RawQueueConsumer(QueueConsumer):
         batch_size = of_container(self.container).consume_batch_size
         return max(int(self.container.max_workers), 2 * batch_size)
 
-    def get_consumers(self, consumer_cls, channel):
+    def get_consumers(
+        self, consumer_cls: Callable[..., KombuConsumer], channel: object
+    ) -> Iterable[KombuConsumer]:
+        consumers: dict[EventSubscriber, KombuConsumer] = self._consumers
         for provider in self._providers:
             consumer = consumer_cls(
                 queues=[provider.queue],
                 on_message=partial(self.handle_message, provider, None),
             )
             consumer.qos(prefetch_count=self.prefetch_count)
-            self._consumers[provider] = consumer
-        return self._consumers.values()
+            consumers[provider] = consumer
+        return consumers.values()
 
-    def unregister_provider(self, provider) -> None:
+    def unregister_provider(self, provider: EventSubscriber) -> None:
         """nameko's, but a service stopped while its consumers start (Ctrl-C or SIGTERM in
         the first seconds) stops cleanly: nameko would announce the last provider gone once
         per provider, and every announcement after the first fails the stop."""
@@ -127,13 +140,13 @@ class RawQueueConsumer(QueueConsumer):
 
     lost_channel = None  # where a worker found the connection gone (before the consumer thread)
 
-    def ack_message(self, message) -> None:
+    def ack_message(self, message: Message) -> None:
         self._settle(super().ack_message, message)
 
-    def requeue_message(self, message) -> None:
+    def requeue_message(self, message: Message) -> None:
         self._settle(super().requeue_message, message)
 
-    def _settle(self, settle, message) -> None:
+    def _settle(self, settle: Callable[[Message], None], message: Message) -> None:
         """Ack or requeue, surviving a connection the broker has just dropped.
 
         nameko skips a message whose connection is known to be closed, but a socket reset
@@ -163,7 +176,7 @@ class RawQueueConsumer(QueueConsumer):
 
     def republish(
         self,
-        message,
+        message: Message,
         *,
         exchange: str,
         routing_key: str,
@@ -182,7 +195,7 @@ class RawQueueConsumer(QueueConsumer):
         }
         returned: list[str] = []
 
-        def on_return(_error, _exchange, key: str, _message) -> None:
+        def on_return(_error: object, _exchange: str, key: str, _message: object) -> None:
             returned.append(key)
 
         connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
@@ -265,7 +278,7 @@ class EventSubscriber(Consumer):
         self.max_bytes = settings.event_max_bytes
         self.batch_size = settings.consume_batch_size
         self.batch_wait = settings.consume_batch_wait_ms / 1000
-        self._pending: list[tuple[Any, Event]] = []
+        self._pending: list[tuple[Message, Event]] = []
         self._busy = self._stopping = False
         self._timer: Any = None
         queue_type = settings.queue_type
@@ -283,11 +296,12 @@ class EventSubscriber(Consumer):
     def _count(self, event_label: str, outcome: str) -> None:
         metrics.EVENTS_HANDLED.labels(self.service, event_label, self.method_name, outcome).inc()
 
-    def handle_message(self, body, message) -> None:
+    def handle_message(self, body: object, message: Message) -> None:
         event, refusal = self._accept(message)
         if refusal is not None:
             self._park(message, refusal, label=event.name if event else self.event_name)
             return
+        assert event is not None  # _accept gives the event whenever it refuses nothing
         if event.definition.version != self.version:
             # another version published side by side: this handler follows its own only
             self._count(event.name, "skipped")
@@ -347,7 +361,7 @@ class EventSubscriber(Consumer):
         for message, _ in pending:
             self.queue_consumer.requeue_message(message)
 
-    def _accept(self, message) -> tuple[Event | None, str | None]:
+    def _accept(self, message: Message) -> tuple[Event | None, str | None]:
         """The event ``message`` carries, and why it can never be handled here (or None)."""
         size = _body_size(message.body)
         if size > self.max_bytes:
@@ -369,13 +383,13 @@ class EventSubscriber(Consumer):
 
     def handle_result(
         self,
-        messages: list[Any],
+        messages: list[Message],
         batch: EventBatch,
         started: float,
-        worker_ctx,
-        result=None,
-        exc_info=None,
-    ):
+        worker_ctx: WorkerContext,
+        result: object = None,
+        exc_info: ExcInfo | None = None,
+    ) -> tuple[object, ExcInfo | None]:
         """Settle each message of a batch after its commit: acknowledged, or retried or
         parked alone; every one of them retried when the batch itself failed."""
         elapsed = time.perf_counter() - started
@@ -395,7 +409,7 @@ class EventSubscriber(Consumer):
             self.container.spawn_managed_thread(self._schedule)
         return result, exc_info
 
-    def _retry_or_park(self, message, event: Event, error: BaseException) -> None:
+    def _retry_or_park(self, message: Message, event: Event, error: BaseException) -> None:
         attempts = int(message.headers.get(ATTEMPTS, 0)) + 1
         reason = f"{type(error).__name__}: {error}"
         if attempts >= self.max_attempts:
@@ -421,7 +435,7 @@ class EventSubscriber(Consumer):
             extra={"attempt": attempts, "queue": self.queue.name, "reason": reason},
         )
 
-    def _park(self, message, reason: str, *, label: str, attempts: int = 0) -> None:
+    def _park(self, message: Message, reason: str, *, label: str, attempts: int = 0) -> None:
         headers = {
             **message.headers,
             DEAD_LETTER_REASON: reason,
@@ -441,7 +455,7 @@ class EventSubscriber(Consumer):
             },
         )
 
-    def _republish_then_ack(self, message, **publish: Any) -> None:
+    def _republish_then_ack(self, message: Message, **publish: Any) -> None:
         exchange = redelivery_exchange_name(self.service)
         try:
             self.queue_consumer.republish(message, exchange=exchange, **publish)
@@ -486,10 +500,12 @@ def _body_size(body: bytes | str | None) -> int:
     return len(body or b"")
 
 
-def subscribers_of(service_cls: type) -> list[EventSubscriber]:
+def subscribers_of(service_cls: type[ServiceBase]) -> list[EventSubscriber]:
     """The event handlers of ``service_cls``; a ValueError when two of them would share a
     queue, or two methods a consumer name (and so an inbox identity)."""
-    found, owners, queues = [], {}, set()
+    found: list[EventSubscriber] = []
+    owners: dict[str, str] = {}  # consumer name: method
+    queues: set[tuple[str, str]] = set()  # (event, consumer name)
     for method_name, method in inspect.getmembers(service_cls, inspect.isfunction):
         for subscriber in getattr(method, "nameko_entrypoints", ()):
             if not isinstance(subscriber, EventSubscriber):
@@ -531,12 +547,23 @@ def consumer_name(name: str | None, event_name: str) -> str:
 subscribe: MethodDecorator = EventSubscriber.decorator
 
 
+class ApiRequest(Request):
+    """A request as a route's handler gets it: the values of the path's parameters, the
+    verified caller (None on a public route) and the limit of a JSON body, set before the
+    handler runs."""
+
+    path_values: dict[str, Any]
+    principal: auth.Principal | None
+    max_json_bytes: int
+
+
 class ProblemWsgiApp(WsgiApp):
     """nameko's WSGI app, but unknown routes and methods answer in problem+json."""
 
-    def __call__(self, environ, start_response):
-        request = Request(environ, shallow=True)
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = ApiRequest(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
+        response: Response
         try:
             provider, values = adapter.match()
             request.path_values = values
@@ -547,10 +574,10 @@ class ProblemWsgiApp(WsgiApp):
 
 
 class ProblemWebServer(WebServer):
-    def get_wsgi_app(self):
+    def get_wsgi_app(self) -> ProblemWsgiApp:
         return ProblemWsgiApp(self)
 
-    def context_data_from_headers(self, request):
+    def context_data_from_headers(self, request: Request) -> dict[str, str]:
         return {"correlation_id": request.headers.get("X-Correlation-ID") or str(uuid.uuid4())}
 
 
@@ -600,8 +627,9 @@ class JsonApi(HttpRequestHandler):
         if not self.public:
             auth.verifier()  # no key, no start: better than refusing every request later
 
-    def check_request(self, request: Request) -> None:
+    def check_request(self, request: ApiRequest) -> None:
         """Refuse, before any work, a body over the limit and path values no row can match."""
+        assert self.max_body is not None  # setup() gave it the setting's value
         if (request.content_length or 0) > self.max_body:
             raise PayloadTooLarge.over("The request body", self.max_body)
         request.max_content_length = self.max_body  # also bounds multipart parsing
@@ -614,14 +642,14 @@ class JsonApi(HttpRequestHandler):
         if errors:
             raise Problem("The path has invalid parameters.", errors=errors)
 
-    def authorize(self, request: Request) -> None:
+    def authorize(self, request: ApiRequest) -> None:
         request.principal = None
         if self.public:
             return
         request.principal = auth.authenticate(request)
         request.principal.require(*self.roles)
 
-    def handle_request(self, request):
+    def handle_request(self, request: ApiRequest) -> Response:
         request.shallow = False
         context_data = self.server.context_data_from_headers(request)
         try:
@@ -646,7 +674,7 @@ class JsonApi(HttpRequestHandler):
         ).inc()
         return response
 
-    def response_from_result(self, result):
+    def response_from_result(self, result: object) -> Response:
         if isinstance(result, Response):
             return result
         if result is None:
