@@ -10,8 +10,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCKERFILES = sorted(ROOT.glob("services/*/Dockerfile")) + [ROOT / "demo" / "Dockerfile"]
-SHIPPED_SOURCES = [ROOT / "shared" / "src", *sorted(ROOT.glob("services/*/src")), ROOT / "demo" / "src"]
+DOCKERFILES = [*sorted(ROOT.glob("services/*/Dockerfile")), ROOT / "demo" / "Dockerfile"]
+SHIPPED_SOURCES = [
+    ROOT / "shared" / "src",
+    *sorted(ROOT.glob("services/*/src")),
+    ROOT / "demo" / "src",
+]
 TEST_ONLY = {"asn_testkit", "pytest", "testcontainers"}
 
 
