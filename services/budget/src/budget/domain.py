@@ -289,4 +289,3 @@ def parse_thresholds(value: Any) -> tuple[int, ...]:
     if not thresholds or not all(1 <= t <= 100 for t in thresholds):
         raise ValueError(f"BUDGET_THRESHOLDS must be between 1 and 100, not {value!r}")
     return tuple(thresholds)
-
