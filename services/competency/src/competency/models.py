@@ -176,7 +176,9 @@ class Assessment(Base):
     # no foreign key: an older result arriving late points at a newer one recorded earlier
     superseded_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     supersedes: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    import_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assessment_imports.id"))
+    import_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("assessment_imports.id"), index=True
+    )
     recorded_at: Mapped[datetime] = timestamp_now()
 
 
