@@ -911,7 +911,8 @@ def measure(
         say(f"  latency: {result['latency']}")
         stack.quiet()
         say(f"  throughput: {args.assessments:,} assessments in files of {args.chunk}")
-        profiler = Profiler(args.profile, f"{args.label}-{replicas}", stack.pids)
+        run_label = f"{args.label}-{replicas}" + (f"-{code.commit}" if code else "")
+        profiler = Profiler(args.profile, run_label, stack.pids)
         try:
             result["throughput"] = throughput(
                 world, tracker, range(args.assessments), args.chunk, today, stack.pids, urls
