@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 
 from asn_shared.auth import Principal
 from asn_shared.events import Event
@@ -27,21 +28,38 @@ def apply(proposal: Proposal, settlement: domain.Settlement) -> None:
         item.status = status.value
 
 
-def budget_reserved(uow: UnitOfWork, event: Event) -> None:
-    """``budget.reserved``: approve the items paid for; the rest wait, with alternatives."""
+def settled(
+    uow: UnitOfWork, event: Event, settle: Callable[[Proposal], domain.Settlement]
+) -> tuple[Proposal, domain.Settlement] | None:
+    """The proposal a budget answer names, with ``settle``'s settlement applied; None (and
+    nothing changed) for an unknown proposal or a stale answer."""
     data = event.data
     proposal = uow.repository(repository.sql).locked_proposal(data["proposal_id"])
     if proposal is None:
         log.warning("budget answer for an unknown proposal", extra={"proposal": str(data)})
-        return
+        return None
     try:
-        settlement = domain.settle_reservation(
-            proposal.status, {i.id: i.status for i in proposal.items}, data["item_ids"]
-        )
+        settlement = settle(proposal)
     except IllegalTransition as exc:
-        log.warning("stale budget.reserved ignored", extra={"reason": str(exc)})
-        return
+        log.warning(f"stale {event.name} ignored", extra={"reason": str(exc)})
+        return None
     apply(proposal, settlement)
+    return proposal, settlement
+
+
+def budget_reserved(uow: UnitOfWork, event: Event) -> None:
+    """``budget.reserved``: approve the items paid for; the rest wait, with alternatives."""
+    data = event.data
+    answer = settled(
+        uow,
+        event,
+        lambda p: domain.settle_reservation(
+            p.status, {i.id: i.status for i in p.items}, data["item_ids"]
+        ),
+    )
+    if answer is None:
+        return
+    proposal, settlement = answer
     proposal.reserved_rupiah += data["amount_rupiah"]
     proposal.status_reason = None
     proposals.publish_approved(uow, proposal)
@@ -51,20 +69,12 @@ def budget_reserved(uow: UnitOfWork, event: Event) -> None:
 
 def budget_rejected(uow: UnitOfWork, event: Event) -> None:
     """``budget.rejected``: the items wait; a free or cheaper programme is proposed instead."""
-    data = event.data
-    proposal = uow.repository(repository.sql).locked_proposal(data["proposal_id"])
-    if proposal is None:
-        log.warning("budget answer for an unknown proposal", extra={"proposal": str(data)})
-        return
-    try:
-        settlement = domain.settle_rejection(
-            proposal.status, {i.id: i.status for i in proposal.items}
-        )
-    except IllegalTransition as exc:
-        log.warning("stale budget.rejected ignored", extra={"reason": str(exc)})
-        return
-    apply(proposal, settlement)
-    waitlist(uow, proposal, settlement.newly_waitlisted, data["reason"])
+    answer = settled(
+        uow, event, lambda p: domain.settle_rejection(p.status, {i.id: i.status for i in p.items})
+    )
+    if answer is not None:
+        proposal, settlement = answer
+        waitlist(uow, proposal, settlement.newly_waitlisted, event.data["reason"])
 
 
 def waitlist(uow: UnitOfWork, proposal: Proposal, item_ids: list[uuid.UUID], reason: str) -> None:
