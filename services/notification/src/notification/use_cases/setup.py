@@ -173,12 +173,19 @@ def get_subscription(uow: UnitOfWork, subscription_id: uuid.UUID) -> Subscriptio
 
 def cancel_subscription(uow: UnitOfWork, subscription_id: uuid.UUID) -> None:
     """Stop sending; pending deliveries to it are parked at their next attempt."""
+    deactivate(uow, Subscription, subscription_id, f"No subscription {subscription_id}.")
+
+
+def deactivate(
+    uow: UnitOfWork, model: type[Subscription | Official], row_id: uuid.UUID, missing: str
+) -> None:
+    """Mark the row inactive (kept for the history that names it); NotFound without it."""
     with uow:
-        cancelled = uow.session.execute(
-            update(Subscription).where(Subscription.id == subscription_id).values(active=False)
+        deactivated = uow.session.execute(
+            update(model).where(model.id == row_id).values(active=False)
         )
-        if cancelled.rowcount == 0:
-            raise NotFound(f"No subscription {subscription_id}.")
+        if deactivated.rowcount == 0:
+            raise NotFound(missing)
         uow.commit()
     setup_changed()
 
@@ -225,14 +232,7 @@ def official_page(
 
 
 def remove_official(uow: UnitOfWork, official_id: uuid.UUID) -> None:
-    with uow:
-        removed = uow.session.execute(
-            update(Official).where(Official.id == official_id).values(active=False)
-        )
-        if removed.rowcount == 0:
-            raise NotFound(f"No official {official_id}.")
-        uow.commit()
-    setup_changed()
+    deactivate(uow, Official, official_id, f"No official {official_id}.")
 
 
 # --- rules and templates ------------------------------------------------------------------
