@@ -7,9 +7,10 @@ few query pieces (unit subtrees, the current assessment), so that they stay cons
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-from sqlalchemy import CTE, and_, func, select
+from sqlalchemy import CTE, Select, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from asn_shared.auth import Principal
@@ -33,6 +34,42 @@ from .models import (
     Unit,
 )
 
+T = TypeVar("T")
+
+
+def _page_joined(
+    session: Session,
+    statement: Select[Any],
+    query: dict[str, Any],
+    key: str,
+    load: Callable[[Session, list[Any]], Mapping[Any, Any]],
+    show: Callable[[Any, Any], dict[str, Any]],
+) -> dict[str, Any]:
+    """``page_of`` for rows shown with rows of their own: ``load`` reads those of the whole
+    page in one query (by each row's ``key``), and ``show`` gets each row with its own."""
+    rows, total = fetch_page(session, statement, page=query["page"], per_page=query["per_page"])
+    joined = load(session, [getattr(row, key) for row in rows])
+    items = [show(row, joined[getattr(row, key)]) for row in rows]
+    return page_response(items, total=total, page=query["page"], per_page=query["per_page"])
+
+
+def existing(session: Session, model: type[T], key: Any, missing: str) -> T:
+    """The row of ``model`` at ``key``; NotFound with the ``missing`` sentence without it."""
+    found = session.get(model, key)
+    if found is None:
+        raise NotFound(missing)
+    return found
+
+
+def where_given(statement: Select[Any], query: dict[str, Any], **columns: Any) -> Select[Any]:
+    """``statement`` narrowed, for each of ``columns`` the query gives a value for, to the
+    rows whose column holds that value."""
+    for name, column in columns.items():
+        if query.get(name):
+            statement = statement.where(column == query[name])
+    return statement
+
+
 # --- units --------------------------------------------------------------------------------
 
 
@@ -53,9 +90,7 @@ def unit_filter(column, code: str, include_sub_units: bool):
 
 @read
 def unit(session: Session, code: str) -> dict[str, Any]:
-    found = session.get(Unit, code)
-    if found is None:
-        raise NotFound(f"Unit {code} tidak ditemukan.")
+    found = existing(session, Unit, code, f"Unit {code} tidak ditemukan.")
     return views.unit_out(found)
 
 
@@ -103,9 +138,7 @@ def _levels_of(session: Session, codes: list[str]) -> dict[str, list[CompetencyL
 
 @read
 def competency(session: Session, code: str) -> dict[str, Any]:
-    found = session.get(Competency, code)
-    if found is None:
-        raise NotFound(f"Kompetensi {code} tidak ditemukan.")
+    found = existing(session, Competency, code, f"Kompetensi {code} tidak ditemukan.")
     labels = {row["level"]: row["label"] for row in level_labels.within(session)}
     return _competency_out(found, _levels_of(session, [code])[code], labels)
 
@@ -113,13 +146,16 @@ def competency(session: Session, code: str) -> dict[str, Any]:
 @read
 def competencies(session: Session, query: dict[str, Any]) -> dict[str, Any]:
     statement = select(Competency).order_by(Competency.code)
-    if query.get("kind"):
-        statement = statement.where(Competency.kind == query["kind"])
-    rows, total = fetch_page(session, statement, page=query["page"], per_page=query["per_page"])
+    statement = where_given(statement, query, kind=Competency.kind)
     labels = {row["level"]: row["label"] for row in level_labels.within(session)}
-    levels = _levels_of(session, [row.code for row in rows])
-    items = [_competency_out(row, levels[row.code], labels) for row in rows]
-    return page_response(items, total=total, page=query["page"], per_page=query["per_page"])
+    return _page_joined(
+        session,
+        statement,
+        query,
+        "code",
+        _levels_of,
+        lambda row, levels: _competency_out(row, levels, labels),
+    )
 
 
 @read
@@ -163,23 +199,15 @@ def standard_cells(session: Session, jabatan_codes: list[str]) -> dict[str, list
 
 @read
 def jabatan(session: Session, code: str) -> dict[str, Any]:
-    found = session.get(Jabatan, code)
-    if found is None:
-        raise NotFound(f"Jabatan {code} tidak ditemukan.")
+    found = existing(session, Jabatan, code, f"Jabatan {code} tidak ditemukan.")
     return views.jabatan_out(found, standard_cells(session, [code])[code])
 
 
 @read
 def jabatan_page(session: Session, query: dict[str, Any]) -> dict[str, Any]:
     statement = select(Jabatan).order_by(Jabatan.code)
-    if query.get("unit"):
-        statement = statement.where(Jabatan.unit_code == query["unit"])
-    if query.get("kind"):
-        statement = statement.where(Jabatan.kind == query["kind"])
-    rows, total = fetch_page(session, statement, page=query["page"], per_page=query["per_page"])
-    cells = standard_cells(session, [row.code for row in rows])
-    items = [views.jabatan_out(row, cells[row.code]) for row in rows]
-    return page_response(items, total=total, page=query["page"], per_page=query["per_page"])
+    statement = where_given(statement, query, unit=Jabatan.unit_code, kind=Jabatan.kind)
+    return _page_joined(session, statement, query, "code", standard_cells, views.jabatan_out)
 
 
 # --- employees ----------------------------------------------------------------------------
@@ -192,10 +220,9 @@ def employee(session: Session, caller: Principal, nip: str) -> dict[str, Any]:
 
 
 def _employee(session: Session, nip: str) -> Employee:
-    found = session.get(Employee, "".join(nip.split()))
-    if found is None:
-        raise NotFound(f"Pegawai dengan NIP {nip} tidak ditemukan.")
-    return found
+    return existing(
+        session, Employee, "".join(nip.split()), f"Pegawai dengan NIP {nip} tidak ditemukan."
+    )
 
 
 def current_assessment_join():
@@ -250,9 +277,8 @@ def assessment(session: Session, caller: Principal, assessment_id) -> dict[str, 
 
 
 def assessment_view(session: Session, assessment_id) -> dict[str, Any]:
-    found = session.get(Assessment, assessment_id)
-    if found is None:
-        raise NotFound(f"Penilaian {assessment_id} tidak ditemukan.")
+    missing = f"Penilaian {assessment_id} tidak ditemukan."
+    found = existing(session, Assessment, assessment_id, missing)
     return views.assessment_out(found, _results_of(session, [found.id])[found.id])
 
 
@@ -268,18 +294,16 @@ def assessments(session: Session, caller: Principal, query: dict[str, Any]) -> d
         statement = statement.where(
             unit_filter(Assessment.unit_code, query["unit"], query["include_sub_units"])
         )
-    if query.get("jabatan"):
-        statement = statement.where(Assessment.jabatan_code == query["jabatan"])
-    if query.get("category"):
-        statement = statement.where(Assessment.category_code == query["category"])
+    statement = where_given(
+        statement,
+        query,
+        jabatan=Assessment.jabatan_code,
+        category=Assessment.category_code,
+        import_id=Assessment.import_id,
+    )
     if query.get("current_only"):
         statement = statement.where(Assessment.superseded_by.is_(None))
-    if query.get("import_id"):
-        statement = statement.where(Assessment.import_id == query["import_id"])
-    rows, total = fetch_page(session, statement, page=query["page"], per_page=query["per_page"])
-    results = _results_of(session, [row.id for row in rows])
-    items = [views.assessment_out(row, results[row.id]) for row in rows]
-    return page_response(items, total=total, page=query["page"], per_page=query["per_page"])
+    return _page_joined(session, statement, query, "id", _results_of, views.assessment_out)
 
 
 # --- profile ------------------------------------------------------------------------------
@@ -379,8 +403,7 @@ def gap_report(
     against the jabatan they hold.
     """
     access.check_unit(session, caller, code)
-    if session.get(Unit, code) is None:
-        raise NotFound(f"Unit {code} tidak ditemukan.")
+    existing(session, Unit, code, f"Unit {code} tidak ditemukan.")
     codes = subtree_codes(session, code) if include_sub_units else [code]
     in_units = Employee.unit_code.in_(codes)
     current, condition = current_assessment_join()
