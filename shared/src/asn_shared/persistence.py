@@ -26,7 +26,6 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
-    column,
     create_engine,
     delete,
     func,
@@ -34,7 +33,7 @@ from sqlalchemy import (
     inspect,
     literal,
     select,
-    values,
+    text,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import CursorResult
@@ -343,6 +342,24 @@ def handle_once(
     return True
 
 
+RECORD_DELIVERIES = text(
+    """
+    INSERT INTO inbox (consumer, event_id, event_type)
+    SELECT :consumer, arrived.event_id, arrived.event_type
+    FROM unnest(CAST(:event_ids AS text[]), CAST(:event_types AS text[]))
+        AS arrived (event_id, event_type)
+    WHERE NOT EXISTS (
+        SELECT 1 FROM inbox AS seen
+        WHERE seen.consumer = ANY(CAST(:formerly AS text[])) AND seen.event_id = arrived.event_id
+    )
+    ORDER BY arrived.event_id
+    ON CONFLICT DO NOTHING
+    RETURNING event_id
+    """
+)
+"""One statement whatever the batch's size (arrays, not a VALUES list): compiled once."""
+
+
 def record_deliveries(
     session: Session, events: list[Event], consumer: str, formerly: tuple[str, ...] = ()
 ) -> set[str]:
@@ -352,26 +369,14 @@ def record_deliveries(
     Rows go in in id order, so two batches sharing events wait on each other's keys in the
     same order, never in a deadlock.
     """
-    rows = sorted({event.id: event.type for event in events}.items())
-    columns = ("consumer", "event_id", "event_type")
-    if formerly:
-        arrived = values(
-            column("consumer", Text),
-            column("event_id", Text),
-            column("event_type", Text),
-            name="arrived",
-        ).data([(consumer, event_id, event_type) for event_id, event_type in rows])
-        seen = select(inbox.c.event_id).where(
-            inbox.c.consumer.in_(formerly), inbox.c.event_id == arrived.c.event_id
-        )
-        new = select(arrived).where(~seen.exists()).order_by(arrived.c.event_id)
-        statement = pg_insert(inbox).from_select(list(columns), new)
-    else:
-        statement = pg_insert(inbox).values(
-            [dict(zip(columns, (consumer, *row), strict=True)) for row in rows]
-        )
-    inserted = session.scalars(statement.on_conflict_do_nothing().returning(inbox.c.event_id))
-    return set(inserted)
+    arrived = sorted({event.id: event.type for event in events}.items())
+    parameters = {
+        "consumer": consumer,
+        "event_ids": [event_id for event_id, _ in arrived],
+        "event_types": [event_type for _, event_type in arrived],
+        "formerly": list(formerly),
+    }
+    return set(session.scalars(RECORD_DELIVERIES, parameters))
 
 
 class EventBatch:
