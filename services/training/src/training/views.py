@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from asn_shared.shown import attributes
+
 from . import domain
 from .models import Assessment, Batch, Enrollment, LedgerEntry, Programme, Proposal, ProposalItem
 
@@ -53,27 +55,17 @@ def reason_view(stored: dict[str, Any]) -> dict[str, Any]:
 
 def batch_view(batch: Batch) -> dict[str, Any]:
     return {
-        "batch_id": batch.id,
-        "programme_code": batch.programme_code,
-        "starts_on": batch.starts_on,
-        "ends_on": batch.ends_on,
-        "place": batch.place,
-        "online": batch.online,
-        "capacity": batch.capacity,
-        "enrolled": batch.enrolled,
+        **batch_data(batch),
+        **attributes(batch, "programme_code", "capacity", "enrolled"),
         "seats_left": batch.capacity - batch.enrolled,
     }
 
 
 def programme_view(programme: Programme) -> dict[str, Any]:
     return {
-        "code": programme.code,
-        "title": programme.title,
-        "form": programme.form,
-        "activity": programme.activity,
-        "jp": programme.jp,
-        "cost_rupiah": programme.cost_rupiah,
-        "provider": programme.provider,
+        **attributes(
+            programme, "code", "title", "form", "activity", "jp", "cost_rupiah", "provider"
+        ),
         "competencies": [
             {"competency_code": c.competency_code, "level": c.level} for c in programme.competencies
         ],
@@ -81,57 +73,49 @@ def programme_view(programme: Programme) -> dict[str, Any]:
     }
 
 
-def item_view(item: ProposalItem) -> dict[str, Any]:
+def item_facts(item: ProposalItem) -> dict[str, Any]:
+    """What the item's view and its event data both say."""
     return {
         "item_id": item.id,
-        "programme_code": item.programme_code,
-        "programme_title": item.programme_title,
-        "form": item.form,
-        "activity": item.activity,
-        "jp": item.jp,
-        "cost_rupiah": item.cost_rupiah,
+        **attributes(
+            item, "programme_code", "programme_title", "form", "activity", "jp", "cost_rupiah"
+        ),
         "competency_codes": list(item.competency_codes),
+        "funding": item.funding,
+    }
+
+
+def item_view(item: ProposalItem) -> dict[str, Any]:
+    return {
+        **item_facts(item),
         "batch": batch_view(item.batch) if item.batch else None,
         "reasons": [reason_view(r) for r in item.reasons],
         "status": item.status,
-        "funding": item.funding,
     }
 
 
 def proposal_view(proposal: Proposal) -> dict[str, Any]:
     return {
-        "proposal_id": proposal.id,
-        "employee_nip": proposal.employee_nip,
-        "employee_name": proposal.employee_name,
-        "unit_code": proposal.unit_code,
-        "fiscal_year": proposal.fiscal_year,
-        "status": proposal.status,
-        "status_reason": proposal.status_reason,
-        "assessment_id": proposal.assessment_id,
-        "jabatan_code": proposal.jabatan_code,
-        "supersedes": proposal.supersedes,
-        "alternative_of": proposal.alternative_of,
-        "total_cost_rupiah": proposal.total_cost_rupiah,
-        "total_jp": proposal.total_jp,
-        "jp_before": proposal.jp_before,
-        "reserved_rupiah": proposal.reserved_rupiah,
-        "created_at": proposal.created_at,
-        "updated_at": proposal.updated_at,
+        **proposal_plan(proposal),
+        **attributes(proposal, "status_reason", "reserved_rupiah", "created_at", "updated_at"),
         "items": [item_view(item) for item in proposal.items],
+    }
+
+
+def enrollment_facts(enrollment: Enrollment) -> dict[str, Any]:
+    """What the enrolment's view and its ``enrollment.created`` data both say."""
+    return {
+        "enrollment_id": enrollment.id,
+        **attributes(enrollment, "proposal_id", "employee_nip", "unit_code", "programme_code"),
+        "programme_title": enrollment.programme.title,
+        "jp": enrollment.jp,
     }
 
 
 def enrollment_view(enrollment: Enrollment) -> dict[str, Any]:
     return {
-        "enrollment_id": enrollment.id,
-        "proposal_id": enrollment.proposal_id,
-        "item_id": enrollment.item_id,
-        "employee_nip": enrollment.employee_nip,
-        "unit_code": enrollment.unit_code,
-        "programme_code": enrollment.programme_code,
-        "programme_title": enrollment.programme.title,
-        "jp": enrollment.jp,
-        "cost_rupiah": enrollment.cost_rupiah,
+        **enrollment_facts(enrollment),
+        **attributes(enrollment, "item_id", "cost_rupiah"),
         "competency_codes": list(enrollment.competency_codes),
         "status": enrollment.status,
         "batch": batch_view(enrollment.batch),
@@ -143,20 +127,13 @@ def ledger_entry_view(entry: LedgerEntry) -> dict[str, Any]:
     return {
         "entry_id": entry.id,
         "source": "enrollment" if entry.enrollment_id else "direct",
-        "enrollment_id": entry.enrollment_id,
-        "proposal_id": entry.proposal_id,
-        "programme_code": entry.programme_code,
-        "title": entry.title,
-        "form": entry.form,
-        "activity": entry.activity,
-        "provider": entry.provider,
-        "jp": entry.jp,
-        "started_on": entry.started_on,
-        "ended_on": entry.ended_on,
-        "jp_year": entry.jp_year,
+        **attributes(
+            entry,
+            *("enrollment_id", "proposal_id", "programme_code", "title", "form", "activity"),
+            *("provider", "jp", "started_on", "ended_on", "jp_year"),
+        ),
         "competency_codes": list(entry.competency_codes),
-        "cost_rupiah": entry.cost_rupiah,
-        "evidence": entry.evidence,
+        **attributes(entry, "cost_rupiah", "evidence"),
     }
 
 
@@ -166,68 +143,50 @@ def ledger_entry_view(entry: LedgerEntry) -> dict[str, Any]:
 def batch_data(batch: Batch) -> dict[str, Any]:
     return {
         "batch_id": batch.id,
-        "starts_on": batch.starts_on,
-        "ends_on": batch.ends_on,
-        "place": batch.place,
-        "online": batch.online,
+        **attributes(batch, "starts_on", "ends_on", "place", "online"),
     }
 
 
 def item_data(item: ProposalItem) -> dict[str, Any]:
     return {
-        "item_id": item.id,
-        "programme_code": item.programme_code,
-        "programme_title": item.programme_title,
-        "form": item.form,
-        "activity": item.activity,
-        "jp": item.jp,
-        "cost_rupiah": item.cost_rupiah,
-        "competency_codes": list(item.competency_codes),
+        **item_facts(item),
         "batch": batch_data(item.batch) if item.batch else None,
         "reasons": [
             {"competency_code": r["competency_code"], "gap": reason_of(r).gap, "rule": r["rule"]}
             for r in item.reasons
         ],
-        "funding": item.funding,
     }
 
 
 def proposal_facts(proposal: Proposal) -> dict[str, Any]:
     return {
         "proposal_id": proposal.id,
-        "employee_nip": proposal.employee_nip,
-        "employee_name": proposal.employee_name,
-        "unit_code": proposal.unit_code,
-        "fiscal_year": proposal.fiscal_year,
-        "status": proposal.status,
+        **attributes(
+            proposal, "employee_nip", "employee_name", "unit_code", "fiscal_year", "status"
+        ),
+    }
+
+
+def proposal_plan(proposal: Proposal) -> dict[str, Any]:
+    """What the proposal's view and its ``proposal.created`` data both say, but the items."""
+    return {
+        **proposal_facts(proposal),
+        **attributes(
+            proposal,
+            *("assessment_id", "jabatan_code", "supersedes", "alternative_of"),
+            *("total_cost_rupiah", "total_jp", "jp_before"),
+        ),
     }
 
 
 def proposal_created_data(proposal: Proposal) -> dict[str, Any]:
-    return {
-        **proposal_facts(proposal),
-        "assessment_id": proposal.assessment_id,
-        "jabatan_code": proposal.jabatan_code,
-        "supersedes": proposal.supersedes,
-        "alternative_of": proposal.alternative_of,
-        "items": [item_data(item) for item in proposal.items],
-        "total_cost_rupiah": proposal.total_cost_rupiah,
-        "total_jp": proposal.total_jp,
-        "jp_before": proposal.jp_before,
-    }
+    return {**proposal_plan(proposal), "items": [item_data(item) for item in proposal.items]}
 
 
 def enrollment_created_data(enrollment: Enrollment) -> dict[str, Any]:
-    programme = enrollment.programme
     return {
-        "enrollment_id": enrollment.id,
-        "proposal_id": enrollment.proposal_id,
-        "employee_nip": enrollment.employee_nip,
-        "unit_code": enrollment.unit_code,
-        "programme_code": programme.code,
-        "programme_title": programme.title,
-        "form": programme.form,
-        "jp": enrollment.jp,
+        **enrollment_facts(enrollment),
+        "form": enrollment.programme.form,
         "batch": batch_data(enrollment.batch),
     }
 

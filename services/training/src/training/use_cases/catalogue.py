@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from asn_shared.errors import Conflict, NotFound, RuleBroken
 from asn_shared.persistence import UnitOfWork, page_of
+from asn_shared.shown import attributes
 
 from .. import domain, views
 from ..models import Activity, Batch, Programme, ProgrammeCompetency
@@ -34,12 +35,7 @@ def update_activity(uow: UnitOfWork, code: str, default_jp: int) -> dict[str, An
 
 
 def activity_view(activity: Activity) -> dict[str, Any]:
-    return {
-        "code": activity.code,
-        "form": activity.form,
-        "name": activity.name,
-        "default_jp": activity.default_jp,
-    }
+    return attributes(activity, "code", "form", "name", "default_jp")
 
 
 def activity_jp(session: Session, form: str, activity_code: str | None, jp: int | None) -> int:
