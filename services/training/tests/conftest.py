@@ -124,10 +124,10 @@ def programme(code: str, cost: int, levels: dict[str, int], **fields) -> dict[st
     return body
 
 
-def budget_position(unit: str = "KEC-PLAJU") -> dict[str, Any]:
+def budget_position(unit: str = "KEC-PLAJU", year: int | None = None) -> dict[str, Any]:
     return {
         "unit_code": unit,
-        "fiscal_year": date.today().year,
+        "fiscal_year": year or date.today().year,
         "allocated_rupiah": 10_000_000,
         "committed_rupiah": 9_000_000,
         "available_rupiah": 1_000_000,

@@ -269,110 +269,60 @@ def uow(repo, clock) -> FakeUnitOfWork:
     return FakeUnitOfWork("training", repo, clock)
 
 
-def employee(nip: str = NIP, version: int = 1) -> dict[str, Any]:
-    return {
-        "nip": nip,
-        "name": "Rina Marlina",
-        "sex": "P",
-        "golongan": "III/c",
-        "unit": {"code": "KEC-PLAJU", "name": "Kecamatan Plaju", "parent_code": None},
-        "jabatan": None,
-        "email": "rina@example.go.id",
-        "phone": None,
-        "supervisor_nip": None,
-        "language": "id",
-        "version": version,
-    }
-
-
-def result(code: str, required: int, achieved: float) -> dict[str, Any]:
-    return {
-        "competency_code": code,
-        "competency_name": code,
-        "kind": "manajerial",
-        "required_level": required,
-        "achieved_level": achieved,
-        "gap": achieved - required,
-    }
-
-
-def assessed(
-    results: list[dict[str, Any]],
-    *,
-    jabatan: str = "KASI-PEM",
-    assessed_on: date = TODAY,
-    nip: str = NIP,
-    **extra: Any,
-):
-    """``assessment.recorded`` as training receives it."""
-    return incoming(
-        "assessment.recorded",
-        {
-            "assessment_id": uuid.uuid4(),
-            "supersedes": None,
-            "employee": employee(nip),
-            "jabatan": {"code": jabatan, "name": jabatan, "kind": "pengawas", "grade": None},
-            "assessed_on": assessed_on,
-            "method": "assessment_centre",
-            "results": results,
-            "jpm": 80.0,
-            "jpm_method": "capped",
-            "category": {"code": "MMS", "label": "Masih Memenuhi Syarat", "scheme": "jf"},
-            **extra,
-        },
-    )
-
-
-def position(year: int = TODAY.year) -> dict[str, Any]:
-    return {
-        "unit_code": "KEC-PLAJU",
-        "fiscal_year": year,
-        "allocated_rupiah": 10_000_000,
-        "committed_rupiah": 9_000_000,
-        "available_rupiah": 1_000_000,
-    }
-
-
-def reserved(proposal: Proposal, items: list, amount: int):
-    """``budget.reserved`` for ``items`` of ``proposal`` (the rest rejected)."""
-    paid = {item.id for item in items}
-    return incoming(
-        "budget.reserved",
-        {
-            **position(proposal.fiscal_year),
-            "reservation_id": uuid.uuid4(),
-            "proposal_id": proposal.id,
-            "item_ids": sorted(paid),
-            "rejected_item_ids": sorted(i.id for i in proposal.items if i.id not in paid),
-            "partial": len(paid) < len(proposal.items),
-            "amount_rupiah": amount,
-        },
-    )
-
-
-def rejected(proposal: Proposal, reason: str = "insufficient_funds"):
-    return incoming(
-        "budget.rejected",
-        {
-            **position(proposal.fiscal_year),
-            "proposal_id": proposal.id,
-            "item_ids": [i.id for i in proposal.items],
-            "requested_rupiah": proposal.total_cost_rupiah,
-            "reason": reason,
-        },
-    )
-
-
 class Events:
-    """The events the orchestration receives, as the tests build them (a fixture)."""
+    """The events the orchestration receives (a fixture), from the service tests' builders
+    (``build``), on the unit tests' fixed day."""
 
     NIP, TODAY = NIP, TODAY
-    result = staticmethod(result)
-    assessed = staticmethod(assessed)
-    reserved = staticmethod(reserved)
-    rejected = staticmethod(rejected)
+
+    def __init__(self, build: Any) -> None:
+        self.build = build
+        self.result = build.result
+
+    def assessed(
+        self,
+        results: list[dict[str, Any]],
+        *,
+        jabatan: str = "KASI-PEM",
+        assessed_on: date = TODAY,
+        nip: str = NIP,
+        **extra: Any,
+    ):
+        """``assessment.recorded`` as training receives it."""
+        employee = self.build.employee(nip)
+        held = {"code": jabatan, "name": jabatan, "kind": "pengawas", "grade": None}
+        data = self.build.assessment(results, assessed_on=assessed_on, **extra)
+        return incoming("assessment.recorded", {**data, "employee": employee, "jabatan": held})
+
+    def reserved(self, proposal: Proposal, items: list, amount: int):
+        """``budget.reserved`` for ``items`` of ``proposal`` (the rest rejected)."""
+        paid = {item.id for item in items}
+        return incoming(
+            "budget.reserved",
+            {
+                **self.build.budget_position(year=proposal.fiscal_year),
+                "reservation_id": uuid.uuid4(),
+                "proposal_id": proposal.id,
+                "item_ids": sorted(paid),
+                "rejected_item_ids": sorted(i.id for i in proposal.items if i.id not in paid),
+                "partial": len(paid) < len(proposal.items),
+                "amount_rupiah": amount,
+            },
+        )
+
+    def rejected(self, proposal: Proposal, reason: str = "insufficient_funds"):
+        return incoming(
+            "budget.rejected",
+            {
+                **self.build.budget_position(year=proposal.fiscal_year),
+                "proposal_id": proposal.id,
+                "item_ids": [i.id for i in proposal.items],
+                "requested_rupiah": proposal.total_cost_rupiah,
+                "reason": reason,
+            },
+        )
 
 
 @pytest.fixture
-def events() -> type[Events]:
-    return Events
+def events(build) -> Events:
+    return Events(build)
