@@ -12,23 +12,14 @@ from pathlib import Path
 
 import pytest
 from asn_testkit import auth
-
-# Short polls and retries so the chain settles quickly; production defaults are in config.yaml.
-FAST = {
-    "OUTBOX_POLL_INTERVAL": "0.1",
-    "EVENT_RETRY_DELAY": "0.2",
-    "DISPATCH_INTERVAL": "0.2",
-    "RETRY_BASE_DELAY": "1",
-    "RETRY_MAX_DELAY": "2",
-    "MAX_WORKERS": "4",  # the test database server is shared: fewer connections
-}
+from asn_testkit.suite import QUICK_ENV
 
 
 @pytest.fixture
 def suite_urls(suite, smtp_server) -> dict[str, str]:
     """The four services running, each on its own database: name → base URL."""
     mail = {"SMTP_HOST": smtp_server.host, "SMTP_PORT": str(smtp_server.port)}
-    running = suite(env={**FAST, **mail})
+    running = suite(env={**QUICK_ENV, **mail})
     return {name: running.url(name) for name in running.processes}
 
 

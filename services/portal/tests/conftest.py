@@ -22,17 +22,9 @@ from playwright.sync_api import expect
 
 from asn_testkit import auth
 from asn_testkit.peers import SmtpServer
-from asn_testkit.suite import Suite
+from asn_testkit.suite import QUICK_ENV, Suite
 from asn_testkit.waiting import wait_for
 
-FAST = {
-    "OUTBOX_POLL_INTERVAL": "0.1",
-    "EVENT_RETRY_DELAY": "0.2",
-    "DISPATCH_INTERVAL": "0.2",
-    "RETRY_BASE_DELAY": "1",
-    "RETRY_MAX_DELAY": "2",
-    "MAX_WORKERS": "4",
-}
 EMPLOYEES = 40
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -100,7 +92,7 @@ def plaju(broker, database_server, tmp_path_factory) -> Iterator[Plaju]:
         databases,
         services_dir=Path(__file__).parents[2],
         log_dir=directory,
-        env={**FAST, "SMTP_HOST": smtp.host, "SMTP_PORT": str(smtp.port)},
+        env={**QUICK_ENV, "SMTP_HOST": smtp.host, "SMTP_PORT": str(smtp.port)},
     )
     try:
         suite.start()

@@ -15,6 +15,17 @@ from kompas_demo.api import Services
 from . import auth
 from .processes import ServiceProcess
 
+# Short polls and retries so a whole suite settles quickly in a test (production defaults are
+# in each service's config.yaml); fewer workers, as the test database server is shared.
+QUICK_ENV = {
+    "OUTBOX_POLL_INTERVAL": "0.1",
+    "EVENT_RETRY_DELAY": "0.2",
+    "DISPATCH_INTERVAL": "0.2",
+    "RETRY_BASE_DELAY": "1",
+    "RETRY_MAX_DELAY": "2",
+    "MAX_WORKERS": "4",
+}
+
 
 class Suite:
     def __init__(
