@@ -134,6 +134,17 @@ def budget_position(unit: str = "KEC-PLAJU", year: int | None = None) -> dict[st
     }
 
 
+def rejection(proposal: dict[str, Any], requested: int) -> dict[str, Any]:
+    """``budget.rejected`` for every item of ``proposal`` (its ``proposal.created`` data)."""
+    return {
+        **budget_position(),
+        "proposal_id": proposal["proposal_id"],
+        "item_ids": [i["item_id"] for i in proposal["items"]],
+        "requested_rupiah": requested,
+        "reason": "insufficient_funds",
+    }
+
+
 class Builders:
     """Event data and request bodies for the tests (a fixture: tests do not import this)."""
 
@@ -144,6 +155,7 @@ class Builders:
     assessment = staticmethod(assessment)
     programme = staticmethod(programme)
     budget_position = staticmethod(budget_position)
+    rejection = staticmethod(rejection)
 
 
 @pytest.fixture

@@ -142,14 +142,7 @@ def test_an_item_approved_as_funded_another_way_says_so_at_completion(
     api.post("/programmes", build.programme("DESTINASI-WISATA", 3_000_000, {"M.04": 3}), expect=201)
     publish_event("assessment.recorded", build.assessment([build.result("M.04", 3, 2)]))
     proposal = training_events.wait("proposal.created")[0]["data"]
-    rejection = {
-        **build.budget_position(),
-        "proposal_id": proposal["proposal_id"],
-        "item_ids": [i["item_id"] for i in proposal["items"]],
-        "requested_rupiah": 3_000_000,
-        "reason": "insufficient_funds",
-    }
-    publish_event("budget.rejected", rejection)
+    publish_event("budget.rejected", build.rejection(proposal, 3_000_000))
     training_events.wait("proposal.waitlisted")
 
     approved = api.post(f"/proposals/{proposal['proposal_id']}/approve", {"note": "dana BLUD"})
