@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -70,13 +70,7 @@ class SqlBudgetRepository:
         return self.session.get(Allocation, (unit_code, fiscal_year), with_for_update=True)
 
     def claim_proposal(self, proposal: dict[str, Any]) -> bool:
-        claimed = self.session.execute(
-            pg_insert(Proposal.__table__)
-            .values(**proposal)
-            .on_conflict_do_nothing()
-            .returning(Proposal.__table__.c.proposal_id)
-        ).first()
-        return claimed is not None
+        return self._claim(Proposal.__table__, proposal)
 
     def proposal(self, proposal_id: uuid.UUID, *, lock: bool = False) -> Proposal | None:
         if lock:
@@ -134,11 +128,12 @@ class SqlBudgetRepository:
         )
 
     def claim_threshold(self, alert: dict[str, Any]) -> bool:
+        return self._claim(ThresholdAlert.__table__, alert)
+
+    def _claim(self, table: Table, row: dict[str, Any]) -> bool:
+        """Insert ``row`` unless its key is taken: True when this call wrote it."""
         inserted = self.session.execute(
-            pg_insert(ThresholdAlert.__table__)
-            .values(**alert)
-            .on_conflict_do_nothing()
-            .returning(ThresholdAlert.__table__.c.threshold_percent)
+            pg_insert(table).values(**row).on_conflict_do_nothing().returning(*table.primary_key)
         ).first()
         return inserted is not None
 
