@@ -153,17 +153,24 @@ class Rule(StrEnum):
     CHEAPER_ALTERNATIVE = "cheaper_alternative"  # replaces an item the budget could not pay
 
 
-@dataclass(frozen=True)
-class Need:
-    """One competency of an assessment: the level the job requires and the level achieved."""
+class Levels:
+    """A required and an achieved level, and so a gap: negative below what is required."""
 
-    competency_code: str
     required_level: int
     achieved_level: float
 
     @property
     def gap(self) -> float:
         return self.achieved_level - self.required_level
+
+
+@dataclass(frozen=True)
+class Need(Levels):
+    """One competency of an assessment: the level the job requires and the level achieved."""
+
+    competency_code: str
+    required_level: int
+    achieved_level: float
 
 
 @dataclass(frozen=True)
@@ -204,17 +211,13 @@ class Offer:
 
 
 @dataclass(frozen=True)
-class Reason:
+class Reason(Levels):
     """Why an item was proposed: the competency, its gap (with both levels) and the rule."""
 
     competency_code: str
     rule: Rule
     required_level: int
     achieved_level: float
-
-    @property
-    def gap(self) -> float:
-        return self.achieved_level - self.required_level
 
     @property
     def need(self) -> Need:
