@@ -25,6 +25,14 @@ def incoming(name: str, data: dict[str, Any]) -> Event:
     return parse_event(new_event(registry.latest(name), data).to_json())
 
 
+def keep_newest(rows: dict[Any, Any], key: Any, row: Any) -> None:
+    """A fake repository's upsert of event-carried state: ``rows[key]`` becomes ``row``
+    unless the row there has the same or a higher ``version``."""
+    known = rows.get(key)
+    if known is None or known.version < row.version:
+        rows[key] = row
+
+
 class _OutboxOnly:
     """Stands in for the session: takes the outbox rows ``publish`` writes, refuses the rest."""
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from asn_testkit.fakes import FakeUnitOfWork
+from asn_testkit.fakes import FakeUnitOfWork, keep_newest
 from notification.channels import SmtpSender, WebhookSender
 from notification.domain import RetryPolicy, language_of
 from notification.use_cases import common
@@ -28,10 +28,7 @@ class FakePlanningRepository:
         self.on_commit: list[Callable[[], None]] = []
 
     def upsert_employee(self, employee: dict[str, Any]) -> None:
-        known = self.employees.get(employee["nip"])
-        if known is not None and known.version >= employee["version"]:
-            return
-        self.employees[employee["nip"]] = SimpleNamespace(
+        row = SimpleNamespace(
             nip=employee["nip"],
             name=employee["name"],
             email=employee.get("email"),
@@ -41,6 +38,7 @@ class FakePlanningRepository:
             supervisor_nip=employee.get("supervisor_nip"),
             version=employee["version"],
         )
+        keep_newest(self.employees, employee["nip"], row)
 
     def setup(self, cache: SetupCache | None) -> Setup:
         return self.the_setup

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from asn_shared.clock import FixedClock
-from asn_testkit.fakes import FakeUnitOfWork, incoming
+from asn_testkit.fakes import FakeUnitOfWork, incoming, keep_newest
 from training import domain
 from training.domain import ItemStatus
 from training.models import (
@@ -46,16 +46,14 @@ class FakeProposalRepository:
     # --- the repository ---------------------------------------------------------------------
 
     def upsert_employee(self, employee: dict[str, Any]) -> None:
-        known = self.employees.get(employee["nip"])
-        if known is not None and known.version >= employee["version"]:
-            return
-        self.employees[employee["nip"]] = Employee(
+        row = Employee(
             nip=employee["nip"],
             name=employee["name"],
             unit_code=employee["unit"]["code"],
             unit_name=employee["unit"]["name"],
             version=employee["version"],
         )
+        keep_newest(self.employees, employee["nip"], row)
 
     def locked_employee(self, nip: str) -> Employee:
         return self.employees[nip]
