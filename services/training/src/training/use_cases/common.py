@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from asn_shared import units
 from asn_shared.auth import EMPLOYEE, Principal
-from asn_shared.errors import Conflict
+from asn_shared.errors import Conflict, NotFound
+from asn_shared.persistence import UnitOfWork
 
 from ..domain import IllegalTransition, ItemStatus, Status
-from ..models import Batch, Enrollment
+from ..models import Batch, Enrollment, Proposal
+
+Reached = TypeVar("Reached", bound="Enrollment | Proposal")
+
+
+def reachable(
+    uow: UnitOfWork, found: Reached | None, missing: str, caller: Principal | None
+) -> Reached:
+    """``found``, if it exists (NotFound with the ``missing`` sentence) and ``caller`` (when
+    given) may reach its employee's unit."""
+    if found is None:
+        raise NotFound(missing)
+    if caller is not None:
+        units.check_reach(uow.session, caller, found.employee_nip, found.unit_code)
+    return found
 
 
 def locked(session: Session, model: type, key: Any) -> Any:

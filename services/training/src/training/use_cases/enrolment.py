@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from asn_shared import units
 from asn_shared.auth import Principal
-from asn_shared.errors import Conflict, NotFound, RuleBroken
+from asn_shared.errors import Conflict, RuleBroken
 from asn_shared.persistence import UnitOfWork, page_of
 
 from .. import domain, repository, views
@@ -152,8 +152,5 @@ def find_enrollment(
 ) -> Enrollment:
     """The enrolment, if it exists and ``caller`` (when given) may reach its unit's."""
     enrollment = uow.repository(repository.sql).enrollment(enrollment_id, lock=lock)
-    if enrollment is None:
-        raise NotFound(f"Pendaftaran {enrollment_id} tidak ada.")
-    if caller is not None:
-        units.check_reach(uow.session, caller, enrollment.employee_nip, enrollment.unit_code)
-    return enrollment
+    missing = f"Pendaftaran {enrollment_id} tidak ada."
+    return common.reachable(uow, enrollment, missing, caller)

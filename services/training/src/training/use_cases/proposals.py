@@ -10,7 +10,6 @@ from sqlalchemy.orm import selectinload
 
 from asn_shared import units
 from asn_shared.auth import Principal
-from asn_shared.errors import NotFound
 from asn_shared.persistence import UnitOfWork, page_of
 
 from .. import domain, repository, views
@@ -77,11 +76,7 @@ def find_proposal(
 ) -> Proposal:
     """The proposal, if it exists and ``caller`` (when given) may reach it."""
     proposal = uow.repository(repository.sql).proposal(proposal_id, lock=lock)
-    if proposal is None:
-        raise NotFound(f"Usulan {proposal_id} tidak ada.")
-    if caller is not None:
-        units.check_reach(uow.session, caller, proposal.employee_nip, proposal.unit_code)
-    return proposal
+    return common.reachable(uow, proposal, f"Usulan {proposal_id} tidak ada.", caller)
 
 
 def cancel(uow: UnitOfWork, proposal: Proposal, reason: str) -> None:
