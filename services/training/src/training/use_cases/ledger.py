@@ -59,13 +59,19 @@ def complete_enrollment(
         )
         repo.add_ledger_entry(entry)
         item = complete_item(repo, proposal, enrollment) if proposal else None
-        uow.publish(
-            "enrollment.completed",
-            views.enrollment_completed_data(entry, item),
-            subject=enrollment.employee_nip,
-        )
+        publish_completed(uow, entry, item)
         uow.commit()
         return views.enrollment_view(enrollment)
+
+
+def publish_completed(uow: UnitOfWork, entry: LedgerEntry, item: ProposalItem | None) -> None:
+    """``enrollment.completed``: the JP of ``entry`` booked (``item``: the proposal item it
+    settles, if any)."""
+    uow.publish(
+        "enrollment.completed",
+        views.enrollment_completed_data(entry, item),
+        subject=entry.employee_nip,
+    )
 
 
 def complete_item(
@@ -112,11 +118,7 @@ def record_development(
             evidence=command["evidence"],
         )
         session.add(entry)
-        uow.publish(
-            "enrollment.completed",
-            views.enrollment_completed_data(entry, None),
-            subject=employee.nip,
-        )
+        publish_completed(uow, entry, None)
         uow.commit()
         return views.ledger_entry_view(entry)
 
