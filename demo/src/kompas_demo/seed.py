@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from tqdm import tqdm
@@ -63,12 +63,7 @@ def competency_body(competency: Competency) -> dict[str, Any]:
 
 
 def unit_body(unit: Unit) -> dict[str, Any]:
-    return {
-        "code": unit.code,
-        "name": unit.name,
-        "kind": unit.kind,
-        "parent_code": unit.parent_code,
-    }
+    return asdict(unit)
 
 
 def jabatan_body(jabatan: Jabatan) -> dict[str, Any]:
@@ -85,18 +80,8 @@ def jabatan_body(jabatan: Jabatan) -> dict[str, Any]:
 
 def employee_body(employee: Employee) -> dict[str, Any]:
     """Without a sex the service reads it from the NIP."""
-    body = {
-        "nip": employee.nip,
-        "name": employee.name,
-        "golongan": employee.golongan,
-        "unit_code": employee.unit_code,
-        "jabatan_code": employee.jabatan_code,
-        "email": employee.email,
-        "phone": employee.phone,
-        "supervisor_nip": employee.supervisor_nip,
-        "language": employee.language,
-    }
-    return body if employee.sex is None else {**body, "sex": employee.sex}
+    body = asdict(employee)
+    return body if employee.sex is not None else {k: v for k, v in body.items() if k != "sex"}
 
 
 def programme_body(programme: Programme) -> dict[str, Any]:
@@ -127,17 +112,7 @@ def programme_body(programme: Programme) -> dict[str, Any]:
 
 
 def allocation_body(allocation: Allocation) -> dict[str, Any]:
-    return {
-        "unit_code": allocation.unit_code,
-        "unit_name": allocation.unit_name,
-        "fiscal_year": allocation.fiscal_year,
-        "amount_rupiah": allocation.amount_rupiah,
-        "sub_activity_code": allocation.sub_activity_code,
-        "sub_activity_name": allocation.sub_activity_name,
-        "account_code": allocation.account_code,
-        "account_name": allocation.account_name,
-        "reference": allocation.reference,
-    }
+    return asdict(allocation)
 
 
 def official_body(official: Official) -> dict[str, Any]:
