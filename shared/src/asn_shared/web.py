@@ -227,5 +227,21 @@ class PageQuery(Schema):
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
+def page_schema(item: type[Schema], name: str | None = None) -> type[Schema]:
+    """The documented shape of ``page_response`` around ``item`` (``<item>Page`` unless
+    ``name`` is given)."""
+    shape: type[Schema] = type(
+        name or f"{item.__name__}Page",
+        (Schema,),
+        {
+            "items": fields.List(fields.Nested(item), required=True),
+            "page": fields.Integer(required=True),
+            "per_page": fields.Integer(required=True),
+            "total": fields.Integer(required=True),
+        },
+    )
+    return shape
+
+
 def page_response(items: list[Any], *, total: int, page: int, per_page: int) -> dict[str, Any]:
     return {"items": items, "page": page, "per_page": per_page, "total": total}

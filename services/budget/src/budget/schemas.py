@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from asn_shared.web import PageQuery
+from asn_shared.web import PageQuery, page_schema
 
 from .models import ENTRY_KINDS, ITEM_STATES, PROPOSAL_STATUSES
 
@@ -115,11 +115,7 @@ class AllocationQuery(PageQuery):
     unit_code = fields.String()
 
 
-class AllocationPage(Schema):
-    items = fields.List(fields.Nested(PositionOut), required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True)
+AllocationPage = page_schema(PositionOut, "AllocationPage")
 
 
 class LedgerEntryOut(Schema):
@@ -147,11 +143,7 @@ class LedgerQuery(PageQuery):
     proposal_id = fields.UUID()
 
 
-class LedgerPage(Schema):
-    items = fields.List(fields.Nested(LedgerEntryOut), required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True)
+LedgerPage = page_schema(LedgerEntryOut, "LedgerPage")
 
 
 class UtilisationQuery(Schema):

@@ -12,9 +12,11 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from asn_shared.errors import CodedMessage
 from asn_shared.vocabulary import CompetencyKind, values
-from asn_shared.web import PageQuery
+from asn_shared.web import PageQuery, page_schema
 
 from . import domain
+
+page_of = page_schema  # the name the service's routes use
 
 CODE = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
@@ -456,17 +458,3 @@ class GapReportOut(Schema):
     )
     competencies = fields.List(fields.Nested(CompetencyGap), required=True)
     categories = fields.List(fields.Nested(CategoryCount), required=True)
-
-
-def page_of(schema: type[Schema]) -> type[Schema]:
-    """The documented shape of a page of ``schema`` items."""
-    return type(
-        f"{schema.__name__}Page",
-        (Schema,),
-        {
-            "items": fields.List(fields.Nested(schema), required=True),
-            "page": fields.Integer(required=True),
-            "per_page": fields.Integer(required=True),
-            "total": fields.Integer(required=True),
-        },
-    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from asn_shared.vocabulary import Channel, values
-from asn_shared.web import PageQuery
+from asn_shared.web import PageQuery, page_schema
 
 from .domain import AUDIENCES, DELIVERY_STATES, LANGUAGES, OFFICIAL_ROLES, RULE_CHANNELS
 from .domain import valid_pattern as _valid_pattern
@@ -181,23 +181,9 @@ class DeliveryDetail(DeliveryOut):
     attempt_log = fields.List(fields.Nested(AttemptOut))
 
 
-def page_of(item: type[Schema]) -> type[Schema]:
-    """The documented shape of ``page_response`` around ``item``."""
-    return type(
-        f"{item.__name__}Page",
-        (Schema,),
-        {
-            "items": fields.List(fields.Nested(item)),
-            "page": fields.Integer(),
-            "per_page": fields.Integer(),
-            "total": fields.Integer(),
-        },
-    )
-
-
-DeliveryPage = page_of(DeliveryOut)
-SubscriptionPage = page_of(SubscriptionOut)
-OfficialPage = page_of(OfficialOut)
+DeliveryPage = page_schema(DeliveryOut)
+SubscriptionPage = page_schema(SubscriptionOut)
+OfficialPage = page_schema(OfficialOut)
 
 
 class RuleOut(Schema):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from asn_shared.vocabulary import Funding
-from asn_shared.web import PageQuery
+from asn_shared.web import PageQuery, page_schema
 
 from .domain import FORMS, ItemStatus, Rule, Status
 
@@ -142,11 +142,7 @@ class ProgrammeQuery(PageQuery):
     form = fields.String(validate=validate.OneOf(FORMS))
 
 
-class ProgrammePage(Schema):
-    items = fields.List(fields.Nested(ProgrammeOut), required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True)
+ProgrammePage = page_schema(ProgrammeOut, "ProgrammePage")
 
 
 # --- proposals ----------------------------------------------------------------------------
@@ -208,11 +204,7 @@ class ProposalQuery(PageQuery):
     fiscal_year = fields.Integer(validate=validate.Range(min=2000, max=2100))
 
 
-class ProposalPage(Schema):
-    items = fields.List(fields.Nested(ProposalOut), required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True)
+ProposalPage = page_schema(ProposalOut, "ProposalPage")
 
 
 class ApprovalIn(Schema):
@@ -259,11 +251,7 @@ class EnrollmentQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(("enrolled", "completed", "cancelled")))
 
 
-class EnrollmentPage(Schema):
-    items = fields.List(fields.Nested(EnrollmentOut), required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True)
+EnrollmentPage = page_schema(EnrollmentOut, "EnrollmentPage")
 
 
 class CompletionIn(DatesInOrder, Schema):
