@@ -88,6 +88,7 @@ def table(own_subscription: str, other_subscription: str) -> list:
         row("POST /deliveries/{delivery_id}/resend", "admin", path=f"/deliveries/{nobody}/resend"),
         row("POST /officials", "admin", body={}),
         row("GET /officials", "admin"),
+        row("PATCH /officials/{official_id}", "admin", path=f"/officials/{nobody}", body={}),
         row("DELETE /officials/{official_id}", "admin", path=f"/officials/{nobody}"),
         row("GET /rules", "admin"),
         row("POST /rules", "admin", body={}),
