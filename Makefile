@@ -5,7 +5,10 @@ PY := $(VENV)/bin/python
 SERVICES := competency training budget notification
 # the portal has no migrations, topology or events (it creates its own database and tables at
 # start): a package, not one of SERVICES
-PACKAGES := -e 'shared[dev]' -e testkit $(foreach s,$(SERVICES),-e 'services/$(s)[test]') -e 'demo[test]' \
+PACKAGES := -e 'shared[dev]' $(foreach s,$(SERVICES),-e 'services/$(s)') -e demo -e services/portal
+# then the test kit and every package's test extra: given in the same command, pip's resolver
+# does not take the editable demo[test] for the kompas-demo the kit needs
+TEST_PACKAGES := -e testkit $(foreach s,$(SERVICES),-e 'services/$(s)[test]') -e 'demo[test]' \
 	-e 'services/portal[test]'
 
 .PHONY: install test unit lint typecheck format asyncapi check-asyncapi check-deploy migrate topology run demo
@@ -15,7 +18,8 @@ install: $(VENV)/.installed $(VENV)/.deploy-tools $(VENV)/bin/kubectl
 $(VENV)/.installed: shared/pyproject.toml testkit/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) demo/pyproject.toml \
 		services/portal/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet $(PACKAGES) ruff==0.17.6 honcho==2.0.0
+	$(PY) -m pip install --quiet $(PACKAGES)
+	$(PY) -m pip install --quiet $(TEST_PACKAGES) ruff==0.17.6 honcho==2.0.0
 	touch $@
 
 # The deployment checks' tools: Kubernetes' and KEDA's schemas, and kubectl, whose kustomize
