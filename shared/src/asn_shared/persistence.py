@@ -4,6 +4,9 @@ A service's use cases take a :class:`UnitOfWork`: they change state through
 ``uow.session``, announce what happened with ``uow.publish(...)`` and call
 ``uow.commit()``. State and events are written in one transaction (the transactional
 outbox); a relay publishes the committed events afterwards.
+
+Longer than most modules: the unit of work, the outbox and the inbox are one transaction's
+parts, and read together.
 """
 
 from __future__ import annotations

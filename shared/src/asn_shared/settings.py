@@ -11,6 +11,9 @@ README.md's configuration table is printed from the same declarations::
 
     python -m asn_shared.settings                    # the table
     python -m asn_shared.settings --check README.md  # exit 1 when README's table differs
+
+Longer than most modules: the shared declarations are the one list of what every service
+reads, and sit beside the kinds and the table they are printed as.
 """
 
 from __future__ import annotations

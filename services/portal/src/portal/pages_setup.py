@@ -1,6 +1,9 @@
 """BKPSDM's setup pages: jabatan standards, the catalogue's batches, allocations and
 amendments, and notification rules, templates (with a preview), officials and webhook
-subscriptions. Each change is the owning service's; a refusal comes back beside its field."""
+subscriptions. Each change is the owning service's; a refusal comes back beside its field.
+
+Longer than most modules: one blueprint (``setup.*``, the name every setup link uses) holds
+every setup page, so that they send a change and show its refusal in one way."""
 
 from __future__ import annotations
 

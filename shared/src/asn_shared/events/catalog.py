@@ -5,6 +5,8 @@ needs (event-carried state transfer), so nobody has to call the producer back.
 
 Terms of art keep their Indonesian names: *nip* (the civil servant's 18-digit number),
 *jabatan* (the post held), *golongan* (civil-service rank), *JPM* (Job Person Match).
+
+One module, however long: the whole contract in one place is what a subscriber reads.
 """
 
 from typing import Any
