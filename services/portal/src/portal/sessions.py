@@ -6,16 +6,24 @@ claims, with the time it expires; rows an hour past it are removed), ``portal_lo
 sign-in under way: PKCE verifier, state, nonce; ten minutes) and ``portal_imports`` (the
 import reports a person uploaded, followed until the chain has settled; twenty per person).
 A sign-in started at one replica finishes at another, and a restart signs nobody out.
+
+The database never holds what would let its reader act as someone: a session's row is found by
+a hash of the browser's session id, and its tokens are sealed (Fernet) with a key derived from
+that id, which only the browser keeps.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.fernet import Fernet
 from sqlalchemy import (
     Column,
     DateTime,
@@ -74,6 +82,25 @@ class StoreUnavailable(RuntimeError):
 
 def _at(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def row_key(session_id: str) -> str:
+    """The key of a session's row: a hash of its id, so that the table names no session."""
+    return hashlib.sha256(b"kompas-portal row\0" + session_id.encode()).hexdigest()
+
+
+def _cipher(session_id: str) -> Fernet:
+    digest = hashlib.sha256(b"kompas-portal seal\0" + session_id.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def _sealed(session: Session) -> dict[str, str]:
+    plain = json.dumps(session.data()).encode()
+    return {"sealed": _cipher(session.id).encrypt(plain).decode()}
+
+
+def _opened(session_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(_cipher(session_id).decrypt(data["sealed"].encode()))
 
 
 @dataclass
@@ -207,7 +234,9 @@ class Store:
             )
             connection.execute(
                 insert(sessions_table).values(
-                    id=session.id, data=session.data(), expires_at=_at(session.expires_at)
+                    id=row_key(session.id),
+                    data=_sealed(session),
+                    expires_at=_at(session.expires_at),
                 )
             )
         return session
@@ -216,23 +245,33 @@ class Store:
         if not session_id or len(session_id) > 64:
             return None
         with self.engine.connect() as connection:
-            data = connection.scalar(
-                select(sessions_table.c.data).where(sessions_table.c.id == session_id)
-            )
-        return Session(id=session_id, **data) if data else None
+            row = connection.execute(
+                select(sessions_table.c.data, sessions_table.c.expires_at).where(
+                    sessions_table.c.id == row_key(session_id)
+                )
+            ).first()
+        if row is None:
+            return None
+        session = Session(id=session_id, **_opened(session_id, row.data))
+        session.expires_at = min(session.expires_at, row.expires_at.timestamp())
+        return session
 
     def save(self, session: Session) -> None:
         """A session whose tokens were refreshed."""
         with self.engine.begin() as connection:
             connection.execute(
                 update(sessions_table)
-                .where(sessions_table.c.id == session.id)
-                .values(data=session.data(), expires_at=_at(session.expires_at))
+                .where(sessions_table.c.id == row_key(session.id))
+                .values(data=_sealed(session), expires_at=_at(session.expires_at))
             )
 
     def drop(self, session_id: str | None) -> None:
+        if not session_id:
+            return
         with self.engine.begin() as connection:
-            connection.execute(delete(sessions_table).where(sessions_table.c.id == session_id))
+            connection.execute(
+                delete(sessions_table).where(sessions_table.c.id == row_key(session_id))
+            )
 
     # --- sign-ins under way ---------------------------------------------------------------
 
