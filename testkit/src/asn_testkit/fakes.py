@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from asn_shared.auth import ADMIN, EMPLOYEE, OPERATOR, Principal
 from asn_shared.clock import Clock, FixedClock
 from asn_shared.events import Event, new_event, parse_event, registry
 from asn_shared.persistence import UnitOfWork, outbox
@@ -31,6 +32,35 @@ def keep_newest(rows: dict[Any, Any], key: Any, row: Any) -> None:
     known = rows.get(key)
     if known is None or known.version < row.version:
         rows[key] = row
+
+
+class FakeUnitTree:
+    """The organisation tree of :mod:`asn_shared.units` in memory, for a fake repository's
+    ``check_reach``: the same refusals (``auth.*`` codes) from the same ``Principal``."""
+
+    def __init__(self, parents: dict[str, str | None] | None = None) -> None:
+        self.parents: dict[str, str | None] = dict(parents or {})
+
+    def within(self, root: str) -> set[str]:
+        found = {root}
+        while True:
+            more = {code for code, parent in self.parents.items() if parent in found} - found
+            if not more:
+                return found
+            found |= more
+
+    def scope(self, principal: Principal) -> set[str] | None:
+        if principal.role == ADMIN:
+            return None
+        if principal.role == OPERATOR and principal.scope is not None:
+            return self.within(principal.scope)
+        return set()
+
+    def check_reach(self, principal: Principal, nip: str, unit_code: str | None) -> None:
+        if principal.role == EMPLOYEE:
+            principal.require_nip(nip)
+        else:
+            principal.require_unit(unit_code, self.scope(principal))
 
 
 class _OutboxOnly:

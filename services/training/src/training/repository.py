@@ -18,9 +18,13 @@ from typing import Any, Protocol
 from sqlalchemy import Integer, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import Session, selectinload
 
+from asn_shared import units
+from asn_shared.auth import Principal
+
 from . import domain
 from .domain import ItemStatus
 from .models import (
+    Activity,
     Assessment,
     Batch,
     Employee,
@@ -113,6 +117,34 @@ class ProposalRepository(Protocol):
     def development_held(self, nip: str) -> tuple[set[str], dict[str, int]]:
         """The programmes the employee has booked or completed, and per competency the
         highest level booked development not yet completed brings them to."""
+        ...
+
+    # --- the catalogue, direct enrolment and the ledger -------------------------------------
+
+    def check_reach(self, caller: Principal, nip: str, unit_code: str | None) -> None:
+        """Refuses (Forbidden) a caller who may not reach the employee of ``unit_code``."""
+        ...
+
+    def employee(self, nip: str) -> Employee | None: ...
+
+    def activities(self) -> list[Activity]:
+        """Every form of development's activities, by form and code."""
+        ...
+
+    def activity(self, code: str, *, lock: bool = False) -> Activity | None:
+        """The activity (``lock``: locked and read afresh)."""
+        ...
+
+    def catalogue_programme(self, code: str) -> Programme | None:
+        """The programme with its competencies and batches."""
+        ...
+
+    def add_programme(self, programme: Programme) -> None: ...
+
+    def add_batches(self, batches: Iterable[Batch]) -> None: ...
+
+    def ledger_entries(self, nip: str, year: int) -> list[LedgerEntry]:
+        """The employee's ledger entries credited to ``year``, in the order they ended."""
         ...
 
 
@@ -301,6 +333,40 @@ class SqlProposalRepository:
         ):
             levels[code] = level
         return booked | set(completed), levels
+
+    def check_reach(self, caller: Principal, nip: str, unit_code: str | None) -> None:
+        units.check_reach(self.session, caller, nip, unit_code)
+
+    def employee(self, nip: str) -> Employee | None:
+        return self.session.get(Employee, nip)
+
+    def activities(self) -> list[Activity]:
+        return list(self.session.scalars(select(Activity).order_by(Activity.form, Activity.code)))
+
+    def activity(self, code: str, *, lock: bool = False) -> Activity | None:
+        if lock:
+            found: Activity | None = common.locked(self.session, Activity, code)
+            return found
+        return self.session.get(Activity, code)
+
+    def catalogue_programme(self, code: str) -> Programme | None:
+        return self.session.get(Programme, code)
+
+    def add_programme(self, programme: Programme) -> None:
+        self.session.add(programme)
+
+    def add_batches(self, batches: Iterable[Batch]) -> None:
+        for batch in batches:
+            self.session.add(batch)
+
+    def ledger_entries(self, nip: str, year: int) -> list[LedgerEntry]:
+        return list(
+            self.session.scalars(
+                select(LedgerEntry)
+                .where(LedgerEntry.employee_nip == nip, LedgerEntry.jp_year == year)
+                .order_by(LedgerEntry.ended_on, LedgerEntry.id)
+            ).all()
+        )
 
 
 def sql(session: Session) -> ProposalRepository:

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
+from asn_shared.auth import Principal
 from asn_shared.clock import FixedClock
-from asn_testkit.fakes import FakeUnitOfWork, incoming, keep_newest
+from asn_testkit.fakes import FakeUnitOfWork, FakeUnitTree, incoming, keep_newest
 from training import domain
 from training.domain import ItemStatus
 from training.models import (
+    Activity,
     Assessment,
     Batch,
     Employee,
@@ -42,6 +44,8 @@ class FakeProposalRepository:
         self.batches: dict[uuid.UUID, Batch] = {}
         self.enrollments: list[Enrollment] = []
         self.ledger: list[LedgerEntry] = []
+        self.activity_kinds: dict[str, Activity] = {}
+        self.units = FakeUnitTree({"KOTA": None, "KEC-PLAJU": "KOTA", "KEC-ILIR": "KOTA"})
 
     # --- the repository ---------------------------------------------------------------------
 
@@ -187,7 +191,50 @@ class FakeProposalRepository:
                 levels[competency] = max(level, levels.get(competency, 0))
         return booked | completed, levels
 
+    def check_reach(self, caller: Principal, nip: str, unit_code: str | None) -> None:
+        self.units.check_reach(caller, nip, unit_code)
+
+    def employee(self, nip: str) -> Employee | None:
+        return self.employees.get(nip)
+
+    def activities(self) -> list[Activity]:
+        return sorted(self.activity_kinds.values(), key=lambda a: (a.form, a.code))
+
+    def activity(self, code: str, *, lock: bool = False) -> Activity | None:
+        return self.activity_kinds.get(code)
+
+    def catalogue_programme(self, code: str) -> Programme | None:
+        return self.programmes.get(code)
+
+    def add_programme(self, programme: Programme) -> None:
+        self.programmes[programme.code] = programme
+
+    def add_batches(self, batches: Iterable[Batch]) -> None:
+        for batch in batches:
+            batch.id = batch.id or uuid.uuid4()
+            batch.programme = self.programmes[batch.programme_code]  # as the ORM relates them
+            self.batches[batch.id] = batch
+
+    def ledger_entries(self, nip: str, year: int) -> list[LedgerEntry]:
+        mine = [e for e in self.ledger if e.employee_nip == nip and e.jp_year == year]
+        return sorted(mine, key=lambda e: (e.ended_on, str(e.id)))
+
     # --- what a test puts in the catalogue and the ledger -----------------------------------
+
+    def known(self, nip: str = NIP, unit_code: str = "KEC-PLAJU") -> Employee:
+        """An employee training knows from competency's events."""
+        employee = Employee(
+            nip=nip, name=f"Pegawai {nip[-4:]}", unit_code=unit_code, unit_name=unit_code, version=1
+        )
+        self.employees[nip] = employee
+        return employee
+
+    def activity_kind(self, code: str, form: str = "klasikal", default_jp: int = 8) -> Activity:
+        activity = Activity(
+            code=code, form=form, name=code.replace("_", " "), default_jp=default_jp
+        )
+        self.activity_kinds[code] = activity
+        return activity
 
     def programme(
         self,

@@ -13,20 +13,18 @@ from asn_shared.errors import Conflict, NotFound, RuleBroken
 from asn_shared.persistence import UnitOfWork, page_of
 from asn_shared.shown import attributes
 
-from .. import domain, views
+from .. import domain, repository, views
 from ..models import Activity, Batch, Programme, ProgrammeCompetency
-from . import common
 
 
 def list_activities(uow: UnitOfWork) -> list[dict[str, Any]]:
     with uow:
-        rows = uow.session.scalars(select(Activity).order_by(Activity.form, Activity.code))
-        return [activity_view(a) for a in rows]
+        return [activity_view(a) for a in uow.repository(repository.sql).activities()]
 
 
 def update_activity(uow: UnitOfWork, code: str, default_jp: int) -> dict[str, Any]:
     with uow:
-        activity = common.locked(uow.session, Activity, code)
+        activity = uow.repository(repository.sql).activity(code, lock=True)
         if activity is None:
             raise NotFound(f"Jenis kegiatan {code} tidak ada.")
         activity.default_jp = default_jp
@@ -38,9 +36,11 @@ def activity_view(activity: Activity) -> dict[str, Any]:
     return attributes(activity, "code", "form", "name", "default_jp")
 
 
-def activity_jp(session: Session, form: str, activity_code: str | None, jp: int | None) -> int:
+def activity_jp(
+    repo: repository.ProposalRepository, form: str, activity_code: str | None, jp: int | None
+) -> int:
     """The JP given, else the activity's default; refuses an activity of another form."""
-    activity = session.get(Activity, activity_code) if activity_code else None
+    activity = repo.activity(activity_code) if activity_code else None
     if activity_code and activity is None:
         raise RuleBroken(
             f"Jenis kegiatan {activity_code} tidak ada.", fields={"activity": ["Unknown."]}
@@ -62,38 +62,41 @@ def activity_jp(session: Session, form: str, activity_code: str | None, jp: int 
 
 def create_programme(uow: UnitOfWork, command: dict[str, Any]) -> dict[str, Any]:
     with uow:
-        session = uow.session
-        if session.get(Programme, command["code"]) is not None:
+        repo = uow.repository(repository.sql)
+        if repo.catalogue_programme(command["code"]) is not None:
             raise Conflict(f"Program {command['code']} sudah ada.")
         programme = Programme(
             code=command["code"],
             title=command["title"],
             form=command["form"],
             activity=command["activity"],
-            jp=activity_jp(session, command["form"], command["activity"], command.get("jp")),
+            jp=activity_jp(repo, command["form"], command["activity"], command.get("jp")),
             cost_rupiah=command["cost_rupiah"],
             provider=command["provider"],
             competencies=[ProgrammeCompetency(**c) for c in command["competencies"]],
         )
-        session.add(programme)
-        for batch in command["batches"]:
-            session.add(Batch(programme_code=programme.code, enrolled=0, **batch))
+        repo.add_programme(programme)
+        repo.add_batches(
+            Batch(programme_code=programme.code, enrolled=0, **batch)
+            for batch in command["batches"]
+        )
         uow.commit()
-        return views.programme_view(find_programme(session, programme.code))
+        return views.programme_view(find_programme(repo, programme.code))
 
 
 def add_batch(uow: UnitOfWork, code: str, command: dict[str, Any]) -> dict[str, Any]:
     with uow:
-        find_programme(uow.session, code)
+        repo = uow.repository(repository.sql)
+        find_programme(repo, code)
         batch = Batch(programme_code=code, enrolled=0, **command)
-        uow.session.add(batch)
+        repo.add_batches([batch])
         uow.commit()
         return views.batch_view(batch)
 
 
 def get_programme(uow: UnitOfWork, code: str) -> dict[str, Any]:
     with uow:
-        return views.programme_view(find_programme(uow.session, code))
+        return views.programme_view(find_programme(uow.repository(repository.sql), code))
 
 
 def list_programmes(uow: UnitOfWork, query: dict[str, Any]) -> dict[str, Any]:
@@ -115,8 +118,8 @@ def list_programmes(uow: UnitOfWork, query: dict[str, Any]) -> dict[str, Any]:
         return page_of(uow.session, statement, query, views.programme_view)
 
 
-def find_programme(session: Session, code: str) -> Programme:
-    programme = session.get(Programme, code)
+def find_programme(repo: repository.ProposalRepository, code: str) -> Programme:
+    programme = repo.catalogue_programme(code)
     if programme is None:
         raise NotFound(f"Program {code} tidak ada dalam katalog.")
     return programme

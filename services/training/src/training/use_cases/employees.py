@@ -11,8 +11,8 @@ from asn_shared.errors import RuleBroken
 from asn_shared.events import Event
 from asn_shared.persistence import UnitOfWork
 
+from .. import repository
 from ..models import Employee
-from . import common
 
 
 def upsert_employee(session: Session, employee: dict[str, Any]) -> None:
@@ -38,8 +38,8 @@ def record_employee(uow: UnitOfWork, event: Event) -> None:
     upsert_employee(uow.session, event.data)
 
 
-def known_employee(session: Session, nip: str, *, lock: bool = False) -> Employee:
-    employee = common.locked(session, Employee, nip) if lock else session.get(Employee, nip)
+def known_employee(repo: repository.ProposalRepository, nip: str) -> Employee:
+    employee = repo.employee(nip)
     if employee is None:
         raise RuleBroken(
             f"Pegawai dengan NIP {nip} belum dikenal layanan pelatihan.",

@@ -43,16 +43,16 @@ def enrol_proposal(
 
 def enrol_directly(uow: UnitOfWork, command: dict[str, Any], caller: Principal) -> dict[str, Any]:
     with uow:
-        session = uow.session
-        employee = employees.known_employee(session, command["employee_nip"])
-        units.check_reach(session, caller, employee.nip, employee.unit_code)
-        catalogue.find_programme(session, command["programme_code"])
-        wanted = session.get(Batch, command["batch_id"])
+        repo = uow.repository(repository.sql)
+        employee = employees.known_employee(repo, command["employee_nip"])
+        repo.check_reach(caller, employee.nip, employee.unit_code)
+        catalogue.find_programme(repo, command["programme_code"])
+        wanted = repo.batch(command["batch_id"])
         if wanted is None or wanted.programme_code != command["programme_code"]:
             raise RuleBroken(
                 "Angkatan tidak termasuk program itu.", fields={"batch_id": ["Unknown batch."]}
             )
-        batch = seat(uow.repository(repository.sql), command["programme_code"], wanted)
+        batch = seat(repo, command["programme_code"], wanted)
         enrollment = enrol(uow, employee.nip, employee.unit_code, batch)
         uow.commit()
         return views.enrollment_view(enrollment)

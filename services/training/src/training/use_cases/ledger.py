@@ -94,13 +94,13 @@ def record_development(
 ) -> dict[str, Any]:
     """Development done elsewhere (a seminar, a course), with its evidence, into the ledger."""
     with uow:
-        session = uow.session
-        employee = employees.known_employee(session, command["employee_nip"])
-        units.check_reach(session, caller, employee.nip, employee.unit_code)
+        repo = uow.repository(repository.sql)
+        employee = employees.known_employee(repo, command["employee_nip"])
+        repo.check_reach(caller, employee.nip, employee.unit_code)
         jp = command.get("jp")
         if "minutes" in command:
             jp = domain.jp_from_minutes(command["minutes"])
-        jp = catalogue.activity_jp(session, command["form"], command["activity"], jp)
+        jp = catalogue.activity_jp(repo, command["form"], command["activity"], jp)
         entry = LedgerEntry(
             id=uuid.uuid4(),
             employee_nip=employee.nip,
@@ -117,7 +117,7 @@ def record_development(
             cost_rupiah=command["cost_rupiah"],
             evidence=command["evidence"],
         )
-        session.add(entry)
+        repo.add_ledger_entry(entry)
         publish_completed(uow, entry, None)
         uow.commit()
         return views.ledger_entry_view(entry)
@@ -126,17 +126,13 @@ def record_development(
 def jp_ledger(uow: UnitOfWork, nip: str, year: int, caller: Principal) -> dict[str, Any]:
     caller.require_nip(nip)
     with uow:
-        session = uow.session
-        employee = session.get(Employee, nip)
-        entries = session.scalars(
-            select(LedgerEntry)
-            .where(LedgerEntry.employee_nip == nip, LedgerEntry.jp_year == year)
-            .order_by(LedgerEntry.ended_on, LedgerEntry.id)
-        ).all()
+        repo = uow.repository(repository.sql)
+        employee = repo.employee(nip)
+        entries = repo.ledger_entries(nip, year)
         if employee is None and not entries:
             raise NotFound(f"Pegawai dengan NIP {nip} belum dikenal layanan pelatihan.")
         unit_code = employee.unit_code if employee else entries[-1].unit_code
-        units.check_reach(session, caller, nip, unit_code)
+        repo.check_reach(caller, nip, unit_code)
         jp = sum(e.jp for e in entries)
         return {
             "employee_nip": nip,
