@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy import Integer, func, literal, or_, select, union, union_all
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from asn_shared import units
 from asn_shared.auth import Principal
@@ -48,6 +49,11 @@ class ProposalRepository(Protocol):
 
     def locked_employee(self, nip: str) -> Employee:
         """The employee, locked: one assessment of theirs at a time."""
+        ...
+
+    def recorded_employee(self, employee: dict[str, Any]) -> Employee:
+        """The employee of an event, locked, kept at the highest version seen: written only
+        when the event's version is newer than the stored one (or nothing is stored)."""
         ...
 
     def assessment(self, assessment_id: uuid.UUID) -> Assessment | None: ...
@@ -105,8 +111,10 @@ class ProposalRepository(Protocol):
         today: date,
         years: Iterable[int],
         exclude: Iterable[str] = (),
-    ) -> tuple[list[domain.Offer], dict[str, Programme]]:
-        """The catalogue's offers for the competencies (see ``catalogue.load_offers``)."""
+    ) -> tuple[list[domain.Offer], dict[str, ProgrammeFacts]]:
+        """Programmes developing any of ``competency_codes`` (but those in ``exclude``) with a
+        free seat in a batch starting from today and ending in one of ``years``: for each
+        programme and year, its earliest such batch (``catalogue.earliest_offers``)."""
         ...
 
     def jp_counts(self, nip: str, years: Sequence[int]) -> dict[int, tuple[int, int]]:
@@ -148,17 +156,43 @@ class ProposalRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ProgrammeFacts:
+    """A programme as planning reads it: what an offer and a proposal item copy."""
+
+    code: str
+    title: str
+    form: str
+    activity: str | None
+    jp: int
+    cost_rupiah: int
+    competency_levels: dict[str, int]
+
+    def levels(self) -> dict[str, int]:
+        return dict(self.competency_levels)
+
+
 class SqlProposalRepository:
     """The repository over a unit of work's session (PostgreSQL)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.offered: dict[uuid.UUID, Batch] = {}  # the batches ``offers`` read, by id
 
     def upsert_employee(self, employee: dict[str, Any]) -> None:
         employees.upsert_employee(self.session, employee)
 
     def locked_employee(self, nip: str) -> Employee:
         found: Employee = common.locked(self.session, Employee, nip)
+        return found
+
+    def recorded_employee(self, employee: dict[str, Any]) -> Employee:
+        # one locking read when the stored version is current, the usual case
+        found: Employee | None = common.locked(self.session, Employee, employee["nip"])
+        if found is None or found.version < employee["version"]:
+            employees.upsert_employee(self.session, employee)
+            found = common.locked(self.session, Employee, employee["nip"])
+        assert found is not None
         return found
 
     def assessment(self, assessment_id: uuid.UUID) -> Assessment | None:
@@ -196,14 +230,18 @@ class SqlProposalRepository:
         )
 
     def locked_proposal(self, proposal_id: uuid.UUID) -> Proposal | None:
-        # items and their batches in one more query, not one per item: the decision's event
-        # names every item's batch
-        return self.session.get(
-            Proposal,
-            proposal_id,
-            with_for_update=True,
-            populate_existing=True,
-            options=[selectinload(Proposal.items).joinedload(ProposalItem.batch)],
+        # items and their batches in the same statement: the decision's event names every
+        # item's batch; only the proposal's row is locked
+        return (
+            self.session.scalars(
+                select(Proposal)
+                .where(Proposal.id == proposal_id)
+                .options(joinedload(Proposal.items).joinedload(ProposalItem.batch))
+                .with_for_update(of=Proposal)
+                .execution_options(populate_existing=True)
+            )
+            .unique()
+            .one_or_none()
         )
 
     def proposal(self, proposal_id: uuid.UUID, *, lock: bool = False) -> Proposal | None:
@@ -250,7 +288,7 @@ class SqlProposalRepository:
         self.session.add(proposal)
 
     def batch(self, batch_id: uuid.UUID) -> Batch | None:
-        return self.session.get(Batch, batch_id)
+        return self.offered.get(batch_id) or self.session.get(Batch, batch_id)
 
     def open_enrolments(self, proposal_id: uuid.UUID) -> list[Enrollment]:
         return list(
@@ -271,8 +309,50 @@ class SqlProposalRepository:
         today: date,
         years: Iterable[int],
         exclude: Iterable[str] = (),
-    ) -> tuple[list[domain.Offer], dict[str, Programme]]:
-        return catalogue.load_offers(self.session, competency_codes, today, years, exclude)
+    ) -> tuple[list[domain.Offer], dict[str, ProgrammeFacts]]:
+        """One statement: the open batches with their programme's facts. Seats change with
+        every enrolment and batches are added through the API, so nothing of it is cached;
+        the programme's columns come in the same rows rather than in queries of their own."""
+        years = sorted(set(years))
+        levels = (
+            select(
+                func.json_object_agg(ProgrammeCompetency.competency_code, ProgrammeCompetency.level)
+            )
+            .where(ProgrammeCompetency.programme_code == Programme.code)
+            .scalar_subquery()
+        )
+        developing = select(ProgrammeCompetency.programme_code).where(
+            ProgrammeCompetency.competency_code.in_(sorted(set(competency_codes)))
+        )
+        rows = self.session.execute(
+            select(
+                Batch,
+                Programme.title,
+                Programme.form,
+                Programme.activity,
+                Programme.jp,
+                Programme.cost_rupiah,
+                levels,
+            )
+            .join(Programme, Batch.programme_code == Programme.code)
+            .where(
+                Batch.programme_code.in_(developing),
+                Batch.programme_code.not_in(list(exclude)),
+                Batch.starts_on >= today,
+                Batch.ends_on >= date(years[0], 1, 1),
+                Batch.ends_on <= date(years[-1], 12, 31),
+                Batch.enrolled < Batch.capacity,
+            )
+            .order_by(Batch.starts_on, Batch.id)
+        ).all()
+        programmes: dict[str, ProgrammeFacts] = {}
+        for batch, title, form, activity, jp, cost, competencies in rows:
+            self.offered[batch.id] = batch
+            programmes[batch.programme_code] = ProgrammeFacts(
+                batch.programme_code, title, form, activity, jp, cost, dict(competencies)
+            )
+        batches = [row[0] for row in rows]
+        return catalogue.earliest_offers(programmes, batches, years), programmes  # type: ignore[arg-type]
 
     def jp_counts(self, nip: str, years: Sequence[int]) -> dict[int, tuple[int, int]]:
         """One query: the ledger's entries, approved items not yet enrolled and open

@@ -62,6 +62,10 @@ class FakeProposalRepository:
     def locked_employee(self, nip: str) -> Employee:
         return self.employees[nip]
 
+    def recorded_employee(self, employee: dict[str, Any]) -> Employee:
+        self.upsert_employee(employee)
+        return self.employees[employee["nip"]]
+
     def assessment(self, assessment_id: uuid.UUID) -> Assessment | None:
         return self.assessments.get(assessment_id)
 

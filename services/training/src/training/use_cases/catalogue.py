@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from asn_shared.errors import Conflict, NotFound, RuleBroken
 from asn_shared.persistence import UnitOfWork, page_of
@@ -123,45 +122,6 @@ def find_programme(repo: repository.ProposalRepository, code: str) -> Programme:
     if programme is None:
         raise NotFound(f"Program {code} tidak ada dalam katalog.")
     return programme
-
-
-def load_offers(
-    session: Session,
-    competency_codes: Iterable[str],
-    today: date,
-    years: Iterable[int],
-    exclude: Iterable[str] = (),
-) -> tuple[list[domain.Offer], dict[str, Programme]]:
-    """Programmes developing any of ``competency_codes`` (but those in ``exclude``) with a free
-    seat in a batch starting from today and ending in one of ``years``: for each programme
-    and year, its earliest such batch. A batch counts in the year it ends (the JP ledger's
-    rule), so a December batch ending in January is next year's."""
-    codes, years = sorted(set(competency_codes)), sorted(set(years))
-    programmes = session.scalars(
-        select(Programme)
-        .where(
-            Programme.code.in_(
-                select(ProgrammeCompetency.programme_code).where(
-                    ProgrammeCompetency.competency_code.in_(codes)
-                )
-            ),
-            Programme.code.not_in(list(exclude)),
-        )
-        .options(selectinload(Programme.competencies))
-    ).all()
-    by_code = {p.code: p for p in programmes}
-    batches = session.scalars(
-        select(Batch)
-        .where(
-            Batch.programme_code.in_(list(by_code)),
-            Batch.starts_on >= today,
-            Batch.ends_on >= date(years[0], 1, 1),
-            Batch.ends_on <= date(years[-1], 12, 31),
-            Batch.enrolled < Batch.capacity,
-        )
-        .order_by(Batch.starts_on, Batch.id)
-    ).all()
-    return earliest_offers(by_code, batches, years), by_code
 
 
 def earliest_offers(

@@ -37,8 +37,7 @@ def record_assessment(uow: UnitOfWork, event: Event) -> None:
     """
     data, repo = event.data, uow.repository(repository.sql)
     nip, jabatan_code = data["employee"]["nip"], data["jabatan"]["code"]
-    repo.upsert_employee(data["employee"])
-    employee = repo.locked_employee(nip)  # one employee at a time
+    employee = repo.recorded_employee(data["employee"])  # one employee at a time
     if repo.assessment(data["assessment_id"]) is not None:
         return  # the same assessment announced again under another event id
     assessment = Assessment(

@@ -14,7 +14,7 @@ from asn_shared.persistence import UnitOfWork, page_of
 
 from .. import domain, repository, views
 from ..domain import ItemStatus, Status
-from ..models import Programme, Proposal, ProposalItem
+from ..models import Proposal, ProposalItem
 from ..repository import ProposalRepository
 from . import common
 
@@ -25,7 +25,7 @@ def new_proposal(
     name: str,
     unit_code: str,
     plan: domain.Plan,
-    programmes: dict[str, Programme],
+    programmes: dict[str, repository.ProgrammeFacts],
     **attributes: Any,
 ) -> Proposal:
     proposal = Proposal(
