@@ -11,11 +11,17 @@ from __future__ import annotations
 import uuid
 from typing import Any, Protocol
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from asn_shared import units
+from asn_shared.auth import Principal
+
+from . import domain
 from .models import Allocation, LedgerEntry, Proposal, ProposalItem, ThresholdAlert
+
+UnitYear = tuple[str, int]
 
 
 class BudgetRepository(Protocol):
@@ -57,6 +63,28 @@ class BudgetRepository(Protocol):
 
     def claim_threshold(self, alert: dict[str, Any]) -> bool:
         """Record a threshold as announced; False if it was (the primary key decides)."""
+        ...
+
+    # --- allocations and what is shown of them ----------------------------------------------
+
+    def claim_allocation(self, allocation: dict[str, Any]) -> bool:
+        """Store a unit-year's allocation row unless it has one; True if this call stored it."""
+        ...
+
+    def allocation(self, unit_code: str, fiscal_year: int) -> Allocation | None: ...
+
+    def check_unit(self, caller: Principal, unit_code: str) -> None:
+        """Refuses (Forbidden) a caller who may not reach ``unit_code``."""
+        ...
+
+    def ledger_positions(
+        self, keys: list[UnitYear], fiscal_year: int | None = None
+    ) -> dict[UnitYear, domain.Position]:
+        """Each unit-year's position summed from its ledger entries (the definition of it)."""
+        ...
+
+    def thresholds_reached(self, keys: list[UnitYear]) -> dict[UnitYear, list[int]]:
+        """Each unit-year's announced thresholds, lowest first."""
         ...
 
 
@@ -129,6 +157,51 @@ class SqlBudgetRepository:
 
     def claim_threshold(self, alert: dict[str, Any]) -> bool:
         return self._claim(ThresholdAlert.__table__, alert)
+
+    def claim_allocation(self, allocation: dict[str, Any]) -> bool:
+        return self._claim(Allocation.__table__, allocation)
+
+    def allocation(self, unit_code: str, fiscal_year: int) -> Allocation | None:
+        return self.session.get(Allocation, (unit_code, fiscal_year))
+
+    def check_unit(self, caller: Principal, unit_code: str) -> None:
+        units.reachable_units(self.session, caller, unit_code)
+
+    def ledger_positions(
+        self, keys: list[UnitYear], fiscal_year: int | None = None
+    ) -> dict[UnitYear, domain.Position]:
+        statement = select(
+            LedgerEntry.unit_code,
+            LedgerEntry.fiscal_year,
+            func.sum(LedgerEntry.allocated_delta),
+            func.sum(LedgerEntry.reserved_delta),
+            func.sum(LedgerEntry.spent_delta),
+        ).group_by(LedgerEntry.unit_code, LedgerEntry.fiscal_year)
+        if fiscal_year is not None:
+            statement = statement.where(LedgerEntry.fiscal_year == fiscal_year)
+        unit_year = tuple_(LedgerEntry.unit_code, LedgerEntry.fiscal_year)
+        statement = statement.where(unit_year.in_(keys))
+        return {
+            (unit, year): domain.Position(int(allocated), int(reserved), int(spent))
+            for unit, year, allocated, reserved, spent in self.session.execute(statement)
+        }
+
+    def thresholds_reached(self, keys: list[UnitYear]) -> dict[UnitYear, list[int]]:
+        found: dict[UnitYear, list[int]] = {key: [] for key in keys}
+        if not keys:
+            return found
+        rows = self.session.execute(
+            select(
+                ThresholdAlert.unit_code,
+                ThresholdAlert.fiscal_year,
+                ThresholdAlert.threshold_percent,
+            )
+            .where(tuple_(ThresholdAlert.unit_code, ThresholdAlert.fiscal_year).in_(keys))
+            .order_by(ThresholdAlert.threshold_percent)
+        )
+        for unit, year, threshold in rows:
+            found[(unit, year)].append(threshold)
+        return found
 
     def _claim(self, table: Table, row: dict[str, Any]) -> bool:
         """Insert ``row`` unless its key is taken: True when this call wrote it."""

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from asn_testkit.fakes import FakeUnitOfWork, incoming
+from asn_shared.auth import Principal
+from asn_testkit.fakes import FakeUnitOfWork, FakeUnitTree, incoming
+from budget import domain
 from budget.models import Allocation, LedgerEntry, Proposal, ProposalItem
 
 NIP = "198609262015051001"
@@ -25,6 +27,7 @@ class FakeBudgetRepository:
         self.items: list[ProposalItem] = []
         self.entries: list[LedgerEntry] = []
         self.alerts: dict[tuple[str, int, int], dict[str, Any]] = {}
+        self.units = FakeUnitTree({"KOTA": None, UNIT: "KOTA", "KEC-ILIR": "KOTA"})
 
     def locked_allocation(self, unit_code: str, fiscal_year: int) -> Allocation | None:
         return self.allocations.get((unit_code, fiscal_year))
@@ -72,6 +75,35 @@ class FakeBudgetRepository:
             return False
         self.alerts[key] = alert
         return True
+
+    def claim_allocation(self, allocation: dict[str, Any]) -> bool:
+        key = (allocation["unit_code"], allocation["fiscal_year"])
+        if key in self.allocations:
+            return False
+        self.allocations[key] = Allocation(reserved_rupiah=0, spent_rupiah=0, **allocation)
+        return True
+
+    def allocation(self, unit_code: str, fiscal_year: int) -> Allocation | None:
+        return self.allocations.get((unit_code, fiscal_year))
+
+    def check_unit(self, caller: Principal, unit_code: str) -> None:
+        caller.require_unit(unit_code, self.units.scope(caller))
+
+    def ledger_positions(
+        self, keys: list[tuple[str, int]], fiscal_year: int | None = None
+    ) -> dict[tuple[str, int], domain.Position]:
+        sums: dict[tuple[str, int], list[int]] = {}
+        for e in self.entries:
+            key = (e.unit_code, e.fiscal_year)
+            if key in keys and fiscal_year in (None, e.fiscal_year):
+                total = sums.setdefault(key, [0, 0, 0])
+                total[0] += e.allocated_delta
+                total[1] += e.reserved_delta
+                total[2] += e.spent_delta
+        return {key: domain.Position(*total) for key, total in sums.items()}
+
+    def thresholds_reached(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], list[int]]:
+        return {key: sorted(t for (u, y, t) in self.alerts if (u, y) == key) for key in keys}
 
     # --- what a test sets up ----------------------------------------------------------------
 

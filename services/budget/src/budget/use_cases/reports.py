@@ -6,61 +6,23 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from asn_shared import units
 from asn_shared.auth import Principal
 from asn_shared.errors import NotFound
 from asn_shared.persistence import UnitOfWork, fetch_page, plain
 
-from .. import domain
-from ..models import Allocation, LedgerEntry, Proposal, ProposalItem, ThresholdAlert
+from .. import domain, repository
+from ..models import Allocation, LedgerEntry, Proposal, ProposalItem
 
 
-def ledger_positions(
-    session: Session, *, fiscal_year: int | None = None, keys: list[tuple[str, int]] | None = None
-) -> dict[tuple[str, int], domain.Position]:
-    """Each unit-year's position summed from its ledger entries (the definition of it)."""
-    statement = select(
-        LedgerEntry.unit_code,
-        LedgerEntry.fiscal_year,
-        func.sum(LedgerEntry.allocated_delta),
-        func.sum(LedgerEntry.reserved_delta),
-        func.sum(LedgerEntry.spent_delta),
-    ).group_by(LedgerEntry.unit_code, LedgerEntry.fiscal_year)
-    if fiscal_year is not None:
-        statement = statement.where(LedgerEntry.fiscal_year == fiscal_year)
-    if keys is not None:
-        statement = statement.where(
-            tuple_(LedgerEntry.unit_code, LedgerEntry.fiscal_year).in_(keys)
-        )
-    return {
-        (unit, year): domain.Position(int(allocated), int(reserved), int(spent))
-        for unit, year, allocated, reserved, spent in session.execute(statement)
-    }
-
-
-def _thresholds(session: Session, keys: list[tuple[str, int]]) -> dict[tuple[str, int], list[int]]:
-    found: dict[tuple[str, int], list[int]] = {key: [] for key in keys}
-    if not keys:
-        return found
-    rows = session.execute(
-        select(
-            ThresholdAlert.unit_code, ThresholdAlert.fiscal_year, ThresholdAlert.threshold_percent
-        )
-        .where(tuple_(ThresholdAlert.unit_code, ThresholdAlert.fiscal_year).in_(keys))
-        .order_by(ThresholdAlert.threshold_percent)
-    )
-    for unit, year, threshold in rows:
-        found[(unit, year)].append(threshold)
-    return found
-
-
-def _views(session: Session, allocations: list[Allocation], **options: Any) -> list[dict]:
+def _views(
+    repo: repository.BudgetRepository, allocations: list[Allocation], **options: Any
+) -> list[dict]:
     keys = [(a.unit_code, a.fiscal_year) for a in allocations]
-    positions = ledger_positions(session, keys=keys, **options) if keys else {}
-    thresholds = _thresholds(session, keys)
+    positions = repo.ledger_positions(keys, **options) if keys else {}
+    thresholds = repo.thresholds_reached(keys)
     return [
         _view(a, positions.get((a.unit_code, a.fiscal_year), domain.Position()), thresholds[key])
         for a, key in zip(allocations, keys, strict=True)
@@ -95,20 +57,20 @@ def _figures(position: domain.Position) -> dict[str, Any]:
 def position(uow: UnitOfWork, unit: str, year: int, caller: Principal) -> dict[str, Any]:
     """A unit's allocation and position for a year, for a caller who reaches the unit."""
     with uow:
-        return allocation_view(uow.session, unit, year, caller)
+        return allocation_view(uow.repository(repository.sql), unit, year, caller)
 
 
 def allocation_view(
-    session: Session, unit: str, year: int, caller: Principal | None = None
+    repo: repository.BudgetRepository, unit: str, year: int, caller: Principal | None = None
 ) -> dict[str, Any]:
     """A unit's allocation and position for a year, summed from the ledger; ``caller``, when
     given, must reach the unit."""
     if caller is not None:
-        units.reachable_units(session, caller, unit)
-    allocation = session.get(Allocation, (unit, year))
+        repo.check_unit(caller, unit)
+    allocation = repo.allocation(unit, year)
     if allocation is None:
         raise NotFound(f"Unit {unit} belum punya pagu tahun {year}.")
-    return _views(session, [allocation])[0]
+    return _views(repo, [allocation])[0]
 
 
 def allocations_page(
@@ -124,7 +86,7 @@ def allocations_page(
             statement = statement.where(Allocation.unit_code == query["unit_code"])
         statement = units.in_units(statement, Allocation.unit_code, scope)
         rows, total = fetch_page(session, statement, page=query["page"], per_page=query["per_page"])
-        return _views(session, rows), total
+        return _views(uow.repository(repository.sql), rows), total
 
 
 def ledger_page(
@@ -151,7 +113,7 @@ def utilisation_report(uow: UnitOfWork, fiscal_year: int, caller: Principal) -> 
         scope = units.reachable_units(session, caller)
         allocations = session.scalars(units.in_units(statement, Allocation.unit_code, scope)).all()
         positions = sorted(
-            _views(session, list(allocations), fiscal_year=fiscal_year),
+            _views(uow.repository(repository.sql), list(allocations), fiscal_year=fiscal_year),
             key=lambda view: (-view["utilisation_percent"], view["unit_code"]),
         )
         totals = domain.total(
