@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import Integer, func, literal, or_, select, union, union_all
+from sqlalchemy import Integer, and_, case, cast, func, literal, null, or_, select, union, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from asn_shared import units
@@ -117,14 +117,8 @@ class ProposalRepository(Protocol):
         programme and year, its earliest such batch (``catalogue.earliest_offers``)."""
         ...
 
-    def jp_counts(self, nip: str, years: Sequence[int]) -> dict[int, tuple[int, int]]:
-        """Per year, the JP completed and the JP booked (approved or enrolled), each counted
-        in the year its batch (or ledger entry) ends."""
-        ...
-
-    def development_held(self, nip: str) -> tuple[set[str], dict[str, int]]:
-        """The programmes the employee has booked or completed, and per competency the
-        highest level booked development not yet completed brings them to."""
+    def development(self, nip: str, years: Sequence[int]) -> Development:
+        """What the employee holds (see ``Development``), ``jp`` for ``years``."""
         ...
 
     # --- the catalogue, direct enrolment and the ledger -------------------------------------
@@ -154,6 +148,18 @@ class ProposalRepository(Protocol):
     def ledger_entries(self, nip: str, year: int) -> list[LedgerEntry]:
         """The employee's ledger entries credited to ``year``, in the order they ended."""
         ...
+
+
+@dataclass(frozen=True)
+class Development:
+    """What planning leaves out and counts: ``held``, the programmes the employee has booked
+    or completed; ``booked_levels``, per competency the highest level booked development not
+    yet completed brings them to; ``jp``, per year the JP completed and the JP booked
+    (approved or enrolled), each counted in the year its batch (or ledger entry) ends."""
+
+    held: set[str]
+    booked_levels: dict[str, int]
+    jp: dict[int, tuple[int, int]]
 
 
 @dataclass(frozen=True)
@@ -354,65 +360,48 @@ class SqlProposalRepository:
         batches = [row[0] for row in rows]
         return catalogue.earliest_offers(programmes, batches, years), programmes  # type: ignore[arg-type]
 
-    def jp_counts(self, nip: str, years: Sequence[int]) -> dict[int, tuple[int, int]]:
-        """One query: the ledger's entries, approved items not yet enrolled and open
-        enrolments, summed per year and kind."""
+    def development(self, nip: str, years: Sequence[int]) -> Development:
+        """One statement: the employee's ledger entries, booked items, enrolments and the
+        levels booked programmes bring, as (kind, code, year, amount) rows."""
         batch_year = func.extract("year", Batch.ends_on).cast(Integer)
-        completed = select(
-            LedgerEntry.jp_year.label("year"), LedgerEntry.jp, literal(True).label("done")
-        ).where(LedgerEntry.employee_nip == nip, LedgerEntry.jp_year.in_(years))
-        approved = (
-            select(batch_year.label("year"), ProposalItem.jp, literal(False).label("done"))
-            .join(Proposal, ProposalItem.proposal_id == Proposal.id)
-            .join(Batch, ProposalItem.batch_id == Batch.id)
-            .where(
-                Proposal.employee_nip == nip,
-                Proposal.status.in_(common.ACTIVE_PROPOSALS),
-                ProposalItem.status == ItemStatus.APPROVED,
-            )
+        counted = and_(
+            Proposal.status.in_(common.ACTIVE_PROPOSALS),
+            ProposalItem.status == ItemStatus.APPROVED,
         )
-        enrolled = (
-            select(batch_year.label("year"), Enrollment.jp, literal(False).label("done"))
-            .join(Batch, Enrollment.batch_id == Batch.id)
-            .where(Enrollment.employee_nip == nip, Enrollment.status == "enrolled")
-        )
-        rows = union_all(completed, approved, enrolled).subquery()
-        totals = {year: [0, 0] for year in years}
-        for year, done, jp in self.session.execute(
-            select(rows.c.year, rows.c.done, func.sum(rows.c.jp)).group_by(rows.c.year, rows.c.done)
-        ):
-            if year in totals:
-                totals[year][0 if done else 1] += int(jp)
-        return {year: (done, booked) for year, (done, booked) in totals.items()}
-
-    def development_held(self, nip: str) -> tuple[set[str], dict[str, int]]:
-        booked_items = (
+        items = (
             select(ProposalItem.programme_code)
             .join(Proposal, ProposalItem.proposal_id == Proposal.id)
             .where(Proposal.employee_nip == nip, ProposalItem.status.in_(common.BOOKED_ITEMS))
         )
-        open_enrolments = select(Enrollment.programme_code).where(
+        enrolled = select(Enrollment.programme_code).where(
             Enrollment.employee_nip == nip, Enrollment.status == "enrolled"
         )
-        booked = set(self.session.scalars(union(booked_items, open_enrolments)))
-        completed = self.session.scalars(
-            union(
-                select(Enrollment.programme_code).where(
-                    Enrollment.employee_nip == nip, Enrollment.status == "completed"
-                ),
-                select(LedgerEntry.programme_code).where(
-                    LedgerEntry.employee_nip == nip, LedgerEntry.programme_code.is_not(None)
-                ),
+        rows = union_all(
+            select(
+                literal("ledger"), LedgerEntry.programme_code, LedgerEntry.jp_year, LedgerEntry.jp
+            ).where(LedgerEntry.employee_nip == nip),
+            select(
+                case((counted, literal("counted")), else_=literal("booked")),
+                ProposalItem.programme_code,
+                batch_year,
+                ProposalItem.jp,
             )
+            .join(Proposal, ProposalItem.proposal_id == Proposal.id)
+            .outerjoin(Batch, ProposalItem.batch_id == Batch.id)
+            .where(Proposal.employee_nip == nip, ProposalItem.status.in_(common.BOOKED_ITEMS)),
+            select(Enrollment.status, Enrollment.programme_code, batch_year, Enrollment.jp)
+            .join(Batch, Enrollment.batch_id == Batch.id)
+            .where(
+                Enrollment.employee_nip == nip, Enrollment.status.in_(["enrolled", "completed"])
+            ),
+            select(
+                literal("level"),
+                ProgrammeCompetency.competency_code,
+                cast(null(), Integer),
+                ProgrammeCompetency.level,
+            ).where(ProgrammeCompetency.programme_code.in_(union(items, enrolled))),
         )
-        levels: dict[str, int] = {}
-        for code, level in self.session.execute(
-            select(ProgrammeCompetency.competency_code, func.max(ProgrammeCompetency.level))
-            .where(ProgrammeCompetency.programme_code.in_(booked))
-            .group_by(ProgrammeCompetency.competency_code)
-        ):
-            levels[code] = level
-        return booked | set(completed), levels
+        return development_of(self.session.execute(rows).all(), years)
 
     def check_reach(self, caller: Principal, nip: str, unit_code: str | None) -> None:
         units.check_reach(self.session, caller, nip, unit_code)
@@ -447,6 +436,25 @@ class SqlProposalRepository:
                 .order_by(LedgerEntry.ended_on, LedgerEntry.id)
             ).all()
         )
+
+
+def development_of(rows: Iterable[Any], years: Sequence[int]) -> Development:
+    """``Development`` from the rows of ``SqlProposalRepository.development``."""
+    held, completed, levels = set(), set(), {}
+    totals = {year: [0, 0] for year in years}
+    for kind, code, year, amount in rows:
+        if kind == "level":
+            levels[code] = max(amount, levels.get(code, 0))
+            continue
+        if kind in ("counted", "booked", "enrolled"):
+            held.add(code)
+        elif code is not None:  # "ledger" (a programme's or not) and "completed"
+            completed.add(code)
+        if year in totals and kind in ("ledger", "counted", "enrolled"):
+            totals[year][0 if kind == "ledger" else 1] += int(amount)
+    return Development(
+        held | completed, levels, {year: (done, booked) for year, (done, booked) in totals.items()}
+    )
 
 
 def sql(session: Session) -> ProposalRepository:

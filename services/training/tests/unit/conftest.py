@@ -13,7 +13,7 @@ import pytest
 from asn_shared.auth import Principal
 from asn_shared.clock import FixedClock
 from asn_testkit.fakes import FakeUnitOfWork, FakeUnitTree, incoming, keep_newest
-from training import domain
+from training import domain, repository
 from training.domain import ItemStatus
 from training.models import (
     Activity,
@@ -174,6 +174,10 @@ class FakeProposalRepository:
                 if year in booked:
                     booked[year] += enrollment.jp
         return {year: (done[year], booked[year]) for year in years}
+
+    def development(self, nip: str, years: Sequence[int]) -> repository.Development:
+        held, levels = self.development_held(nip)
+        return repository.Development(held, levels, self.jp_counts(nip, years))
 
     def development_held(self, nip: str) -> tuple[set[str], dict[str, int]]:
         mine = [e for e in self.enrollments if e.employee_nip == nip]

@@ -109,15 +109,15 @@ def propose_for(
     """Plan this year (or next, when no batch of this year narrows a gap), leaving out what
     the employee already has booked or completed."""
     repo, years = uow.repository(repository.sql), (today.year, today.year + 1)
-    held, booked_levels = repo.development_held(employee.nip)
-    offers, programmes = repo.offers([n.competency_code for n in needs], today, years, exclude=held)
-    jp = repo.jp_counts(employee.nip, years)
+    held = repo.development(employee.nip, years)
+    codes = [n.competency_code for n in needs]
+    offers, programmes = repo.offers(codes, today, years, exclude=held.held)
     planned = domain.plan_for(
         needs,
         offers,
         today.year,
-        {year: done + booked for year, (done, booked) in jp.items()},
-        booked_levels,
+        {year: done + booked for year, (done, booked) in held.jp.items()},
+        held.booked_levels,
     )
     review, year = planned.review, planned.review.fiscal_year
     if not planned.plan.items:
@@ -130,7 +130,7 @@ def propose_for(
         planned.plan,
         programmes,
         fiscal_year=year,
-        jp_before=jp[year][0],
+        jp_before=held.jp[year][0],
         assessment_id=assessment_id,
         jabatan_code=jabatan_code,
     )
@@ -155,8 +155,8 @@ def alternative(
     ]
     codes = [r.competency_code for item in unpaid for r in item.reasons]
     year = proposal.fiscal_year
-    held, _ = repo.development_held(proposal.employee_nip)
-    offers, programmes = repo.offers(codes, today, [year], exclude=held)
+    held = repo.development(proposal.employee_nip, [year])
+    offers, programmes = repo.offers(codes, today, [year], exclude=held.held)
     in_proposal = [i.programme_code for i in proposal.items if i.status != ItemStatus.CANCELLED]
     plan = domain.alternatives(unpaid, offers, exclude=in_proposal)
     if not plan.items:
@@ -169,7 +169,7 @@ def alternative(
         plan,
         programmes,
         fiscal_year=year,
-        jp_before=repo.jp_counts(proposal.employee_nip, [year])[year][0],
+        jp_before=held.jp[year][0],
         assessment_id=proposal.assessment_id,
         jabatan_code=proposal.jabatan_code,
         alternative_of=proposal.id,
