@@ -22,7 +22,7 @@ import requests
 
 from .infrastructure import Broker
 
-SCRIPT = Path(__file__).resolve().parents[4] / "deploy" / "rabbitmq" / "cluster.sh"
+SCRIPT = Path(__file__).resolve().parents[3] / "deploy" / "rabbitmq" / "cluster.sh"
 
 
 @dataclass
