@@ -4,15 +4,19 @@ behind a fake unit of work, a setup written by the test."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from asn_testkit.fakes import FakeUnitOfWork, keep_newest
+from asn_shared.clock import FixedClock
+from asn_testkit.fakes import MIDSUMMER, FakeUnitOfWork, keep_newest
 from notification.channels import SmtpSender, WebhookSender
-from notification.domain import RetryPolicy, language_of
+from notification.domain import PENDING, RetryPolicy, language_of
+from notification.models import Official, Rule, Subscription, Template
+from notification.repository import DISPATCHED
 from notification.use_cases import common
 from notification.use_cases.setup import RuleSetting, Setup, SetupCache, Subscriber
 
@@ -105,3 +109,226 @@ def delivering() -> common.Delivering:
         policies={"email": RetryPolicy(5, 1, 10), "webhook": RetryPolicy(8, 1, 10)},
         wake=lambda: woken.append(1),
     )
+
+
+class FakeSetupRepository:
+    """``notification.repository.SetupRepository`` over dicts: rules, templates,
+    subscriptions and officials as administrators keep them."""
+
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, Subscription | Official] = {}
+        self.the_rules: dict[int, Rule] = {}
+        self.the_templates: dict[tuple[str, str], Template] = {}
+
+    def add(self, row: Subscription | Official) -> None:
+        self.rows[row.id] = row
+
+    def deactivate(self, model: type[Subscription | Official], row_id: uuid.UUID) -> bool:
+        row = self.rows.get(row_id)
+        if not isinstance(row, model):
+            return False
+        row.active = False
+        return True
+
+    def subscription(self, subscription_id: uuid.UUID) -> Subscription | None:
+        row = self.rows.get(subscription_id)
+        return row if isinstance(row, Subscription) else None
+
+    def subscription_page(
+        self, query: dict[str, Any], page: int, per_page: int
+    ) -> tuple[list[Subscription], int]:
+        found = [
+            row
+            for row in self._of(Subscription)
+            if query.get("active") in (None, row.active)
+            and (not query.get("agency") or row.agency == query["agency"])
+        ]
+        return found[(page - 1) * per_page : page * per_page], len(found)
+
+    def locked_official(self, official_id: uuid.UUID) -> Official | None:
+        row = self.rows.get(official_id)
+        return row if isinstance(row, Official) else None
+
+    def official_page(
+        self, filters: dict[str, Any], page: int, per_page: int
+    ) -> tuple[list[Official], int]:
+        found = [
+            row
+            for row in self._of(Official)
+            if row.active
+            and all(filters.get(n) in (None, getattr(row, n)) for n in ("role", "unit_code"))
+        ]
+        return found[(page - 1) * per_page : page * per_page], len(found)
+
+    def _of(self, model: type) -> list[Any]:
+        rows = [row for row in self.rows.values() if isinstance(row, model)]
+        return sorted(rows, key=lambda row: (row.created_at, str(row.id)))
+
+    def rules(self) -> list[Rule]:
+        return sorted(self.the_rules.values(), key=lambda r: (r.event_type, r.audience))
+
+    def locked_rule(self, rule_id: int) -> Rule | None:
+        return self.the_rules.get(rule_id)
+
+    def add_rule(self, rule: dict[str, Any]) -> Rule | None:
+        if any(
+            (r.event_type, r.audience) == (rule["event_type"], rule["audience"])
+            for r in self.the_rules.values()
+        ):
+            return None  # rules_event_audience
+        row = Rule(id=len(self.the_rules) + 1, active=True, **rule)
+        self.the_rules[row.id] = row
+        return row
+
+    def has_template(self, key: str, language: str) -> bool:
+        return (key, language) in self.the_templates
+
+    def templates(self) -> list[Template]:
+        return [self.the_templates[key] for key in sorted(self.the_templates)]
+
+    def put_template(self, key: str, language: str, subject: str, body: str) -> Template:
+        row = Template(key=key, language=language, subject=subject, body=body)
+        self.the_templates[key, language] = row
+        return row
+
+
+@pytest.fixture
+def setup_repo() -> FakeSetupRepository:
+    return FakeSetupRepository()
+
+
+@pytest.fixture
+def setup_uow(setup_repo) -> FakeUnitOfWork:
+    return FakeUnitOfWork("notification", setup_repo)
+
+
+class Row(SimpleNamespace):
+    """A row as SQLAlchemy answers one: attributes, and ``_mapping``."""
+
+    @property
+    def _mapping(self) -> dict[str, Any]:
+        return vars(self)
+
+
+class FakeDispatchRepository:
+    """``notification.repository.DispatchRepository`` over a dict of deliveries."""
+
+    def __init__(self) -> None:
+        self.deliveries: dict[uuid.UUID, Row] = {}
+        self.names: dict[str, str] = {}
+        self.hooks: dict[str, Row] = {}
+        self.attempts: list[dict[str, Any]] = []
+
+    def claim_due(self, token: uuid.UUID, now: datetime, limit: int, lease: float) -> list[Any]:
+        due = sorted(
+            (
+                d
+                for d in self.deliveries.values()
+                if d.status == PENDING
+                and d.next_attempt_at <= now
+                and (d.leased_until is None or d.leased_until <= now)
+            ),
+            key=lambda d: d.next_attempt_at,
+        )[:limit]
+        for delivery in due:
+            delivery.claim, delivery.leased_until = token, now + timedelta(seconds=lease)
+        return [Row(**{name: getattr(d, name) for name in DISPATCHED}) for d in due]
+
+    def recipient_names(self, keys: Iterable[str]) -> dict[str, str]:
+        return {key: self.names[key] for key in set(keys) if key in self.names}
+
+    def webhook_targets(self, keys: Iterable[str]) -> dict[str, Any]:
+        return {key: self.hooks[key] for key in set(keys) if key in self.hooks}
+
+    def renew_lease(self, token: uuid.UUID, lease: float) -> None:
+        raise AssertionError("a unit test's dispatch round outlived a third of its lease")
+
+    def record_delivered(
+        self, token: uuid.UUID, delivery_ids: list[uuid.UUID], now: datetime
+    ) -> set[uuid.UUID]:
+        held = self._held(token, delivery_ids)
+        for delivery in held:
+            delivery.status, delivery.attempts = "delivered", delivery.attempts + 1
+            delivery.delivered_at, delivery.next_attempt_at, delivery.last_error = now, None, None
+        return {d.id for d in held}
+
+    def record_failed(
+        self,
+        token: uuid.UUID,
+        delivery_id: uuid.UUID,
+        *,
+        status: str,
+        attempts: int,
+        next_attempt_at: datetime | None,
+        error: str,
+    ) -> set[uuid.UUID]:
+        held = self._held(token, [delivery_id])
+        for delivery in held:
+            delivery.status, delivery.attempts = status, attempts
+            delivery.next_attempt_at, delivery.last_error = next_attempt_at, error
+        return {d.id for d in held}
+
+    def _held(self, token: uuid.UUID, ids: list[uuid.UUID]) -> list[Row]:
+        held = [self.deliveries[i] for i in ids if self.deliveries[i].claim == token]
+        for delivery in held:
+            delivery.claim = delivery.leased_until = None
+        return held
+
+    def add_attempts(self, rows: list[dict[str, Any]]) -> None:
+        self.attempts.extend(rows)
+
+    def locked_delivery(self, delivery_id: uuid.UUID) -> Any:
+        return self.deliveries.get(delivery_id)
+
+    # --- what a test sets up ----------------------------------------------------------------
+
+    def pending(
+        self, channel: str, recipient: str, address: str, *, attempts: int = 0, limit: int = 3
+    ) -> Row:
+        """A delivery due now (the fixed clock's morning)."""
+        delivery = Row(
+            id=uuid.uuid4(),
+            event_id=str(uuid.uuid4()),
+            event_type="proposal.created",
+            correlation_id=str(uuid.uuid4()),
+            channel=channel,
+            recipient=recipient,
+            address=address,
+            subject="Usulan pengembangan" if channel == "email" else None,
+            body='{"id": "x"}' if channel == "webhook" else "Halo",
+            status=PENDING,
+            attempts=attempts,
+            attempt_limit=limit,
+            next_attempt_at=FixedClock(MIDSUMMER).now(),
+            last_error=None,
+            delivered_at=None,
+            claim=None,
+            leased_until=None,
+        )
+        self.deliveries[delivery.id] = delivery
+        return delivery
+
+
+class FakeSender:
+    """A channel's sender that keeps what it is given and fails as the test says: each
+    ``send`` takes the next of ``outcomes`` (None: sent), then always succeeds."""
+
+    def __init__(self, *outcomes: Exception | None) -> None:
+        self.outcomes = list(outcomes)
+        self.sent: list[Any] = []
+
+    def send(self, message: Any) -> None:
+        self.sent.append(message)
+        failure = self.outcomes.pop(0) if self.outcomes else None
+        if failure is not None:
+            raise failure
+
+
+@pytest.fixture
+def dispatch_repo() -> FakeDispatchRepository:
+    return FakeDispatchRepository()
+
+
+@pytest.fixture
+def dispatch_uow(dispatch_repo) -> FakeUnitOfWork:
+    return FakeUnitOfWork("notification", dispatch_repo, FixedClock(MIDSUMMER))

@@ -20,12 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
-
 from asn_shared.errors import Conflict, NotFound
 from asn_shared.persistence import UnitOfWork
 
+from .. import repository
 from ..channels import DeliveryError, Email, Webhook
 from ..domain import (
     DELIVERED,
@@ -35,8 +33,8 @@ from ..domain import (
     WEBHOOK,
     delivery_outcome,
 )
-from ..models import Delivery, Employee, Official, Subscription
-from .common import DELIVERIES, DELIVERY_ATTEMPTS, Delivering
+from ..models import Delivery
+from .common import Delivering
 from .planning import announcement, attempt_row
 
 log = logging.getLogger(__name__)
@@ -86,49 +84,16 @@ def dispatch_due(
     return [(outcome.delivery.channel, outcome.status) for outcome in recorded]
 
 
-_DISPATCHED = (
-    "id",
-    "event_id",
-    "event_type",
-    "correlation_id",
-    "channel",
-    "recipient",
-    "address",
-    "subject",
-    "body",
-    "attempts",
-    "attempt_limit",
-    "next_attempt_at",
-)
-
-
 def _claim(uow: UnitOfWork, limit: int, lease: float) -> _Claim:
     """Lease up to ``limit`` due deliveries to a new claim, committed."""
     token = uuid.uuid4()
-    due = (
-        select(DELIVERIES.c.id)
-        .where(
-            DELIVERIES.c.status == PENDING,
-            DELIVERIES.c.next_attempt_at <= uow.clock.now(),
-            or_(DELIVERIES.c.leased_until.is_(None), DELIVERIES.c.leased_until <= func.now()),
-        )
-        .order_by(DELIVERIES.c.next_attempt_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
     with uow:
-        session = uow.session
-        claimed = session.execute(
-            update(DELIVERIES)
-            .where(DELIVERIES.c.id.in_(due.scalar_subquery()))
-            .values(claim=token, leased_until=func.now() + timedelta(seconds=lease))
-            .returning(*[DELIVERIES.c[name] for name in _DISPATCHED])
-        ).all()
+        repo = uow.repository(repository.dispatch_sql)
+        claimed = repo.claim_due(token, uow.clock.now(), limit, lease)
         if not claimed:
             return _Claim(token, [], {}, {})
-        claimed.sort(key=lambda delivery: delivery.next_attempt_at)
-        names = _recipient_names(session, [d.recipient for d in claimed if d.channel == EMAIL])
-        hooks = _subscriptions(session, [d.recipient for d in claimed if d.channel == WEBHOOK])
+        names = repo.recipient_names(d.recipient for d in claimed if d.channel == EMAIL)
+        hooks = repo.webhook_targets(d.recipient for d in claimed if d.channel == WEBHOOK)
         uow.commit()
     return _Claim(token, claimed, names, hooks)
 
@@ -154,11 +119,7 @@ class _Lease:
         while not self.done.wait(self.seconds / 3):
             try:
                 with self.units() as uow:
-                    uow.session.execute(
-                        update(DELIVERIES)
-                        .where(DELIVERIES.c.claim == self.token)
-                        .values(leased_until=func.now() + timedelta(seconds=self.seconds))
-                    )
+                    uow.repository(repository.dispatch_sql).renew_lease(self.token, self.seconds)
                     uow.commit()
             except Exception as exc:  # noqa: BLE001 - a failed renewal only shortens the lease
                 log.warning("dispatch lease not renewed: %s: %s", type(exc).__name__, exc)
@@ -211,86 +172,26 @@ def _send(delivering: Delivering, delivery: Any, claim: _Claim) -> None:
         raise DeliveryError(f"channel {delivery.channel} is not dispatched", permanent=True)
 
 
-def _recipient_names(session: Session, keys: list[str]) -> dict[str, str]:
-    """The names of e-mail recipients, employees (by NIP) or officials (by id)."""
-    if not keys:
-        return {}
-    wanted = set(keys)
-    names = dict(
-        session.execute(select(Employee.nip, Employee.name).where(Employee.nip.in_(wanted))).all()
-    )
-    officials = []
-    for key in wanted - set(names):
-        try:
-            officials.append(uuid.UUID(key))
-        except ValueError:
-            pass
-    if officials:
-        found = session.execute(
-            select(Official.id, Official.name).where(Official.id.in_(officials))
-        )
-        names.update({str(official_id): name for official_id, name in found})
-    return names
-
-
-def _subscriptions(session: Session, keys: list[str]) -> dict[str, Any]:
-    """The webhook subscriptions the deliveries go to, by id."""
-    ids = []
-    for key in set(keys):
-        try:
-            ids.append(uuid.UUID(key))
-        except ValueError:
-            pass  # no such subscription: the delivery is parked
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Subscription.id, Subscription.url, Subscription.secret, Subscription.active).where(
-            Subscription.id.in_(ids)
-        )
-    )
-    return {str(row.id): row for row in rows}
-
-
 def _record(uow: UnitOfWork, token: uuid.UUID, outcomes: list[_Outcome]) -> list[_Outcome]:
     """Every attempt and the deliveries' new states, for the deliveries ``token`` still
     holds (delivered ones in one statement); return the outcomes recorded."""
     with uow:
-        session, now = uow.session, uow.clock.now()
-        released = {"claim": None, "leased_until": None}
-        ours = DELIVERIES.c.claim == token
+        repo, now = uow.repository(repository.dispatch_sql), uow.clock.now()
         held = set()
         delivered = [o.delivery.id for o in outcomes if o.error is None]
         if delivered:
-            held.update(
-                session.execute(
-                    update(DELIVERIES)
-                    .where(DELIVERIES.c.id.in_(delivered), ours)
-                    .values(
-                        status=DELIVERED,
-                        attempts=DELIVERIES.c.attempts + 1,
-                        delivered_at=now,
-                        next_attempt_at=None,
-                        last_error=None,
-                        **released,
-                    )
-                    .returning(DELIVERIES.c.id)
-                ).scalars()
-            )
+            held.update(repo.record_delivered(token, delivered, now))
         for o in outcomes:
             if o.error is not None:
                 held.update(
-                    session.execute(
-                        update(DELIVERIES)
-                        .where(DELIVERIES.c.id == o.delivery.id, ours)
-                        .values(
-                            status=o.status,
-                            attempts=o.number,
-                            next_attempt_at=o.next_attempt_at,
-                            last_error=str(o.error),
-                            **released,
-                        )
-                        .returning(DELIVERIES.c.id)
-                    ).scalars()
+                    repo.record_failed(
+                        token,
+                        o.delivery.id,
+                        status=o.status,
+                        attempts=o.number,
+                        next_attempt_at=o.next_attempt_at,
+                        error=str(o.error),
+                    )
                 )
         recorded = [o for o in outcomes if o.delivery.id in held]
         if len(recorded) < len(outcomes):
@@ -307,8 +208,7 @@ def _record(uow: UnitOfWork, token: uuid.UUID, outcomes: list[_Outcome]) -> list
 
 def _attempts(uow: UnitOfWork, outcomes: list[_Outcome]) -> None:
     """The attempts' rows, and an event announcing each."""
-    uow.session.execute(
-        DELIVERY_ATTEMPTS.insert(),
+    uow.repository(repository.dispatch_sql).add_attempts(
         [
             attempt_row(
                 o.delivery.id,
@@ -341,7 +241,7 @@ def _announce(uow: UnitOfWork, outcomes: list[_Outcome], name: str) -> None:
 def resend(uow: UnitOfWork, delivery_id: uuid.UUID, delivering: Delivering) -> Delivery:
     """Give a parked e-mail or webhook a fresh round of attempts, starting now."""
     with uow:
-        delivery = uow.session.get(Delivery, delivery_id, with_for_update=True)
+        delivery = uow.repository(repository.dispatch_sql).locked_delivery(delivery_id)
         if delivery is None:
             raise NotFound(f"No delivery {delivery_id}.")
         if delivery.status != PARKED:

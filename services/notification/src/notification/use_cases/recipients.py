@@ -24,10 +24,10 @@ from ..domain import (
 )
 from ..models import Employee
 from .common import EMPLOYEES, RecipientUnknown, as_recipient, detached
-from .setup import Setup
 
 if TYPE_CHECKING:
     from ..repository import PlanningRepository
+    from .setup import Setup
 
 # --- recipients ---------------------------------------------------------------------------
 

@@ -9,14 +9,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from asn_shared.errors import Conflict, Invalid, NotFound
-from asn_shared.persistence import UnitOfWork, fetch_page
+from asn_shared.persistence import UnitOfWork
 
-from .. import rendering
+from .. import rendering, repository
 from ..domain import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
@@ -26,7 +25,7 @@ from ..domain import (
 )
 from ..models import Official, Rule, Subscription, Template
 from ..targets import TargetPolicy, TargetRefused
-from .common import as_recipient, detached
+from .common import as_recipient
 
 # --- the setup: rules, templates, subscriptions and officials -----------------------------
 
@@ -145,7 +144,7 @@ def subscribe(
         created_at=uow.clock.now(),
     )
     with uow:
-        uow.session.add(subscription)
+        uow.repository(repository.setup_sql).add(subscription)
         uow.commit()
     setup_changed()
     return subscription, secret
@@ -154,18 +153,13 @@ def subscribe(
 def subscription_page(
     uow: UnitOfWork, query: dict[str, Any], page: int, per_page: int
 ) -> tuple[list[Subscription], int]:
-    statement = select(Subscription).order_by(Subscription.created_at, Subscription.id)
-    if query.get("active") is not None:
-        statement = statement.where(Subscription.active.is_(query["active"]))
-    if query.get("agency"):
-        statement = statement.where(Subscription.agency == query["agency"])
     with uow:
-        return detached(uow, fetch_page(uow.session, statement, page=page, per_page=per_page))
+        return uow.repository(repository.setup_sql).subscription_page(query, page, per_page)
 
 
 def get_subscription(uow: UnitOfWork, subscription_id: uuid.UUID) -> Subscription:
     with uow:
-        subscription = detached(uow, uow.session.get(Subscription, subscription_id))
+        subscription = uow.repository(repository.setup_sql).subscription(subscription_id)
     if subscription is None:
         raise NotFound(f"No subscription {subscription_id}.")
     return subscription
@@ -181,10 +175,7 @@ def deactivate(
 ) -> None:
     """Mark the row inactive (kept for the history that names it); NotFound without it."""
     with uow:
-        deactivated = uow.session.execute(
-            update(model).where(model.id == row_id).values(active=False)
-        )
-        if deactivated.rowcount == 0:
+        if not uow.repository(repository.setup_sql).deactivate(model, row_id):
             raise NotFound(missing)
         uow.commit()
     setup_changed()
@@ -198,7 +189,7 @@ def add_official(uow: UnitOfWork, official: dict[str, Any]) -> Official:
         raise Invalid({"unit_code": ["A unit operator needs the unit they serve."]})
     row = Official(id=uuid.uuid4(), active=True, created_at=uow.clock.now(), **official)
     with uow:
-        uow.session.add(row)
+        uow.repository(repository.setup_sql).add(row)
         uow.commit()
     setup_changed()
     return row
@@ -207,7 +198,7 @@ def add_official(uow: UnitOfWork, official: dict[str, Any]) -> Official:
 def change_official(uow: UnitOfWork, official_id: uuid.UUID, changes: dict[str, Any]) -> Official:
     """Change an active official's name, e-mail, role, unit or language."""
     with uow:
-        row = uow.session.get(Official, official_id, with_for_update=True)
+        row = uow.repository(repository.setup_sql).locked_official(official_id)
         if row is None or not row.active:
             raise NotFound(f"No official {official_id}.")
         for name, value in changes.items():
@@ -222,13 +213,8 @@ def change_official(uow: UnitOfWork, official_id: uuid.UUID, changes: dict[str, 
 def official_page(
     uow: UnitOfWork, filters: dict[str, Any], page: int, per_page: int
 ) -> tuple[list[Official], int]:
-    statement = select(Official).where(Official.active.is_(True))
-    for name in ("role", "unit_code"):
-        if filters.get(name) is not None:
-            statement = statement.where(getattr(Official, name) == filters[name])
-    statement = statement.order_by(Official.created_at, Official.id)
     with uow:
-        return detached(uow, fetch_page(uow.session, statement, page=page, per_page=per_page))
+        return uow.repository(repository.setup_sql).official_page(filters, page, per_page)
 
 
 def remove_official(uow: UnitOfWork, official_id: uuid.UUID) -> None:
@@ -240,22 +226,16 @@ def remove_official(uow: UnitOfWork, official_id: uuid.UUID) -> None:
 
 def list_rules(uow: UnitOfWork) -> list[Rule]:
     with uow:
-        rules = uow.session.scalars(select(Rule).order_by(Rule.event_type, Rule.audience))
-        return detached(uow, list(rules))
+        return uow.repository(repository.setup_sql).rules()
 
 
 def add_rule(uow: UnitOfWork, rule: dict[str, Any]) -> Rule:
     if rule["event_type"] not in NOTIFIED_EVENTS:
         raise Invalid({"event_type": [f"Must be one of: {', '.join(NOTIFIED_EVENTS)}."]})
     with uow:
-        if uow.session.get(Template, (rule["template"], DEFAULT_LANGUAGE)) is None:
-            raise Invalid({"template": [f"No template {rule['template']!r} in Bahasa Indonesia."]})
-        row = uow.session.scalar(
-            pg_insert(Rule)
-            .values(**rule, active=True)
-            .on_conflict_do_nothing(constraint="rules_event_audience")
-            .returning(Rule)
-        )
+        repo = uow.repository(repository.setup_sql)
+        _require_template(repo, rule["template"])
+        row = repo.add_rule(rule)
         if row is None:
             raise Conflict(
                 f"A rule for {rule['event_type']} and {rule['audience']} exists; change it."
@@ -267,12 +247,12 @@ def add_rule(uow: UnitOfWork, rule: dict[str, Any]) -> Rule:
 
 def change_rule(uow: UnitOfWork, rule_id: int, changes: dict[str, Any]) -> Rule:
     with uow:
-        rule = uow.session.get(Rule, rule_id, with_for_update=True)
+        repo = uow.repository(repository.setup_sql)
+        rule = repo.locked_rule(rule_id)
         if rule is None:
             raise NotFound(f"No rule {rule_id}.")
-        template = changes.get("template")
-        if template and uow.session.get(Template, (template, DEFAULT_LANGUAGE)) is None:
-            raise Invalid({"template": [f"No template {template!r} in Bahasa Indonesia."]})
+        if changes.get("template"):
+            _require_template(repo, changes["template"])
         for name, value in changes.items():
             setattr(rule, name, value)
         uow.commit()
@@ -280,10 +260,16 @@ def change_rule(uow: UnitOfWork, rule_id: int, changes: dict[str, Any]) -> Rule:
     return rule
 
 
+def _require_template(repo: repository.SetupRepository, key: str) -> None:
+    """A rule's template exists in Bahasa Indonesia, the language every recipient falls
+    back to; else the ``template`` field is invalid."""
+    if not repo.has_template(key, DEFAULT_LANGUAGE):
+        raise Invalid({"template": [f"No template {key!r} in Bahasa Indonesia."]})
+
+
 def list_templates(uow: UnitOfWork) -> list[Template]:
     with uow:
-        templates = uow.session.scalars(select(Template).order_by(Template.key, Template.language))
-        return detached(uow, list(templates))
+        return uow.repository(repository.setup_sql).templates()
 
 
 def put_template(uow: UnitOfWork, key: str, language: str, subject: str, body: str) -> Template:
@@ -299,15 +285,7 @@ def put_template(uow: UnitOfWork, key: str, language: str, subject: str, body: s
     if errors:
         raise Invalid(errors)
     with uow:
-        statement = pg_insert(Template).values(
-            key=key, language=language, subject=subject, body=body
-        )
-        row = uow.session.scalar(
-            statement.on_conflict_do_update(
-                index_elements=[Template.key, Template.language],
-                set_={"subject": subject, "body": body, "updated_at": func.now()},
-            ).returning(Template)
-        )
+        row = uow.repository(repository.setup_sql).put_template(key, language, subject, body)
         uow.commit()
     setup_changed()
     return row
