@@ -14,17 +14,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from asn_shared.errors import Invalid, TooLarge
 from asn_shared.persistence import UnitOfWork
 
-from . import domain, tabular
-from .models import (
-    AssessmentImport,
-    Competency,
-)
+from . import domain, repository, tabular
 from .recording import Recorder, Rejected, Submission
 
 MAX_IMPORT_ROWS = 10_000  # per request; competency-import sends a bigger file in chunks
@@ -101,7 +96,8 @@ def import_assessments(
                 "per unggahan. competency-import mengirim berkas besar per 500 baris.",
                 limit_rows=MAX_IMPORT_ROWS,
             )
-        columns = _columns(uow.session, table.header)
+        repo = uow.repository(repository.sql)
+        columns = _columns(repo.competency_codes(), table.header)
         import_id = uuid.uuid4()
         errors: list[dict[str, Any]] = []
         parsed = []
@@ -137,15 +133,15 @@ def import_assessments(
             "errors": errors,
             "replayed": False,
         }
-        uow.session.execute(
-            insert(AssessmentImport).values(
-                id=import_id,
-                filename=filename,
-                sha256=digest,
-                first_row=first_row,
-                format=fmt,
-                report=report,
-            )
+        repo.add_import(
+            {
+                "id": import_id,
+                "filename": filename,
+                "sha256": digest,
+                "first_row": first_row,
+                "format": fmt,
+                "report": report,
+            }
         )
         recorder.flush()
         try:
@@ -166,17 +162,14 @@ def _take_turns(index: int) -> None:
 
 
 def _earlier_import(uow: UnitOfWork, digest: str, first_row: int) -> dict[str, Any] | None:
-    report = uow.session.scalar(
-        select(AssessmentImport.report).where(
-            AssessmentImport.sha256 == digest, AssessmentImport.first_row == first_row
-        )
-    )
+    report = uow.repository(repository.sql).import_report(digest, first_row)
     return None if report is None else {**report, "replayed": True}
 
 
-def _columns(session, header: list[str]) -> Columns:
-    """Map the header to fields and competency codes; a 400 naming unknown columns."""
-    codes = {code.upper(): code for code in session.scalars(select(Competency.code))}
+def _columns(known: list[str], header: list[str]) -> Columns:
+    """Map the header to fields and the ``known`` competency codes; a 400 naming unknown
+    columns."""
+    codes = {code.upper(): code for code in known}
     fields: dict[str, int] = {}
     competencies: dict[int, str] = {}
     unknown = []

@@ -7,27 +7,21 @@ in :mod:`competency.queries`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from asn_shared.auth import Principal
 from asn_shared.errors import Conflict, NotFound, RuleBroken
 from asn_shared.events import Event
 from asn_shared.persistence import UnitOfWork
 
-from . import access, domain, queries, views
+from . import domain, repository, views
 from .models import (
     Competency,
-    CompetencyLevel,
-    DevelopmentActivity,
     Employee,
-    GradeDefault,
     Jabatan,
-    JabatanStandard,
     Unit,
 )
 
@@ -41,11 +35,12 @@ def commit(uow: UnitOfWork, conflict: str) -> None:
         raise Conflict(conflict) from None
 
 
-def require(session: Session, model: type, key: Any, field: str, what: str) -> Any:
-    """The row a request refers to in ``field``; a 422 naming the field if it is unknown."""
+def require(find: Callable[[Any], Any], key: Any, field: str, what: str) -> Any:
+    """The row a request refers to in ``field`` (``find`` looks it up by key); a 422 naming
+    the field if it is unknown."""
     if key is None:
         return None
-    found = session.get(model, key)
+    found = find(key)
     if found is None:
         reason = f"{what} {key} tidak dikenal."
         raise RuleBroken(reason, fields={field: [reason]})
@@ -57,9 +52,10 @@ def require(session: Session, model: type, key: Any, field: str, what: str) -> A
 
 def create_competency(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
     with uow:
-        if uow.session.get(Competency, data["code"]) is not None:
+        repo = uow.repository(repository.registry_sql)
+        if repo.competency(data["code"]) is not None:
             raise Conflict(f"Kompetensi {data['code']} sudah ada.")
-        uow.session.add(
+        repo.add_competency(
             Competency(
                 code=data["code"],
                 name=data["name"],
@@ -67,36 +63,24 @@ def create_competency(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
                 description=data.get("description"),
             )
         )
-        uow.session.flush()
-        _set_levels(uow.session, data["code"], data.get("levels", []))
+        repo.set_levels(data["code"], data.get("levels", []))
         commit(uow, f"Kompetensi {data['code']} sudah ada.")
-        return queries.competency.within(uow.session, data["code"])
+        return repo.competency_view(data["code"])
 
 
 def update_competency(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> dict[str, Any]:
     with uow:
-        competency = uow.session.get(Competency, code, with_for_update=True)
+        repo = uow.repository(repository.registry_sql)
+        competency = repo.competency(code, lock=True)
         if competency is None:
             raise NotFound(f"Kompetensi {code} tidak ditemukan.")
         for name in ("name", "description"):
             if name in changes:
                 setattr(competency, name, changes[name])
-        _set_levels(uow.session, code, changes.get("levels", []))
+        repo.set_levels(code, changes.get("levels", []))
         competency.updated_at = uow.clock.now()
         uow.commit()
-        return queries.competency.within(uow.session, code)
-
-
-def _set_levels(session: Session, code: str, levels: list[dict[str, Any]]) -> None:
-    for level in levels:
-        session.execute(
-            pg_insert(CompetencyLevel)
-            .values(competency_code=code, level=level["level"], description=level["description"])
-            .on_conflict_do_update(
-                index_elements=["competency_code", "level"],
-                set_={"description": level["description"]},
-            )
-        )
+        return repo.competency_view(code)
 
 
 def set_grade_default(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
@@ -105,8 +89,9 @@ def set_grade_default(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
             domain.check_grade(data["kind"], data["grade"] or None)
         except ValueError as exc:
             raise RuleBroken(str(exc), fields={"grade": [str(exc)]}) from None
-        require(uow.session, Competency, data["competency_code"], "competency_code", "Kompetensi")
-        uow.session.merge(GradeDefault(**data))
+        repo = uow.repository(repository.registry_sql)
+        require(repo.competency, data["competency_code"], "competency_code", "Kompetensi")
+        repo.set_grade_default(data)
         uow.commit()
         return data
 
@@ -116,12 +101,13 @@ def set_grade_default(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
 
 def create_unit(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
     with uow:
-        if uow.session.get(Unit, data["code"]) is not None:
+        repo = uow.repository(repository.registry_sql)
+        if repo.unit(data["code"]) is not None:
             raise Conflict(f"Unit {data['code']} sudah ada.")
-        require(uow.session, Unit, data.get("parent_code"), "parent_code", "Unit induk")
+        require(repo.unit, data.get("parent_code"), "parent_code", "Unit induk")
         unit = Unit(**{k: data.get(k) for k in ("code", "name", "kind", "parent_code")})
         unit.updated_at = uow.clock.now()
-        uow.session.add(unit)
+        repo.add_unit(unit)
         uow.publish("unit.registered", views.unit_event(unit), subject=unit.code)
         commit(uow, f"Unit {data['code']} sudah ada.")
         return views.unit_out(unit)
@@ -129,13 +115,14 @@ def create_unit(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
 
 def update_unit(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> dict[str, Any]:
     with uow:
-        unit = uow.session.get(Unit, code, with_for_update=True)
+        repo = uow.repository(repository.registry_sql)
+        unit = repo.unit(code, lock=True)
         if unit is None:
             raise NotFound(f"Unit {code} tidak ditemukan.")
         parent = changes.get("parent_code")
         if parent is not None:
-            require(uow.session, Unit, parent, "parent_code", "Unit induk")
-            if parent in queries.subtree_codes(uow.session, code):
+            require(repo.unit, parent, "parent_code", "Unit induk")
+            if parent in repo.subtree_codes(code):
                 reason = "Unit induk tidak boleh unit itu sendiri atau salah satu sub-unitnya."
                 raise RuleBroken(reason, fields={"parent_code": [reason]})
         for name in ("name", "kind", "parent_code"):
@@ -151,7 +138,7 @@ def announce_units(uow: UnitOfWork) -> int:
     """Announce every unit again (``unit.updated``): for units older than the events, or a
     new subscriber that must learn the whole tree."""
     with uow:
-        every = uow.session.scalars(select(Unit).order_by(Unit.code)).all()
+        every = uow.repository(repository.registry_sql).units()
         uow.publish_many("unit.updated", [(unit.code, views.unit_event(unit)) for unit in every])
         uow.commit()
         return len(every)
@@ -163,38 +150,27 @@ def announce_units(uow: UnitOfWork) -> int:
 def create_jabatan(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
     """A new jabatan takes the grade defaults; ``standards`` overrides or adds cells."""
     with uow:
-        session = uow.session
-        if session.get(Jabatan, data["code"]) is not None:
+        repo = uow.repository(repository.registry_sql)
+        if repo.jabatan(data["code"]) is not None:
             raise Conflict(f"Jabatan {data['code']} sudah ada.")
-        require(session, Unit, data["unit_code"], "unit_code", "Unit")
-        defaults = {
-            (row.kind, row.grade, row.competency_code): row.level
-            for row in session.scalars(select(GradeDefault))
-        }
-        levels = domain.default_standard(data["kind"], data.get("grade"), defaults)
+        require(repo.unit, data["unit_code"], "unit_code", "Unit")
+        levels = domain.default_standard(data["kind"], data.get("grade"), repo.grade_defaults())
         levels.update(data.get("standards", {}))
-        _check_competencies(session, levels, "standards")
-        session.add(
-            Jabatan(
-                code=data["code"],
-                name=data["name"],
-                kind=data["kind"],
-                grade=data.get("grade"),
-                unit_code=data["unit_code"],
-            )
+        _check_competencies(repo, levels, "standards")
+        jabatan = Jabatan(
+            code=data["code"],
+            name=data["name"],
+            kind=data["kind"],
+            grade=data.get("grade"),
+            unit_code=data["unit_code"],
         )
-        session.flush()
-        session.add_all(
-            JabatanStandard(jabatan_code=data["code"], competency_code=code, required_level=lvl)
-            for code, lvl in levels.items()
-        )
+        repo.add_jabatan(jabatan, levels)
         commit(uow, f"Jabatan {data['code']} sudah ada.")
-        return queries.jabatan.within(session, data["code"])
+        return repo.jabatan_view(data["code"])
 
 
-def _check_competencies(session: Session, codes: Any, field: str) -> None:
-    known = set(session.scalars(select(Competency.code).where(Competency.code.in_(list(codes)))))
-    unknown = sorted(set(codes) - known)
+def _check_competencies(repo: repository.RegistryRepository, codes: Any, field: str) -> None:
+    unknown = sorted(set(codes) - repo.known_competencies(codes))
     if unknown:
         raise RuleBroken(
             f"Kompetensi tidak dikenal: {', '.join(unknown)}.",
@@ -204,41 +180,40 @@ def _check_competencies(session: Session, codes: Any, field: str) -> None:
 
 def update_jabatan(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> dict[str, Any]:
     with uow:
-        jabatan = uow.session.get(Jabatan, code, with_for_update=True)
+        repo = uow.repository(repository.registry_sql)
+        jabatan = repo.jabatan(code, lock=True)
         if jabatan is None:
             raise NotFound(f"Jabatan {code} tidak ditemukan.")
         if "unit_code" in changes:
-            require(uow.session, Unit, changes["unit_code"], "unit_code", "Unit")
+            require(repo.unit, changes["unit_code"], "unit_code", "Unit")
         for name in ("name", "unit_code"):
             if name in changes:
                 setattr(jabatan, name, changes[name])
         jabatan.updated_at = uow.clock.now()
         uow.commit()
-        return queries.jabatan.within(uow.session, code)
+        return repo.jabatan_view(code)
 
 
 def set_standard(uow: UnitOfWork, code: str, competency_code: str, level: int) -> dict[str, Any]:
     """Change one cell of a job standard, or add a (technical) competency to it."""
     with uow:
-        if uow.session.get(Jabatan, code, with_for_update=True) is None:
+        repo = uow.repository(repository.registry_sql)
+        if repo.jabatan(code, lock=True) is None:
             raise NotFound(f"Jabatan {code} tidak ditemukan.")
-        if uow.session.get(Competency, competency_code) is None:
+        if repo.competency(competency_code) is None:
             raise NotFound(f"Kompetensi {competency_code} tidak ditemukan.")
-        uow.session.merge(
-            JabatanStandard(
-                jabatan_code=code, competency_code=competency_code, required_level=level
-            )
-        )
+        repo.set_standard(code, competency_code, level)
         uow.commit()
-        return queries.jabatan.within(uow.session, code)
+        return repo.jabatan_view(code)
 
 
 def remove_standard(uow: UnitOfWork, code: str, competency_code: str) -> dict[str, Any]:
     """Take a technical competency out of a job standard (the others are always required)."""
     with uow:
-        if uow.session.get(Jabatan, code, with_for_update=True) is None:
+        repo = uow.repository(repository.registry_sql)
+        if repo.jabatan(code, lock=True) is None:
             raise NotFound(f"Jabatan {code} tidak ditemukan.")
-        competency = uow.session.get(Competency, competency_code)
+        competency = repo.competency(competency_code)
         if competency is None:
             raise NotFound(f"Kompetensi {competency_code} tidak ditemukan.")
         if competency.kind in domain.MANAGERIAL_KINDS:
@@ -246,14 +221,9 @@ def remove_standard(uow: UnitOfWork, code: str, competency_code: str) -> dict[st
                 "Kompetensi manajerial dan sosial kultural selalu menjadi bagian standar; "
                 "ubah levelnya saja."
             )
-        uow.session.execute(
-            delete(JabatanStandard).where(
-                JabatanStandard.jabatan_code == code,
-                JabatanStandard.competency_code == competency_code,
-            )
-        )
+        repo.remove_standard(code, competency_code)
         uow.commit()
-        return queries.jabatan.within(uow.session, code)
+        return repo.jabatan_view(code)
 
 
 # --- employees ----------------------------------------------------------------------------
@@ -274,14 +244,14 @@ def register_employee(uow: UnitOfWork, caller: Principal, data: dict[str, Any]) 
     """Register an employee (version 1) in a unit the caller reaches, and announce it with
     employee.registered."""
     with uow:
-        session = uow.session
-        access.check_unit(session, caller, data["unit_code"])
+        repo = uow.repository(repository.registry_sql)
+        repo.check_unit(caller, data["unit_code"])
         nip = domain.parse_nip(data["nip"])
-        if session.get(Employee, nip.value) is not None:
+        if repo.employee(nip.value) is not None:
             raise Conflict(f"Pegawai dengan NIP {nip.formatted()} sudah terdaftar.")
         values = {name: data.get(name) for name in EMPLOYEE_FIELDS}
         values["language"] = values["language"] or "id"
-        _check_references(session, nip.value, values)
+        _check_references(repo, nip.value, values)
         employee = Employee(
             nip=nip.value,
             sex=nip.sex,
@@ -290,9 +260,8 @@ def register_employee(uow: UnitOfWork, caller: Principal, data: dict[str, Any]) 
             version=1,
             **values,
         )
-        session.add(employee)
-        session.flush()
-        _announce(uow, "employee.registered", employee)
+        repo.add_employee(employee)
+        _announce(uow, repo, "employee.registered", employee)
         commit(uow, f"Pegawai dengan NIP {nip.formatted()} sudah terdaftar.")
         return views.employee_out(employee)
 
@@ -303,11 +272,11 @@ def update_employee(
     """Apply changes to an employee the caller reaches (moving them only to a unit the caller
     reaches); if anything changed, bump the version and publish employee.updated."""
     with uow:
-        session = uow.session
-        access.check_employee(session, caller, nip)
+        repo = uow.repository(repository.registry_sql)
+        repo.check_employee(caller, nip)
         if "unit_code" in changes:
-            access.check_unit(session, caller, changes["unit_code"])
-        employee = session.get(Employee, nip, with_for_update=True)
+            repo.check_unit(caller, changes["unit_code"])
+        employee = repo.employee(nip, lock=True)
         if employee is None:
             raise NotFound(f"Pegawai dengan NIP {nip} tidak ditemukan.")
         changed = {
@@ -317,34 +286,38 @@ def update_employee(
         }
         if not changed:
             return views.employee_out(employee)
-        _check_references(session, nip, changed)
+        _check_references(repo, nip, changed)
         for name, value in changed.items():
             setattr(employee, name, value)
         employee.version += 1
         employee.updated_at = uow.clock.now()
-        session.flush()
-        _announce(uow, "employee.updated", employee)
+        repo.save_employee(employee)
+        _announce(uow, repo, "employee.updated", employee)
         uow.commit()
         return views.employee_out(employee)
 
 
-def _check_references(session: Session, nip: str, values: dict[str, Any]) -> None:
+def _check_references(
+    repo: repository.RegistryRepository, nip: str, values: dict[str, Any]
+) -> None:
     if "unit_code" in values:
-        require(session, Unit, values["unit_code"], "unit_code", "Unit")
+        require(repo.unit, values["unit_code"], "unit_code", "Unit")
     if "jabatan_code" in values:
-        require(session, Jabatan, values["jabatan_code"], "jabatan_code", "Jabatan")
+        require(repo.jabatan, values["jabatan_code"], "jabatan_code", "Jabatan")
     supervisor = values.get("supervisor_nip")
     if supervisor == nip:
         reason = "Atasan tidak boleh pegawai itu sendiri."
         raise RuleBroken(reason, fields={"supervisor_nip": [reason]})
-    if supervisor is not None and session.get(Employee, supervisor) is None:
+    if supervisor is not None and repo.employee(supervisor) is None:
         reason = f"Atasan dengan NIP {supervisor} belum terdaftar; daftarkan atasan lebih dulu."
         raise RuleBroken(reason, fields={"supervisor_nip": [reason]})
 
 
-def _announce(uow: UnitOfWork, event: str, employee: Employee) -> None:
-    unit = uow.session.get(Unit, employee.unit_code)
-    jabatan = uow.session.get(Jabatan, employee.jabatan_code) if employee.jabatan_code else None
+def _announce(
+    uow: UnitOfWork, repo: repository.RegistryRepository, event: str, employee: Employee
+) -> None:
+    unit = repo.unit(employee.unit_code)
+    jabatan = repo.jabatan(employee.jabatan_code) if employee.jabatan_code else None
     uow.publish(event, views.employee_state(employee, unit, jabatan), subject=employee.nip)
 
 
@@ -354,23 +327,21 @@ def _announce(uow: UnitOfWork, event: str, employee: Employee) -> None:
 def record_development(uow: UnitOfWork, event: Event) -> None:
     """Keep a completed development activity; the enrollment id makes it count once."""
     data = event.data
-    uow.session.execute(
-        pg_insert(DevelopmentActivity)
-        .values(
-            enrollment_id=data["enrollment_id"],
-            employee_nip=data["employee_nip"],
-            unit_code=data["unit_code"],
-            proposal_id=data.get("proposal_id"),
-            programme_code=data.get("programme_code"),
-            programme_title=data["programme_title"],
-            form=data["form"],
-            activity=data.get("activity"),
-            jp=data["jp"],
-            started_on=data["started_on"],
-            ended_on=data["ended_on"],
-            jp_year=data["jp_year"],
-            competency_codes=list(data["competency_codes"]),
-            cost_rupiah=data["cost_rupiah"],
-        )
-        .on_conflict_do_nothing(index_elements=["enrollment_id"])
+    uow.repository(repository.registry_sql).add_development(
+        {
+            "enrollment_id": data["enrollment_id"],
+            "employee_nip": data["employee_nip"],
+            "unit_code": data["unit_code"],
+            "proposal_id": data.get("proposal_id"),
+            "programme_code": data.get("programme_code"),
+            "programme_title": data["programme_title"],
+            "form": data["form"],
+            "activity": data.get("activity"),
+            "jp": data["jp"],
+            "started_on": data["started_on"],
+            "ended_on": data["ended_on"],
+            "jp_year": data["jp_year"],
+            "competency_codes": list(data["competency_codes"]),
+            "cost_rupiah": data["cost_rupiah"],
+        }
     )
