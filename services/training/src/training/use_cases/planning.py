@@ -22,7 +22,6 @@ from ..models import (
     Proposal,
     ProposalItem,
 )
-from ..repository import ProposalRepository
 from . import proposals
 
 log = logging.getLogger(__name__)
@@ -38,7 +37,8 @@ def record_assessment(uow: UnitOfWork, event: Event) -> None:
     data, repo = event.data, uow.repository(repository.sql)
     nip, jabatan_code = data["employee"]["nip"], data["jabatan"]["code"]
     employee = repo.recorded_employee(data["employee"])  # one employee at a time
-    if repo.assessment(data["assessment_id"]) is not None:
+    known = repo.assessments_of(nip, jabatan_code)
+    if any(a.id == data["assessment_id"] for a in known):
         return  # the same assessment announced again under another event id
     assessment = Assessment(
         id=data["assessment_id"],
@@ -50,7 +50,7 @@ def record_assessment(uow: UnitOfWork, event: Event) -> None:
         outcome="stale",
     )
     # competency marks an older result recorded after a newer one as history (current=False)
-    if not data.get("current", True) or is_stale(repo, assessment):
+    if not data.get("current", True) or is_stale(known, assessment):
         repo.add_assessment(assessment)
         log.info("older assessment ignored", extra={"assessment_id": str(assessment.id)})
         return
@@ -77,10 +77,10 @@ def record_assessment(uow: UnitOfWork, event: Event) -> None:
     uow.publish("assessment.reviewed", views.assessment_reviewed_data(assessment), subject=nip)
 
 
-def is_stale(repo: ProposalRepository, incoming: Assessment) -> bool:
-    """Stale when a stored assessment of the same employee and jabatan supersedes it, or is
-    later and not superseded by it."""
-    for known in repo.assessments_of(incoming.employee_nip, incoming.jabatan_code):
+def is_stale(stored: Sequence[Assessment], incoming: Assessment) -> bool:
+    """Stale when a stored assessment of the same employee and jabatan (``stored``)
+    supersedes it, or is later and not superseded by it."""
+    for known in stored:
         if known.supersedes == incoming.id:
             return True
         if known.assessed_on > incoming.assessed_on and incoming.supersedes != known.id:
