@@ -149,6 +149,47 @@ class ProposalRepository(Protocol):
         """The employee's ledger entries credited to ``year``, in the order they ended."""
         ...
 
+    # --- the gap-closing cost report (:mod:`.use_cases.reports`) ----------------------------
+
+    def reachable_units(self, caller: Principal, unit_code: str | None) -> set[str] | None:
+        """The units ``caller`` may report on (``None``: all); refuses (Forbidden) a
+        ``unit_code`` outside them."""
+        ...
+
+    def employees_in(self, scope: set[str] | None, unit_code: str | None) -> list[Employee]:
+        """The known employees of the ``scope`` units (``None``: all), of ``unit_code`` if
+        given."""
+        ...
+
+    def reviewed_assessments(self, nips: list[str]) -> list[Assessment]:
+        """The employees' reviewed assessments neither stale nor superseded, newest first."""
+        ...
+
+    def funded_programme_levels(
+        self, nips: list[str], items: Iterable[str]
+    ) -> list[tuple[str, str, int]]:
+        """``(nip, competency, level)`` of every programme of the employees' proposal items in
+        ``items`` states, or of their open or completed enrolments."""
+        ...
+
+    def unfunded_items(
+        self, nips: list[str], year: int, proposals: Iterable[str], items: Iterable[str]
+    ) -> list[tuple[ProposalItem, str]]:
+        """``(item, nip)``: the items in ``items`` states of the employees' proposals of
+        ``year`` in ``proposals`` states."""
+        ...
+
+    def programmes_ending_in(self, year: int) -> list[Programme]:
+        """The programmes with a batch that ends in ``year``."""
+        ...
+
+    def employees_under(
+        self, year: int, minimum: int, unit_code: str | None, scope: set[str] | None
+    ) -> list[tuple[Employee, int]]:
+        """``(employee, JP of year)`` of the known employees of the ``scope`` units (of
+        ``unit_code`` if given) under ``minimum``, by unit, JP and NIP."""
+        ...
+
 
 @dataclass(frozen=True)
 class Development:
@@ -436,6 +477,90 @@ class SqlProposalRepository:
                 .order_by(LedgerEntry.ended_on, LedgerEntry.id)
             ).all()
         )
+
+    def reachable_units(self, caller: Principal, unit_code: str | None) -> set[str] | None:
+        return units.reachable_units(self.session, caller, unit_code)
+
+    def employees_in(self, scope: set[str] | None, unit_code: str | None) -> list[Employee]:
+        statement = units.in_units(select(Employee), Employee.unit_code, scope)
+        if unit_code:
+            statement = statement.where(Employee.unit_code == unit_code)
+        return list(self.session.scalars(statement))
+
+    def reviewed_assessments(self, nips: list[str]) -> list[Assessment]:
+        superseded = select(Assessment.supersedes).where(Assessment.supersedes.is_not(None))
+        return list(
+            self.session.scalars(
+                select(Assessment)
+                .where(
+                    Assessment.employee_nip.in_(nips),
+                    Assessment.outcome != "stale",
+                    Assessment.review.is_not(None),
+                    Assessment.id.not_in(superseded),
+                )
+                .order_by(Assessment.assessed_on.desc())
+            )
+        )
+
+    def funded_programme_levels(
+        self, nips: list[str], items: Iterable[str]
+    ) -> list[tuple[str, str, int]]:
+        item_programmes = (
+            select(ProposalItem.programme_code, Proposal.employee_nip)
+            .join(Proposal, ProposalItem.proposal_id == Proposal.id)
+            .where(Proposal.employee_nip.in_(nips), ProposalItem.status.in_(items))
+        )
+        enrolled = select(Enrollment.programme_code, Enrollment.employee_nip).where(
+            Enrollment.employee_nip.in_(nips), Enrollment.status.in_(("enrolled", "completed"))
+        )
+        held = item_programmes.union(enrolled).subquery()
+        rows = self.session.execute(
+            select(
+                held.c.employee_nip, ProgrammeCompetency.competency_code, ProgrammeCompetency.level
+            ).join(ProgrammeCompetency, ProgrammeCompetency.programme_code == held.c.programme_code)
+        )
+        return [(nip, competency, level) for nip, competency, level in rows]
+
+    def unfunded_items(
+        self, nips: list[str], year: int, proposals: Iterable[str], items: Iterable[str]
+    ) -> list[tuple[ProposalItem, str]]:
+        rows = self.session.execute(
+            select(ProposalItem, Proposal.employee_nip)
+            .join(Proposal, ProposalItem.proposal_id == Proposal.id)
+            .where(
+                Proposal.employee_nip.in_(nips),
+                Proposal.fiscal_year == year,
+                Proposal.status.in_(proposals),
+                ProposalItem.status.in_(items),
+            )
+        )
+        return [(item, nip) for item, nip in rows]
+
+    def programmes_ending_in(self, year: int) -> list[Programme]:
+        batch_year = func.extract("year", Batch.ends_on).cast(Integer)
+        offered = select(Batch.programme_code).where(batch_year == year)
+        return list(self.session.scalars(select(Programme).where(Programme.code.in_(offered))))
+
+    def employees_under(
+        self, year: int, minimum: int, unit_code: str | None, scope: set[str] | None
+    ) -> list[tuple[Employee, int]]:
+        jp_of_year = (
+            select(LedgerEntry.employee_nip, func.sum(LedgerEntry.jp).label("jp"))
+            .where(LedgerEntry.jp_year == year)
+            .group_by(LedgerEntry.employee_nip)
+            .subquery()
+        )
+        jp = func.coalesce(jp_of_year.c.jp, 0)
+        statement = (
+            select(Employee, jp)
+            .outerjoin(jp_of_year, jp_of_year.c.employee_nip == Employee.nip)
+            .where(jp < minimum)
+            .order_by(Employee.unit_code, jp, Employee.nip)
+        )
+        if unit_code:
+            statement = statement.where(Employee.unit_code == unit_code)
+        statement = units.in_units(statement, Employee.unit_code, scope)
+        return [(employee, int(total)) for employee, total in self.session.execute(statement)]
 
 
 def development_of(rows: Iterable[Any], years: Sequence[int]) -> Development:

@@ -227,6 +227,76 @@ class FakeProposalRepository:
         mine = [e for e in self.ledger if e.employee_nip == nip and e.jp_year == year]
         return sorted(mine, key=lambda e: (e.ended_on, str(e.id)))
 
+    def reachable_units(self, caller: Principal, unit_code: str | None) -> set[str] | None:
+        scope = self.units.scope(caller)
+        if unit_code is not None:
+            caller.require_unit(unit_code, scope)
+        return scope
+
+    def employees_in(self, scope: set[str] | None, unit_code: str | None) -> list[Employee]:
+        return [
+            e
+            for e in self.employees.values()
+            if (scope is None or e.unit_code in scope) and unit_code in (None, "", e.unit_code)
+        ]
+
+    def reviewed_assessments(self, nips: list[str]) -> list[Assessment]:
+        superseded = {a.supersedes for a in self.assessments.values()}
+        found = [
+            a
+            for a in self.assessments.values()
+            if a.employee_nip in nips
+            and a.outcome != "stale"
+            and a.review is not None
+            and a.id not in superseded
+        ]
+        return sorted(found, key=lambda a: a.assessed_on, reverse=True)
+
+    def funded_programme_levels(
+        self, nips: list[str], items: Iterable[str]
+    ) -> list[tuple[str, str, int]]:
+        held = {
+            (p.employee_nip, i.programme_code)
+            for p in self.proposals
+            if p.employee_nip in nips
+            for i in p.items
+            if i.status in set(items)
+        } | {
+            (e.employee_nip, e.programme_code)
+            for e in self.enrollments
+            if e.employee_nip in nips and e.status in ("enrolled", "completed")
+        }
+        return [
+            (nip, competency, level)
+            for nip, code in held
+            for competency, level in self.programmes[code].levels().items()
+        ]
+
+    def unfunded_items(
+        self, nips: list[str], year: int, proposals: Iterable[str], items: Iterable[str]
+    ) -> list[tuple[Any, str]]:
+        return [
+            (i, p.employee_nip)
+            for p in self.proposals
+            if p.employee_nip in nips and p.fiscal_year == year and p.status in set(proposals)
+            for i in p.items
+            if i.status in set(items)
+        ]
+
+    def programmes_ending_in(self, year: int) -> list[Programme]:
+        offered = {b.programme_code for b in self.batches.values() if b.ends_on.year == year}
+        return [p for code, p in self.programmes.items() if code in offered]
+
+    def employees_under(
+        self, year: int, minimum: int, unit_code: str | None, scope: set[str] | None
+    ) -> list[tuple[Employee, int]]:
+        jp = {e.nip: 0 for e in self.employees_in(scope, unit_code)}
+        for entry in self.ledger:
+            if entry.jp_year == year and entry.employee_nip in jp:
+                jp[entry.employee_nip] += entry.jp
+        under = [(self.employees[nip], total) for nip, total in jp.items() if total < minimum]
+        return sorted(under, key=lambda row: (row[0].unit_code, row[1], row[0].nip))
+
     # --- what a test puts in the catalogue and the ledger -----------------------------------
 
     def known(self, nip: str = NIP, unit_code: str = "KEC-PLAJU") -> Employee:

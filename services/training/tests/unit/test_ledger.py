@@ -195,3 +195,24 @@ def test_completing_a_direct_enrolment_settles_no_proposal_item(uow, repo):
     assert (entry.started_on, entry.ended_on) == (batch.starts_on, batch.ends_on)
     [completed] = uow.named("enrollment.completed")
     assert completed.data["proposal_id"] is None and completed.data["funding"] is None
+
+
+# --- who stays under the minimum ----------------------------------------------------------
+
+
+def test_employees_under_the_minimum_are_grouped_by_unit_with_their_shortfall(uow, repo):
+    repo.known()
+    repo.known("199001012015011001", "KEC-ILIR")
+    repo.known("198501012010011001")
+    repo.completed(12, date(2026, 4, 1))
+    repo.completed(20, date(2026, 4, 1), nip="198501012010011001")  # the minimum reached
+
+    view = ledger.under_minimum(uow, 2026, None, CITY_OPERATOR)
+
+    assert [u["unit_code"] for u in view["units"]] == ["KEC-ILIR", "KEC-PLAJU"]
+    [plaju] = view["units"][1]["employees"]
+    assert (plaju["nip"], plaju["jp"], plaju["shortfall_jp"]) == (NIP, 12, 8)
+    only_plaju = ledger.under_minimum(uow, 2026, None, PLAJU_OPERATOR)
+    assert [u["unit_code"] for u in only_plaju["units"]] == ["KEC-PLAJU"]
+    with pytest.raises(Forbidden):
+        ledger.under_minimum(uow, 2026, "KEC-ILIR", PLAJU_OPERATOR)

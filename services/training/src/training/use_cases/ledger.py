@@ -5,16 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
-
-from asn_shared import units
 from asn_shared.auth import Principal
 from asn_shared.errors import Conflict, NotFound, RuleBroken
 from asn_shared.persistence import UnitOfWork
 
 from .. import domain, repository, views
 from ..domain import ItemStatus, Status
-from ..models import Employee, Enrollment, LedgerEntry, Proposal, ProposalItem
+from ..models import Enrollment, LedgerEntry, Proposal, ProposalItem
 from ..repository import ProposalRepository
 from . import catalogue, employees, enrolment, proposals
 
@@ -152,26 +149,11 @@ def under_minimum(
     """Known employees of the caller's units whose JP of ``year`` stay under the minimum,
     grouped by unit."""
     minimum = domain.MINIMUM_JP_PER_YEAR
-    jp_of_year = (
-        select(LedgerEntry.employee_nip, func.sum(LedgerEntry.jp).label("jp"))
-        .where(LedgerEntry.jp_year == year)
-        .group_by(LedgerEntry.employee_nip)
-        .subquery()
-    )
-    jp = func.coalesce(jp_of_year.c.jp, 0)
-    statement = (
-        select(Employee, jp)
-        .outerjoin(jp_of_year, jp_of_year.c.employee_nip == Employee.nip)
-        .where(jp < minimum)
-        .order_by(Employee.unit_code, jp, Employee.nip)
-    )
-    if unit_code:
-        statement = statement.where(Employee.unit_code == unit_code)
     grouped: dict[str, dict[str, Any]] = {}
     with uow:
-        scope = units.reachable_units(uow.session, caller, unit_code or None)
-        statement = units.in_units(statement, Employee.unit_code, scope)
-        for employee, employee_jp in uow.session.execute(statement):
+        repo = uow.repository(repository.sql)
+        scope = repo.reachable_units(caller, unit_code or None)
+        for employee, employee_jp in repo.employees_under(year, minimum, unit_code, scope):
             unit = grouped.setdefault(
                 employee.unit_code,
                 {"unit_code": employee.unit_code, "unit_name": employee.unit_name, "employees": []},

@@ -24,24 +24,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, func, select
-from sqlalchemy.orm import Session
-
-from asn_shared import units
 from asn_shared.auth import Principal
 from asn_shared.persistence import UnitOfWork
 
+from .. import repository
 from ..domain import NOT_YET_APPROVED, ItemStatus, Status
-from ..models import (
-    Assessment,
-    Batch,
-    Employee,
-    Enrollment,
-    Programme,
-    ProgrammeCompetency,
-    Proposal,
-    ProposalItem,
-)
+from ..models import Assessment, ProposalItem
 
 FUNDED_ITEMS = (ItemStatus.APPROVED, ItemStatus.ENROLLED, ItemStatus.COMPLETED)
 UNFUNDED_PROPOSALS = (*NOT_YET_APPROVED, Status.PARTIALLY_APPROVED)
@@ -135,13 +123,18 @@ def gap_closing_cost(
     uow: UnitOfWork, fiscal_year: int, unit_code: str | None, caller: Principal
 ) -> dict[str, Any]:
     with uow:
-        session = uow.session
-        scope = units.reachable_units(session, caller, unit_code or None)
-        employees = _employees(session, scope, unit_code)
-        gaps = _current_gaps(session, list(employees))
-        funded = _funded_levels(session, list(employees))
-        proposed_items = _unfunded_items(session, list(employees), fiscal_year)
-        catalogue = _catalogue(session, fiscal_year)
+        repo = uow.repository(repository.sql)
+        scope = repo.reachable_units(caller, unit_code or None)
+        employees = {e.nip: e for e in repo.employees_in(scope, unit_code)}
+        nips = list(employees)
+        gaps = current_gaps(repo.reviewed_assessments(nips))
+        funded = _highest(repo.funded_programme_levels(nips, FUNDED_ITEMS))
+        proposed_items: dict[str, list[ProposalItem]] = defaultdict(list)
+        for item, nip in repo.unfunded_items(nips, fiscal_year, UNFUNDED_PROPOSALS, UNFUNDED_ITEMS):
+            proposed_items[nip].append(item)
+        catalogue = {
+            p.code: (p.cost_rupiah, p.levels()) for p in repo.programmes_ending_in(fiscal_year)
+        }
         report = _per_unit(employees, gaps, funded, proposed_items, catalogue)
     return {
         "fiscal_year": fiscal_year,
@@ -149,28 +142,11 @@ def gap_closing_cost(
     }
 
 
-def _employees(session: Session, scope: set[str] | None, unit_code: str | None) -> dict:
-    statement = units.in_units(select(Employee), Employee.unit_code, scope)
-    if unit_code:
-        statement = statement.where(Employee.unit_code == unit_code)
-    return {employee.nip: employee for employee in session.scalars(statement)}
-
-
-def _current_gaps(session: Session, nips: list[str]) -> list[Gap]:
-    """The negative gaps of each employee's current assessments (one per jabatan)."""
-    superseded = select(Assessment.supersedes).where(Assessment.supersedes.is_not(None))
-    rows = session.scalars(
-        select(Assessment)
-        .where(
-            Assessment.employee_nip.in_(nips),
-            Assessment.outcome != "stale",
-            Assessment.review.is_not(None),
-            Assessment.id.not_in(superseded),
-        )
-        .order_by(Assessment.assessed_on.desc())
-    )
+def current_gaps(assessments: Iterable[Assessment]) -> list[Gap]:
+    """The negative gaps of each employee's current assessments (one per jabatan), from
+    their reviewed assessments newest first."""
     latest: dict[tuple[str, str | None], Assessment] = {}
-    for assessment in rows:
+    for assessment in assessments:
         latest.setdefault((assessment.employee_nip, assessment.jabatan_code), assessment)
     gaps = []
     for assessment in latest.values():
@@ -182,52 +158,12 @@ def _current_gaps(session: Session, nips: list[str]) -> list[Gap]:
     return gaps
 
 
-def _funded_levels(session: Session, nips: list[str]) -> dict[tuple[str, str], int]:
+def _highest(rows: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str], int]:
     """Per employee and competency, the highest level funded development brings them to."""
-    item_programmes = (
-        select(ProposalItem.programme_code, Proposal.employee_nip)
-        .join(Proposal, ProposalItem.proposal_id == Proposal.id)
-        .where(Proposal.employee_nip.in_(nips), ProposalItem.status.in_(FUNDED_ITEMS))
-    )
-    enrolled = select(Enrollment.programme_code, Enrollment.employee_nip).where(
-        Enrollment.employee_nip.in_(nips), Enrollment.status.in_(("enrolled", "completed"))
-    )
-    held = item_programmes.union(enrolled).subquery()
     levels: dict[tuple[str, str], int] = {}
-    for nip, competency, level in session.execute(
-        select(
-            held.c.employee_nip, ProgrammeCompetency.competency_code, ProgrammeCompetency.level
-        ).join(ProgrammeCompetency, ProgrammeCompetency.programme_code == held.c.programme_code)
-    ):
+    for nip, competency, level in rows:
         levels[(nip, competency)] = max(level, levels.get((nip, competency), 0))
     return levels
-
-
-def _unfunded_items(session: Session, nips: list[str], year: int) -> dict[str, list[ProposalItem]]:
-    """Per employee, the items of the year's proposals that still wait for money."""
-    found: dict[str, list[ProposalItem]] = defaultdict(list)
-    for item, nip in session.execute(
-        select(ProposalItem, Proposal.employee_nip)
-        .join(Proposal, ProposalItem.proposal_id == Proposal.id)
-        .where(
-            Proposal.employee_nip.in_(nips),
-            Proposal.fiscal_year == year,
-            Proposal.status.in_(UNFUNDED_PROPOSALS),
-            ProposalItem.status.in_(UNFUNDED_ITEMS),
-        )
-    ):
-        found[nip].append(item)
-    return found
-
-
-def _catalogue(session: Session, year: int) -> dict[str, tuple[int, dict[str, int]]]:
-    """Programmes with a batch ending in ``year``: code → (cost, competency → level)."""
-    batch_year = func.extract("year", Batch.ends_on).cast(Integer)
-    offered = select(Batch.programme_code).where(batch_year == year)
-    catalogue: dict[str, tuple[int, dict[str, int]]] = {}
-    for programme in session.scalars(select(Programme).where(Programme.code.in_(offered))):
-        catalogue[programme.code] = (programme.cost_rupiah, programme.levels())
-    return catalogue
 
 
 def _per_unit(employees, gaps, funded, proposed_by_nip, catalogue) -> dict[str, UnitCost]:
