@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from asn_shared import units
 from asn_shared.auth import Principal
+from asn_shared.persistence import fetch_page
 
 from . import domain
 from .models import Allocation, LedgerEntry, Proposal, ProposalItem, ThresholdAlert
@@ -85,6 +86,33 @@ class BudgetRepository(Protocol):
 
     def thresholds_reached(self, keys: list[UnitYear]) -> dict[UnitYear, list[int]]:
         """Each unit-year's announced thresholds, lowest first."""
+        ...
+
+    # --- the reports (:mod:`.use_cases.reports`) --------------------------------------------
+
+    def reachable_units(self, caller: Principal, unit_code: str | None = None) -> set[str] | None:
+        """The units ``caller`` may see (``None``: all); refuses (Forbidden) a ``unit_code``
+        outside them."""
+        ...
+
+    def allocation_page(
+        self, query: dict[str, Any], scope: set[str] | None
+    ) -> tuple[list[Allocation], int]:
+        """A page of the allocations of the ``scope`` units, newest year first
+        (``fiscal_year``, ``unit_code``, ``page``, ``per_page`` in ``query``)."""
+        ...
+
+    def ledger_page(
+        self, query: dict[str, Any], scope: set[str] | None
+    ) -> tuple[list[LedgerEntry], int]:
+        """A page of the ledger of the ``scope`` units, in the order written (``unit_code``,
+        ``fiscal_year``, ``kind``, ``proposal_id`` filters)."""
+        ...
+
+    def allocations_of_year(self, fiscal_year: int, scope: set[str] | None) -> list[Allocation]: ...
+
+    def proposal_items(self, proposal_id: uuid.UUID) -> list[ProposalItem]:
+        """The proposal's items, in their order."""
         ...
 
 
@@ -202,6 +230,45 @@ class SqlBudgetRepository:
         for unit, year, threshold in rows:
             found[(unit, year)].append(threshold)
         return found
+
+    def reachable_units(self, caller: Principal, unit_code: str | None = None) -> set[str] | None:
+        return units.reachable_units(self.session, caller, unit_code)
+
+    def allocation_page(
+        self, query: dict[str, Any], scope: set[str] | None
+    ) -> tuple[list[Allocation], int]:
+        statement = select(Allocation).order_by(Allocation.fiscal_year.desc(), Allocation.unit_code)
+        if query.get("fiscal_year") is not None:
+            statement = statement.where(Allocation.fiscal_year == query["fiscal_year"])
+        if query.get("unit_code"):
+            statement = statement.where(Allocation.unit_code == query["unit_code"])
+        statement = units.in_units(statement, Allocation.unit_code, scope)
+        return fetch_page(self.session, statement, page=query["page"], per_page=query["per_page"])
+
+    def ledger_page(
+        self, query: dict[str, Any], scope: set[str] | None
+    ) -> tuple[list[LedgerEntry], int]:
+        statement = select(LedgerEntry).order_by(LedgerEntry.id)
+        for name in ("unit_code", "fiscal_year", "kind", "proposal_id"):
+            if query.get(name) is not None:
+                statement = statement.where(getattr(LedgerEntry, name) == query[name])
+        statement = units.in_units(statement, LedgerEntry.unit_code, scope)
+        return fetch_page(self.session, statement, page=query["page"], per_page=query["per_page"])
+
+    def allocations_of_year(self, fiscal_year: int, scope: set[str] | None) -> list[Allocation]:
+        statement = select(Allocation).where(Allocation.fiscal_year == fiscal_year)
+        return list(
+            self.session.scalars(units.in_units(statement, Allocation.unit_code, scope)).all()
+        )
+
+    def proposal_items(self, proposal_id: uuid.UUID) -> list[ProposalItem]:
+        return list(
+            self.session.scalars(
+                select(ProposalItem)
+                .where(ProposalItem.proposal_id == proposal_id)
+                .order_by(ProposalItem.ordinal)
+            ).all()
+        )
 
     def _claim(self, table: Table, row: dict[str, Any]) -> bool:
         """Insert ``row`` unless its key is taken: True when this call wrote it."""

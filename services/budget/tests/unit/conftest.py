@@ -105,6 +105,48 @@ class FakeBudgetRepository:
     def thresholds_reached(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], list[int]]:
         return {key: sorted(t for (u, y, t) in self.alerts if (u, y) == key) for key in keys}
 
+    def reachable_units(self, caller: Principal, unit_code: str | None = None) -> set[str] | None:
+        scope = self.units.scope(caller)
+        if unit_code is not None:
+            caller.require_unit(unit_code, scope)
+        return scope
+
+    def allocation_page(
+        self, query: dict[str, Any], scope: set[str] | None
+    ) -> tuple[list[Allocation], int]:
+        found = [
+            a
+            for a in sorted(self.allocations.values(), key=lambda a: (-a.fiscal_year, a.unit_code))
+            if (scope is None or a.unit_code in scope)
+            and query.get("fiscal_year") in (None, a.fiscal_year)
+            and query.get("unit_code") in (None, "", a.unit_code)
+        ]
+        return _page(found, query)
+
+    def ledger_page(
+        self, query: dict[str, Any], scope: set[str] | None
+    ) -> tuple[list[LedgerEntry], int]:
+        names = ("unit_code", "fiscal_year", "kind", "proposal_id")
+        found = [
+            e
+            for e in self.entries
+            if (scope is None or e.unit_code in scope)
+            and all(query.get(n) in (None, getattr(e, n)) for n in names)
+        ]
+        return _page(found, query)
+
+    def allocations_of_year(self, fiscal_year: int, scope: set[str] | None) -> list[Allocation]:
+        return [
+            a
+            for a in self.allocations.values()
+            if a.fiscal_year == fiscal_year and (scope is None or a.unit_code in scope)
+        ]
+
+    def proposal_items(self, proposal_id: uuid.UUID) -> list[ProposalItem]:
+        return sorted(
+            (i for i in self.items if i.proposal_id == proposal_id), key=lambda i: i.ordinal
+        )
+
     # --- what a test sets up ----------------------------------------------------------------
 
     def allocate(self, rupiah: int, unit: str = UNIT, year: int = YEAR) -> Allocation:
@@ -119,6 +161,11 @@ class FakeBudgetRepository:
         )
         self.allocations[unit, year] = allocation
         return allocation
+
+
+def _page(rows: list[Any], query: dict[str, Any]) -> tuple[list[Any], int]:
+    start = (query["page"] - 1) * query["per_page"]
+    return rows[start : start + query["per_page"]], len(rows)
 
 
 @pytest.fixture

@@ -6,15 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
-
-from asn_shared import units
 from asn_shared.auth import Principal
 from asn_shared.errors import NotFound
-from asn_shared.persistence import UnitOfWork, fetch_page, plain
+from asn_shared.persistence import UnitOfWork, plain
 
 from .. import domain, repository
-from ..models import Allocation, LedgerEntry, Proposal, ProposalItem
+from ..models import Allocation
 
 
 def _views(
@@ -77,30 +74,18 @@ def allocations_page(
     uow: UnitOfWork, query: dict[str, Any], caller: Principal
 ) -> tuple[list[dict], int]:
     with uow:
-        session = uow.session
-        scope = units.reachable_units(session, caller, query.get("unit_code") or None)
-        statement = select(Allocation).order_by(Allocation.fiscal_year.desc(), Allocation.unit_code)
-        if query.get("fiscal_year") is not None:
-            statement = statement.where(Allocation.fiscal_year == query["fiscal_year"])
-        if query.get("unit_code"):
-            statement = statement.where(Allocation.unit_code == query["unit_code"])
-        statement = units.in_units(statement, Allocation.unit_code, scope)
-        rows, total = fetch_page(session, statement, page=query["page"], per_page=query["per_page"])
-        return _views(uow.repository(repository.sql), rows), total
+        repo = uow.repository(repository.sql)
+        scope = repo.reachable_units(caller, query.get("unit_code") or None)
+        rows, total = repo.allocation_page(query, scope)
+        return _views(repo, rows), total
 
 
 def ledger_page(
     uow: UnitOfWork, query: dict[str, Any], caller: Principal
 ) -> tuple[list[dict], int]:
     with uow:
-        session = uow.session
-        scope = units.reachable_units(session, caller, query.get("unit_code"))
-        statement = select(LedgerEntry).order_by(LedgerEntry.id)
-        for name in ("unit_code", "fiscal_year", "kind", "proposal_id"):
-            if query.get(name) is not None:
-                statement = statement.where(getattr(LedgerEntry, name) == query[name])
-        statement = units.in_units(statement, LedgerEntry.unit_code, scope)
-        rows, total = fetch_page(session, statement, page=query["page"], per_page=query["per_page"])
+        repo = uow.repository(repository.sql)
+        rows, total = repo.ledger_page(query, repo.reachable_units(caller, query.get("unit_code")))
         return [plain(row) for row in rows], total
 
 
@@ -108,12 +93,10 @@ def utilisation_report(uow: UnitOfWork, fiscal_year: int, caller: Principal) -> 
     """Every unit's position for the year (of the caller's units), highest utilisation first,
     with their totals."""
     with uow:
-        session = uow.session
-        statement = select(Allocation).where(Allocation.fiscal_year == fiscal_year)
-        scope = units.reachable_units(session, caller)
-        allocations = session.scalars(units.in_units(statement, Allocation.unit_code, scope)).all()
+        repo = uow.repository(repository.sql)
+        allocations = repo.allocations_of_year(fiscal_year, repo.reachable_units(caller))
         positions = sorted(
-            _views(uow.repository(repository.sql), list(allocations), fiscal_year=fiscal_year),
+            _views(repo, allocations, fiscal_year=fiscal_year),
             key=lambda view: (-view["utilisation_percent"], view["unit_code"]),
         )
         totals = domain.total(
@@ -125,16 +108,12 @@ def utilisation_report(uow: UnitOfWork, fiscal_year: int, caller: Principal) -> 
 
 def proposal_view(uow: UnitOfWork, proposal_id: uuid.UUID, caller: Principal) -> dict[str, Any]:
     with uow:
-        session = uow.session
-        proposal = session.get(Proposal, proposal_id)
+        repo = uow.repository(repository.sql)
+        proposal = repo.proposal(proposal_id)
         if proposal is None:
             raise NotFound(f"Usulan {proposal_id} belum diterima oleh layanan anggaran.")
-        caller.require_unit(proposal.unit_code, units.reachable_units(session, caller))
-        items = session.scalars(
-            select(ProposalItem)
-            .where(ProposalItem.proposal_id == proposal_id)
-            .order_by(ProposalItem.ordinal)
-        ).all()
+        caller.require_unit(proposal.unit_code, repo.reachable_units(caller))
+        items = repo.proposal_items(proposal_id)
         return {
             **{
                 name: getattr(proposal, name)
