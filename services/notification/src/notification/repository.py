@@ -20,12 +20,19 @@ from sqlalchemy.orm import Session
 
 from asn_shared.persistence import fetch_page
 
-from .domain import DELIVERED, PENDING
+from .domain import DELIVERED, INBOX, PENDING
 from .models import Delivery, DeliveryAttempt, Employee, Official, Rule, Subscription, Template
 from .use_cases import recipients
 from .use_cases import setup as setups  # a module: setup's use cases read through this one
 
 DELIVERIES, DELIVERY_ATTEMPTS = Delivery.__table__, DeliveryAttempt.__table__
+
+
+def detached(session: Session, result: Any) -> Any:
+    """``result``, read for the API, detached from ``session``: leaving the unit of work
+    rolls back, which would expire it."""
+    session.expunge_all()
+    return result
 
 
 class PlanningRepository(Protocol):
@@ -44,6 +51,10 @@ class PlanningRepository(Protocol):
 
     def a_unit_name(self, unit_code: str) -> str | None:
         """The unit's name as any of its known employees carries it."""
+        ...
+
+    def stored_employee(self, nip: str) -> Employee | None:
+        """The employee's stored row, detached (for the API), or None."""
         ...
 
     def add_deliveries(self, rows: list[dict[str, Any]]) -> list[Any]:
@@ -84,6 +95,9 @@ class SqlPlanningRepository:
         return self.session.scalar(
             select(Employee.unit_name).where(Employee.unit_code == unit_code).limit(1)
         )
+
+    def stored_employee(self, nip: str) -> Employee | None:
+        return detached(self.session, self.session.get(Employee, nip))
 
     def add_deliveries(self, rows: list[dict[str, Any]]) -> list[Any]:
         return list(self.session.execute(_PLAN_ONCE, rows).all())  # one statement for all rows
@@ -156,11 +170,6 @@ class SqlSetupRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _detached(self, result: Any) -> Any:
-        """Leaving the unit of work rolls back, which would expire what was read."""
-        self.session.expunge_all()
-        return result
-
     def add(self, row: Subscription | Official) -> None:
         self.session.add(row)
 
@@ -171,7 +180,7 @@ class SqlSetupRepository:
         return bool(deactivated.rowcount)
 
     def subscription(self, subscription_id: uuid.UUID) -> Subscription | None:
-        return self._detached(self.session.get(Subscription, subscription_id))
+        return detached(self.session, self.session.get(Subscription, subscription_id))
 
     def subscription_page(
         self, query: dict[str, Any], page: int, per_page: int
@@ -197,11 +206,13 @@ class SqlSetupRepository:
         return self._page(statement, page, per_page)
 
     def _page(self, statement: Select[Any], page: int, per_page: int) -> tuple[list[Any], int]:
-        return self._detached(fetch_page(self.session, statement, page=page, per_page=per_page))
+        return detached(
+            self.session, fetch_page(self.session, statement, page=page, per_page=per_page)
+        )
 
     def rules(self) -> list[Rule]:
         rules = self.session.scalars(select(Rule).order_by(Rule.event_type, Rule.audience))
-        return self._detached(list(rules))
+        return detached(self.session, list(rules))
 
     def locked_rule(self, rule_id: int) -> Rule | None:
         return self.session.get(Rule, rule_id, with_for_update=True)
@@ -219,7 +230,7 @@ class SqlSetupRepository:
 
     def templates(self) -> list[Template]:
         templates = self.session.scalars(select(Template).order_by(Template.key, Template.language))
-        return self._detached(list(templates))
+        return detached(self.session, list(templates))
 
     def put_template(self, key: str, language: str, subject: str, body: str) -> Template:
         statement = pg_insert(Template).values(
@@ -284,6 +295,32 @@ class DispatchRepository(Protocol):
     def add_attempts(self, rows: list[dict[str, Any]]) -> None: ...
 
     def locked_delivery(self, delivery_id: uuid.UUID) -> Delivery | None: ...
+
+    # --- the delivery log and the inbox (:mod:`.use_cases.deliveries`) ----------------------
+
+    def delivery_page(
+        self, filters: dict[str, Any], page: int, per_page: int
+    ) -> tuple[list[Delivery], int]:
+        """Deliveries, newest first (``status``, ``channel``, ``event_type``, ``event_id``,
+        ``recipient`` filters), detached."""
+        ...
+
+    def delivery(self, delivery_id: uuid.UUID) -> Delivery | None: ...
+
+    def attempts_of(self, delivery_id: uuid.UUID) -> list[DeliveryAttempt]:
+        """The delivery's attempts, in order."""
+        ...
+
+    def inbox_page(
+        self, recipient: str, unread: bool | None, page: int, per_page: int
+    ) -> tuple[list[Delivery], int, int]:
+        """A recipient's messages, newest first (``unread``: only those unread, or read),
+        detached; the total, and how many are unread in all."""
+        ...
+
+    def inbox_message(self, recipient: str, message_id: uuid.UUID) -> Delivery | None:
+        """The message of the recipient's inbox, locked."""
+        ...
 
 
 DISPATCHED = (
@@ -416,6 +453,55 @@ class SqlDispatchRepository:
 
     def locked_delivery(self, delivery_id: uuid.UUID) -> Delivery | None:
         return self.session.get(Delivery, delivery_id, with_for_update=True)
+
+    def delivery_page(
+        self, filters: dict[str, Any], page: int, per_page: int
+    ) -> tuple[list[Delivery], int]:
+        statement: Select[Any] = select(Delivery)
+        for name in ("status", "channel", "event_type", "event_id", "recipient"):
+            if filters.get(name) is not None:
+                statement = statement.where(getattr(Delivery, name) == filters[name])
+        statement = statement.order_by(Delivery.created_at.desc(), Delivery.id)
+        return detached(
+            self.session, fetch_page(self.session, statement, page=page, per_page=per_page)
+        )
+
+    def delivery(self, delivery_id: uuid.UUID) -> Delivery | None:
+        return self.session.get(Delivery, delivery_id)
+
+    def attempts_of(self, delivery_id: uuid.UUID) -> list[DeliveryAttempt]:
+        return list(
+            self.session.scalars(
+                select(DeliveryAttempt)
+                .where(DeliveryAttempt.delivery_id == delivery_id)
+                .order_by(DeliveryAttempt.number)
+            ).all()
+        )
+
+    def inbox_page(
+        self, recipient: str, unread: bool | None, page: int, per_page: int
+    ) -> tuple[list[Delivery], int, int]:
+        statement = _inbox(recipient)
+        if unread is not None:
+            read_filter = Delivery.read_at.is_(None) if unread else Delivery.read_at.is_not(None)
+            statement = statement.where(read_filter)
+        statement = statement.order_by(Delivery.created_at.desc(), Delivery.id)
+        items, total = fetch_page(self.session, statement, page=page, per_page=per_page)
+        unread_count = self.session.scalar(
+            select(func.count()).select_from(
+                _inbox(recipient).where(Delivery.read_at.is_(None)).subquery()
+            )
+        )
+        return detached(self.session, (items, total, unread_count or 0))
+
+    def inbox_message(self, recipient: str, message_id: uuid.UUID) -> Delivery | None:
+        return self.session.scalars(
+            _inbox(recipient).where(Delivery.id == message_id).with_for_update()
+        ).first()
+
+
+def _inbox(recipient: str) -> Select[Any]:
+    return select(Delivery).where(Delivery.channel == INBOX, Delivery.recipient == recipient)
 
 
 def _uuids(keys: Iterable[str]) -> list[uuid.UUID]:

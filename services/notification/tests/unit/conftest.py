@@ -15,7 +15,7 @@ from asn_shared.clock import FixedClock
 from asn_testkit.fakes import MIDSUMMER, FakeUnitOfWork, keep_newest
 from notification.channels import SmtpSender, WebhookSender
 from notification.domain import PENDING, RetryPolicy, language_of
-from notification.models import Official, Rule, Subscription, Template
+from notification.models import Delivery, DeliveryAttempt, Official, Rule, Subscription, Template
 from notification.repository import DISPATCHED
 from notification.use_cases import common
 from notification.use_cases.setup import RuleSetting, Setup, SetupCache, Subscriber
@@ -53,6 +53,9 @@ class FakePlanningRepository:
     def a_unit_name(self, unit_code: str) -> str | None:
         names = [e.unit_name for e in self.employees.values() if e.unit_code == unit_code]
         return names[0] if names else None
+
+    def stored_employee(self, nip: str) -> Any:
+        return self.employees.get(nip)
 
     def add_deliveries(self, rows: list[dict[str, Any]]) -> list[Any]:
         inserted = []
@@ -214,7 +217,7 @@ class FakeDispatchRepository:
     """``notification.repository.DispatchRepository`` over a dict of deliveries."""
 
     def __init__(self) -> None:
-        self.deliveries: dict[uuid.UUID, Row] = {}
+        self.deliveries: dict[uuid.UUID, Delivery] = {}
         self.names: dict[str, str] = {}
         self.hooks: dict[str, Row] = {}
         self.attempts: list[dict[str, Any]] = []
@@ -268,7 +271,7 @@ class FakeDispatchRepository:
             delivery.next_attempt_at, delivery.last_error = next_attempt_at, error
         return {d.id for d in held}
 
-    def _held(self, token: uuid.UUID, ids: list[uuid.UUID]) -> list[Row]:
+    def _held(self, token: uuid.UUID, ids: list[uuid.UUID]) -> list[Delivery]:
         held = [self.deliveries[i] for i in ids if self.deliveries[i].claim == token]
         for delivery in held:
             delivery.claim = delivery.leased_until = None
@@ -280,13 +283,73 @@ class FakeDispatchRepository:
     def locked_delivery(self, delivery_id: uuid.UUID) -> Any:
         return self.deliveries.get(delivery_id)
 
+    def delivery_page(
+        self, filters: dict[str, Any], page: int, per_page: int
+    ) -> tuple[list[Any], int]:
+        names = ("status", "channel", "event_type", "event_id", "recipient")
+        found = [
+            d
+            for d in self._newest_first()
+            if all(filters.get(n) in (None, getattr(d, n)) for n in names)
+        ]
+        return found[(page - 1) * per_page : page * per_page], len(found)
+
+    def delivery(self, delivery_id: uuid.UUID) -> Any:
+        return self.deliveries.get(delivery_id)
+
+    def attempts_of(self, delivery_id: uuid.UUID) -> list[DeliveryAttempt]:
+        mine = [a for a in self.attempts if a["delivery_id"] == delivery_id]
+        return [DeliveryAttempt(**a) for a in sorted(mine, key=lambda a: a["number"])]
+
+    def inbox_page(
+        self, recipient: str, unread: bool | None, page: int, per_page: int
+    ) -> tuple[list[Any], int, int]:
+        inbox = [
+            d for d in self._newest_first() if (d.channel, d.recipient) == ("inbox", recipient)
+        ]
+        found = [d for d in inbox if unread is None or (d.read_at is None) == unread]
+        unread_count = sum(d.read_at is None for d in inbox)
+        return found[(page - 1) * per_page : page * per_page], len(found), unread_count
+
+    def inbox_message(self, recipient: str, message_id: uuid.UUID) -> Any:
+        message = self.deliveries.get(message_id)
+        if message is None or (message.channel, message.recipient) != ("inbox", recipient):
+            return None
+        return message
+
+    def _newest_first(self) -> list[Any]:
+        return sorted(
+            self.deliveries.values(), key=lambda d: (-d.created_at.timestamp(), str(d.id))
+        )
+
     # --- what a test sets up ----------------------------------------------------------------
+
+    def inboxed(self, recipient: str, created_at: datetime, read_at: datetime | None = None):
+        """A message delivered to ``recipient``'s inbox at ``created_at``."""
+        message = Delivery(
+            id=uuid.uuid4(),
+            event_id=str(uuid.uuid4()),
+            event_type="proposal.approved",
+            channel="inbox",
+            recipient=recipient,
+            address=recipient,
+            subject="Usulan disetujui",
+            body="Usulan Anda disetujui.",
+            status="delivered",
+            attempts=1,
+            attempt_limit=1,
+            created_at=created_at,
+            delivered_at=created_at,
+            read_at=read_at,
+        )
+        self.deliveries[message.id] = message
+        return message
 
     def pending(
         self, channel: str, recipient: str, address: str, *, attempts: int = 0, limit: int = 3
-    ) -> Row:
+    ) -> Delivery:
         """A delivery due now (the fixed clock's morning)."""
-        delivery = Row(
+        delivery = Delivery(
             id=uuid.uuid4(),
             event_id=str(uuid.uuid4()),
             event_type="proposal.created",
@@ -302,6 +365,7 @@ class FakeDispatchRepository:
             next_attempt_at=FixedClock(MIDSUMMER).now(),
             last_error=None,
             delivered_at=None,
+            created_at=FixedClock(MIDSUMMER).now(),
             claim=None,
             leased_until=None,
         )

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from asn_shared.clock import SYSTEM_CLOCK, Clock
-from asn_shared.persistence import UnitOfWork
 
 from ..channels import SmtpConnection, SmtpSender, WebhookSender
 from ..domain import (
@@ -49,12 +48,6 @@ class Delivering:
     def limit(self, channel: str) -> int:
         policy = self.policies.get(channel)
         return policy.max_attempts if policy else 1
-
-
-def detached(uow: UnitOfWork, result: Any) -> Any:
-    """Detach what a read returns: leaving the unit of work rolls back and would expire it."""
-    uow.session.expunge_all()
-    return result
 
 
 def as_recipient(person: Any) -> Recipient:

@@ -12,6 +12,7 @@ from asn_shared.errors import NotFound
 from asn_shared.events import Event
 from asn_shared.persistence import UnitOfWork
 
+from .. import repository
 from ..domain import (
     BKPSDM_ADMIN,
     EMPLOYEE,
@@ -23,7 +24,7 @@ from ..domain import (
     language_of,
 )
 from ..models import Employee
-from .common import EMPLOYEES, RecipientUnknown, as_recipient, detached
+from .common import EMPLOYEES, RecipientUnknown, as_recipient
 
 if TYPE_CHECKING:
     from ..repository import PlanningRepository
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 def record_employee(uow: UnitOfWork, event: Event) -> None:
     """employee.registered / employee.updated: keep the highest version, in any order."""
-    upsert_employee(uow.session, event.data)
+    uow.repository(repository.sql).upsert_employee(event.data)
 
 
 def upsert_employee(session: Session, employee: dict[str, Any]) -> None:
@@ -62,7 +63,7 @@ def upsert_employee(session: Session, employee: dict[str, Any]) -> None:
 
 def get_employee(uow: UnitOfWork, nip: str) -> Employee:
     with uow:
-        employee = detached(uow, uow.session.get(Employee, nip))
+        employee = uow.repository(repository.sql).stored_employee(nip)
     if employee is None:
         raise NotFound(f"No employee {nip} has been announced to this service.")
     return employee
