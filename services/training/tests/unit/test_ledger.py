@@ -216,3 +216,18 @@ def test_employees_under_the_minimum_are_grouped_by_unit_with_their_shortfall(uo
     assert [u["unit_code"] for u in only_plaju["units"]] == ["KEC-PLAJU"]
     with pytest.raises(Forbidden):
         ledger.under_minimum(uow, 2026, "KEC-ILIR", PLAJU_OPERATOR)
+
+
+def test_an_enrolment_is_reached_by_the_operators_of_its_unit_and_the_units_above(uow, repo):
+    repo.known()
+    [batch] = repo.programme("P-PEM", 2_000_000, {"M.01": 3}).batches
+    view = enrol_directly(uow, batch)
+
+    with pytest.raises(Forbidden) as refused:
+        enrolment.cancel_enrollment(uow, view["enrollment_id"], ILIR_OPERATOR)
+    assert refused.value.code == "auth.unit_scope" and batch.enrolled == 1
+    with pytest.raises(Forbidden):
+        ledger.complete_enrollment(uow, view["enrollment_id"], {}, ILIR_OPERATOR)
+
+    ledger.complete_enrollment(uow, view["enrollment_id"], {}, CITY_OPERATOR)
+    assert repo.ledger[0].unit_code == "KEC-PLAJU"

@@ -12,6 +12,7 @@ from asn_shared.auth import EMPLOYEE, Principal
 from asn_shared.errors import Conflict, NotFound
 from asn_shared.persistence import UnitOfWork
 
+from .. import repository
 from ..domain import IllegalTransition, ItemStatus, Status
 from ..models import Batch, Enrollment, Proposal
 
@@ -26,7 +27,7 @@ def reachable(
     if found is None:
         raise NotFound(missing)
     if caller is not None:
-        units.check_reach(uow.session, caller, found.employee_nip, found.unit_code)
+        uow.repository(repository.sql).check_reach(caller, found.employee_nip, found.unit_code)
     return found
 
 
