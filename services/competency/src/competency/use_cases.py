@@ -35,6 +35,14 @@ def commit(uow: UnitOfWork, conflict: str) -> None:
         raise Conflict(conflict) from None
 
 
+def unclaimed(find: Callable[[Any], Any], key: Any, taken: str) -> str:
+    """Refuse with the 409 ``taken`` when ``find`` knows ``key`` already; ``taken`` again, for
+    the commit to answer should a concurrent request claim the key first."""
+    if find(key) is not None:
+        raise Conflict(taken)
+    return taken
+
+
 def require(find: Callable[[Any], Any], key: Any, field: str, what: str) -> Any:
     """The row a request refers to in ``field`` (``find`` looks it up by key); a 422 naming
     the field if it is unknown."""
@@ -53,8 +61,7 @@ def require(find: Callable[[Any], Any], key: Any, field: str, what: str) -> Any:
 def create_competency(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
     with uow:
         repo = uow.repository(repository.registry_sql)
-        if repo.competency(data["code"]) is not None:
-            raise Conflict(f"Kompetensi {data['code']} sudah ada.")
+        taken = unclaimed(repo.competency, data["code"], f"Kompetensi {data['code']} sudah ada.")
         repo.add_competency(
             Competency(
                 code=data["code"],
@@ -64,7 +71,7 @@ def create_competency(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
             )
         )
         repo.set_levels(data["code"], data.get("levels", []))
-        commit(uow, f"Kompetensi {data['code']} sudah ada.")
+        commit(uow, taken)
         return repo.competency_view(data["code"])
 
 
@@ -102,14 +109,13 @@ def set_grade_default(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
 def create_unit(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
     with uow:
         repo = uow.repository(repository.registry_sql)
-        if repo.unit(data["code"]) is not None:
-            raise Conflict(f"Unit {data['code']} sudah ada.")
+        taken = unclaimed(repo.unit, data["code"], f"Unit {data['code']} sudah ada.")
         require(repo.unit, data.get("parent_code"), "parent_code", "Unit induk")
         unit = Unit(**{k: data.get(k) for k in ("code", "name", "kind", "parent_code")})
         unit.updated_at = uow.clock.now()
         repo.add_unit(unit)
         uow.publish("unit.registered", views.unit_event(unit), subject=unit.code)
-        commit(uow, f"Unit {data['code']} sudah ada.")
+        commit(uow, taken)
         return views.unit_out(unit)
 
 
@@ -151,8 +157,7 @@ def create_jabatan(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
     """A new jabatan takes the grade defaults; ``standards`` overrides or adds cells."""
     with uow:
         repo = uow.repository(repository.registry_sql)
-        if repo.jabatan(data["code"]) is not None:
-            raise Conflict(f"Jabatan {data['code']} sudah ada.")
+        taken = unclaimed(repo.jabatan, data["code"], f"Jabatan {data['code']} sudah ada.")
         require(repo.unit, data["unit_code"], "unit_code", "Unit")
         levels = domain.default_standard(data["kind"], data.get("grade"), repo.grade_defaults())
         levels.update(data.get("standards", {}))
@@ -165,7 +170,7 @@ def create_jabatan(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
             unit_code=data["unit_code"],
         )
         repo.add_jabatan(jabatan, levels)
-        commit(uow, f"Jabatan {data['code']} sudah ada.")
+        commit(uow, taken)
         return repo.jabatan_view(data["code"])
 
 
@@ -247,8 +252,9 @@ def register_employee(uow: UnitOfWork, caller: Principal, data: dict[str, Any]) 
         repo = uow.repository(repository.registry_sql)
         repo.check_unit(caller, data["unit_code"])
         nip = domain.parse_nip(data["nip"])
-        if repo.employee(nip.value) is not None:
-            raise Conflict(f"Pegawai dengan NIP {nip.formatted()} sudah terdaftar.")
+        taken = unclaimed(
+            repo.employee, nip.value, f"Pegawai dengan NIP {nip.formatted()} sudah terdaftar."
+        )
         values = {name: data.get(name) for name in EMPLOYEE_FIELDS}
         values["language"] = values["language"] or "id"
         _check_references(repo, nip.value, values)
@@ -262,7 +268,7 @@ def register_employee(uow: UnitOfWork, caller: Principal, data: dict[str, Any]) 
         )
         repo.add_employee(employee)
         _announce(uow, repo, "employee.registered", employee)
-        commit(uow, f"Pegawai dengan NIP {nip.formatted()} sudah terdaftar.")
+        commit(uow, taken)
         return views.employee_out(employee)
 
 
