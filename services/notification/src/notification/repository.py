@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -33,6 +34,25 @@ def detached(session: Session, result: Any) -> Any:
     rolls back, which would expire it."""
     session.expunge_all()
     return result
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failed attempt as a delivery records it: its status after it, the attempts so far,
+    when to try again (``None``: parked) and the error."""
+
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    error: str
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "attempts": self.attempts,
+            "next_attempt_at": self.next_attempt_at,
+            "last_error": self.error,
+        }
 
 
 class PlanningRepository(Protocol):
@@ -279,14 +299,7 @@ class DispatchRepository(Protocol):
         ...
 
     def record_failed(
-        self,
-        token: uuid.UUID,
-        delivery_id: uuid.UUID,
-        *,
-        status: str,
-        attempts: int,
-        next_attempt_at: datetime | None,
-        error: str,
+        self, token: uuid.UUID, delivery_id: uuid.UUID, failure: Failure
     ) -> set[uuid.UUID]:
         """Record a failed attempt on the delivery if ``token`` still holds it, and release
         it; its id, or nothing."""
@@ -424,26 +437,13 @@ class SqlDispatchRepository:
         )
 
     def record_failed(
-        self,
-        token: uuid.UUID,
-        delivery_id: uuid.UUID,
-        *,
-        status: str,
-        attempts: int,
-        next_attempt_at: datetime | None,
-        error: str,
+        self, token: uuid.UUID, delivery_id: uuid.UUID, failure: Failure
     ) -> set[uuid.UUID]:
         return set(
             self.session.execute(
                 update(DELIVERIES)
                 .where(DELIVERIES.c.id == delivery_id, DELIVERIES.c.claim == token)
-                .values(
-                    status=status,
-                    attempts=attempts,
-                    next_attempt_at=next_attempt_at,
-                    last_error=error,
-                    **_RELEASED,
-                )
+                .values(**failure.columns(), **_RELEASED)
                 .returning(DELIVERIES.c.id)
             ).scalars()
         )

@@ -16,7 +16,7 @@ from asn_testkit.fakes import MIDSUMMER, FakeUnitOfWork, keep_newest
 from notification.channels import SmtpSender, WebhookSender
 from notification.domain import PENDING, RetryPolicy, language_of
 from notification.models import Delivery, DeliveryAttempt, Official, Rule, Subscription, Template
-from notification.repository import DISPATCHED
+from notification.repository import DISPATCHED, Failure
 from notification.use_cases import common
 from notification.use_cases.setup import RuleSetting, Setup, SetupCache, Subscriber
 
@@ -256,19 +256,12 @@ class FakeDispatchRepository:
         return {d.id for d in held}
 
     def record_failed(
-        self,
-        token: uuid.UUID,
-        delivery_id: uuid.UUID,
-        *,
-        status: str,
-        attempts: int,
-        next_attempt_at: datetime | None,
-        error: str,
+        self, token: uuid.UUID, delivery_id: uuid.UUID, failure: Failure
     ) -> set[uuid.UUID]:
         held = self._held(token, [delivery_id])
         for delivery in held:
-            delivery.status, delivery.attempts = status, attempts
-            delivery.next_attempt_at, delivery.last_error = next_attempt_at, error
+            for column, value in failure.columns().items():
+                setattr(delivery, column, value)
         return {d.id for d in held}
 
     def _held(self, token: uuid.UUID, ids: list[uuid.UUID]) -> list[Delivery]:

@@ -187,10 +187,7 @@ def _record(uow: UnitOfWork, token: uuid.UUID, outcomes: list[_Outcome]) -> list
                     repo.record_failed(
                         token,
                         o.delivery.id,
-                        status=o.status,
-                        attempts=o.number,
-                        next_attempt_at=o.next_attempt_at,
-                        error=str(o.error),
+                        repository.Failure(o.status, o.number, o.next_attempt_at, str(o.error)),
                     )
                 )
         recorded = [o for o in outcomes if o.delivery.id in held]
