@@ -1,7 +1,9 @@
-"""What recording assessments reads and writes, behind one narrow interface.
+"""What competency's use cases read and write, behind two narrow interfaces.
 
-:class:`.recording.Recorder` (one posted assessment, or the rows of an imported file)
-reaches its rows through ``uow.repository(sql)``: in production the SQL below, over the unit
+:class:`RecordingRepository` serves :class:`.recording.Recorder` (one posted assessment, or the
+rows of an imported file); :class:`RegistryRepository` the dictionary, units, jabatan,
+employees and development history (:mod:`.use_cases`). Each use case reaches its rows through
+``uow.repository(sql)``: in production the SQL below, over the unit
 of work's session (the employees locked, the writes in bulk); in the unit tests an in-memory
 fake with the same methods.
 """

@@ -1,9 +1,11 @@
-"""What planning an event's deliveries reads and writes, behind one narrow interface.
+"""What notification's use cases read and write, behind three narrow interfaces.
 
-:func:`.use_cases.planning.notify` (who hears of an event, over which channel, in which
-words) reaches its rows through ``uow.repository(sql)``: in production the SQL below, over
-the unit of work's session (the same statements, the same per-transaction reads); in the
-unit tests an in-memory fake with the same methods.
+:class:`PlanningRepository` serves :func:`.use_cases.planning.notify` (who hears of an event,
+over which channel, in which words), :class:`SetupRepository` the rules, templates,
+subscriptions and officials, :class:`DispatchRepository` the claims, outcomes and the delivery
+log. Each use case reaches its rows through ``uow.repository(sql)``: in production the SQL
+below, over the unit of work's session; in the unit tests an in-memory fake with the same
+methods.
 """
 
 from __future__ import annotations
