@@ -57,6 +57,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from asn_testkit import auth
+from asn_testkit.events import publish_raw
 from asn_testkit.infrastructure import Broker, DatabaseServer
 from asn_testkit.peers import SmtpServer
 from asn_testkit.suite import Suite
@@ -650,13 +651,7 @@ def baseline(amqp_uri: str, count: int, body: bytes) -> dict:
     with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
         producer = Producer(connection, exchange=BASELINE_EXCHANGE)
         for _ in range(count):
-            producer.publish(
-                body,
-                routing_key="measure.taken",
-                delivery_mode=2,
-                content_type="application/cloudevents+json",
-                content_encoding="utf-8",
-            )
+            publish_raw(producer, body)
     published = time.time()
     received, finished = done.get(timeout=600)
     consumer.join(10)

@@ -24,6 +24,11 @@ ADMIN = "admin@bkpsdm.palembang.test"
 ELSEWHERE = "operator.baguskuning@plaju.test"
 
 
+def rupiah(position: dict, *amounts: str) -> tuple[int, ...]:
+    """The named amounts of a budget position (``"reserved"`` → ``reserved_rupiah``)."""
+    return tuple(position[f"{amount}_rupiah"] for amount in amounts)
+
+
 def by_code(items: list[dict]) -> dict[str, dict]:
     return {item["programme_code"]: item for item in items}
 
@@ -86,12 +91,12 @@ def test_an_assessment_ends_in_an_approved_proposal_a_reservation_e_mails_inbox_
     assert items["PP-DIGITAL"]["reasons"][0]["gap"] == -1.0
 
     position = seed.position(org)
-    assert (
-        position["allocated_rupiah"],
-        position["reserved_rupiah"],
-        position["spent_rupiah"],
-        position["available_rupiah"],
-    ) == (50_000_000, 6_250_000, 0, 43_750_000)
+    assert rupiah(position, "allocated", "reserved", "spent", "available") == (
+        50_000_000,
+        6_250_000,
+        0,
+        43_750_000,
+    )
     decision = chain.budget.get(f"/proposals/{proposal['proposal_id']}")
     assert decision["status"] == "reserved" and decision["reserved_rupiah"] == 6_250_000
     assert reserved["data"]["amount_rupiah"] == 6_250_000 and reserved["data"]["partial"] is False
@@ -229,7 +234,7 @@ def test_a_budget_too_small_waitlists_the_proposal_offers_a_free_alternative_and
     ]
 
     position = seed.position(org)
-    assert (position["reserved_rupiah"], position["available_rupiah"]) == (0, 1_000_000)
+    assert rupiah(position, "reserved", "available") == (0, 1_000_000)
     decision = chain.budget.get(f"/proposals/{first['proposal_id']}")
     assert (decision["status"], decision["reason"]) == ("rejected", "insufficient_funds")
     assert [i["state"] for i in decision["items"]] == ["refused"]
@@ -325,12 +330,12 @@ def test_completion_fills_the_jp_ledger_spends_the_reservation_and_enters_the_hi
 
     # budget: the reservation became spending
     position = seed.position(org)
-    assert (
-        position["reserved_rupiah"],
-        position["spent_rupiah"],
-        position["committed_rupiah"],
-        position["available_rupiah"],
-    ) == (0, 2_500_000, 2_500_000, 17_500_000)
+    assert rupiah(position, "reserved", "spent", "committed", "available") == (
+        0,
+        2_500_000,
+        2_500_000,
+        17_500_000,
+    )
     kinds = chain.budget.get("/ledger", proposal_id=proposal_id)["items"]
     assert sorted(e["kind"] for e in kinds) == ["reservation", "spend"]
 

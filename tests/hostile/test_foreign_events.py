@@ -27,7 +27,7 @@ from asn_shared.messaging import (
     dead_letter_queue_name,
     event_exchange,
 )
-from asn_testkit.events import publish
+from asn_testkit.events import employee_data, publish
 from asn_testkit.waiting import wait_for
 
 MiB = 1024 * 1024
@@ -46,23 +46,6 @@ def envelope(producer: str, name: str, data: Any, *, version: int = 1, **extra) 
         **extra,
     }
     return json.dumps(body).encode()
-
-
-def employee(nip: str, unit: str = "KEL-PLAJU-ULU", **fields) -> dict[str, Any]:
-    return {
-        "nip": nip,
-        "name": "Siti Rahmawati",
-        "sex": "P",
-        "golongan": "III/b",
-        "unit": {"code": unit, "name": "Kelurahan Plaju Ulu", "parent_code": None},
-        "jabatan": None,
-        "email": "siti@plaju.test",
-        "phone": None,
-        "supervisor_nip": None,
-        "language": "id",
-        "version": 1,
-        **fields,
-    }
 
 
 def completion(nip: str, unit: str, **fields) -> dict[str, Any]:
@@ -93,7 +76,7 @@ def new_nip() -> str:
 def foreign_messages(producer: str, name: str, data: dict) -> dict[str, tuple[bytes, str]]:
     """Message id → (body, words the dead-letter reason must hold)."""
     if name == "enrollment.completed":
-        other = envelope("competency", "employee.registered", employee(new_nip()))
+        other = envelope("competency", "employee.registered", employee_data(new_nip()))
     else:
         other = envelope("training", "enrollment.completed", completion(new_nip(), "KEL-X"))
     cases = {
@@ -180,11 +163,11 @@ def suite_amqp(hostile_suite) -> str:
 
 def test_foreign_employee_events_are_parked_and_a_valid_one_still_flows(apis, suite_amqp):
     consumers = {"training": "employee_registrations", "notification": "recipients"}
-    messages = foreign_messages("competency", "employee.registered", employee(new_nip()))
+    messages = foreign_messages("competency", "employee.registered", employee_data(new_nip()))
     publish_raw(suite_amqp, "competency", "employee.registered", messages)
 
     nip = new_nip()
-    valid = publish(suite_amqp, "employee.registered", employee(nip))
+    valid = publish(suite_amqp, "employee.registered", employee_data(nip))
     paths = {"notification": f"/employees/{nip}", "training": f"/employees/{nip}/jp"}
     for service, path in paths.items():
         wait_for(partial(found, apis[service], path), 60, f"{service} to learn the employee")

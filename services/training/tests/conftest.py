@@ -11,7 +11,7 @@ import pytest
 
 import training
 from asn_testkit.auth import admin_http
-from asn_testkit.events import EventTap
+from asn_testkit.events import EventTap, employee_data
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 MIGRATIONS = Path(training.__file__).parent / "migrations"
@@ -64,19 +64,15 @@ NIP = "198609262015051001"
 
 
 def employee(nip: str = NIP, unit: str = "KEC-PLAJU", version: int = 1) -> dict[str, Any]:
-    return {
-        "nip": nip,
-        "name": "Rina Marlina",
-        "sex": "P",
-        "golongan": "III/c",
-        "unit": {"code": unit, "name": "Kecamatan Plaju", "parent_code": None},
-        "jabatan": None,
-        "email": "rina@example.go.id",
-        "phone": None,
-        "supervisor_nip": None,
-        "language": "id",
-        "version": version,
-    }
+    return employee_data(
+        nip,
+        unit,
+        "Kecamatan Plaju",
+        name="Rina Marlina",
+        golongan="III/c",
+        email="rina@example.go.id",
+        version=version,
+    )
 
 
 def result(code: str, required: int, achieved: float) -> dict[str, Any]:

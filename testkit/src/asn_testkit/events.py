@@ -48,6 +48,42 @@ def publish_many(amqp_uri: str, events: Iterable[Event], *, times: int = 1) -> l
     return events
 
 
+def employee_data(
+    nip: str,
+    unit_code: str = "KEL-PLAJU-ULU",
+    unit_name: str = "Kelurahan Plaju Ulu",
+    **fields: Any,
+) -> dict[str, Any]:
+    """The data of ``employee.registered`` as competency announces an employee: a member of a
+    Plaju kelurahan's staff, but for what ``fields`` say."""
+    return {
+        "nip": nip,
+        "name": "Siti Rahmawati",
+        "sex": "P",
+        "golongan": "III/b",
+        "unit": {"code": unit_code, "name": unit_name, "parent_code": None},
+        "jabatan": None,
+        "email": "siti@plaju.test",
+        "phone": None,
+        "supervisor_nip": None,
+        "language": "id",
+        "version": 1,
+        **fields,
+    }
+
+
+def publish_raw(producer: Producer, body: bytes) -> None:
+    """A persistent CloudEvent body sent as plain kombu sends it, with no envelope or outbox of
+    ours: the benchmarks' baseline (with confirms when the connection asks for them)."""
+    producer.publish(
+        body,
+        routing_key="measure.taken",
+        delivery_mode=2,
+        content_type="application/cloudevents+json",
+        content_encoding="utf-8",
+    )
+
+
 def drain_queue(amqp_uri: str, queue: str, *, expect: int, timeout: float = 30.0) -> list[Message]:
     """Take messages off an existing ``queue`` (a dead-letter queue, say), acking them, until
     ``expect`` arrived or ``timeout`` passed; the caller asserts how many it got."""
