@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from asn_shared.persistence import UnitOfWork
 
 from .. import domain, repository
@@ -32,11 +30,6 @@ def position_data(unit_code: str, fiscal_year: int, position: domain.Position) -
         "committed_rupiah": position.committed,
         "available_rupiah": position.available,
     }
-
-
-def lock(session: Session, unit_code: str, fiscal_year: int) -> Allocation | None:
-    """The unit-year row, locked until the transaction ends; None without an allocation."""
-    return repository.SqlBudgetRepository(session).locked_allocation(unit_code, fiscal_year)
 
 
 def post(
