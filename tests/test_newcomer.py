@@ -149,7 +149,7 @@ def test_make_run_creates_databases_delivers_mail_trusts_its_provider_and_stops_
     assert returncode == -signal.SIGINT, text
 
 
-def test_a_service_stopped_with_ctrl_c_exits_with_0(database, run_service) -> None:
+def test_a_service_stopped_with_ctrl_c_exits_with_0(database, run_service, broker, vhost) -> None:
     from budget import models
 
     process = run_service(
@@ -158,6 +158,12 @@ def test_a_service_stopped_with_ctrl_c_exits_with_0(database, run_service) -> No
         ROOT / "services" / "budget" / "config.yaml",
         database(migrations=Path(models.__file__).parent / "migrations"),
     )
+
+    def consuming() -> bool:  # started: every handler queue has its consumer
+        handlers = {q: n for q, n in broker.consumers(vhost).items() if q.startswith("evt-")}
+        return bool(handlers) and all(n for q, n in handlers.items() if not q.endswith(".retry"))
+
+    wait_for(consuming, timeout=30, what="budget consuming its queues")
     process.process.send_signal(signal.SIGINT)
     assert process.process.wait(30) == 0, process.log()
 

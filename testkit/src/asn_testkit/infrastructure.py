@@ -89,6 +89,11 @@ class Broker:
     def uri(self, vhost: str) -> str:
         return self.amqp_uri.rstrip("/") + "/" + quote(vhost, safe="")
 
+    def consumers(self, vhost: str) -> dict[str, int]:
+        """Each queue of the virtual host and how many consumers it has."""
+        queues = self._api("GET", f"queues/{quote(vhost, safe='')}").json()
+        return {queue["name"]: queue.get("consumers", 0) for queue in queues}
+
     def queue_depth(self, vhost: str, queue: str) -> int:
         return self._api("GET", f"queues/{quote(vhost, safe='')}/{quote(queue, safe='')}").json()[
             "messages"
