@@ -6,6 +6,9 @@ subscriptions and officials, :class:`DispatchRepository` the claims, outcomes an
 log. Each use case reaches its rows through ``uow.repository(sql)``: in production the SQL
 below, over the unit of work's session; in the unit tests an in-memory fake with the same
 methods.
+
+Longer than most modules: each interface sits beside its SQL implementation, so that a
+method's contract and its statements are read together.
 """
 
 from __future__ import annotations

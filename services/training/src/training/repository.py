@@ -6,6 +6,9 @@ alternative is proposed), and those that follow a proposal (enrolment, completio
 JP ledger, cancellation) reach their rows through ``uow.repository(sql)``: in production the
 SQL below, over the unit of work's session, with the row locks the orchestration relies on;
 in the unit tests an in-memory fake with the same methods.
+
+Longer than most modules: each interface sits beside its SQL implementation, so that a
+method's contract and its statements are read together.
 """
 
 from __future__ import annotations
