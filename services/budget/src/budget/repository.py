@@ -1,9 +1,10 @@
-"""What the budget's money movements read and write, behind one narrow interface.
+"""What budget's use cases read and write, behind one narrow interface.
 
-Reservations, releases and spending (:mod:`.use_cases.reservations`) and every posting
-(:mod:`.use_cases.postings`) reach their rows through ``uow.repository(sql)``: in production
-the SQL below, with the unit-year row lock every change of money takes; in the unit tests an
-in-memory fake with the same methods.
+Reservations, releases and spending (:mod:`.use_cases.reservations`), every posting
+(:mod:`.use_cases.postings`), allocations and amendments (:mod:`.use_cases.allocations`) and
+the reports (:mod:`.use_cases.reports`) reach their rows through ``uow.repository(sql)``:
+in production the SQL below, with the unit-year row lock every change of money takes; in the
+unit tests an in-memory fake with the same methods.
 """
 
 from __future__ import annotations

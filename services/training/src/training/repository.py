@@ -1,11 +1,12 @@
-"""What the proposal orchestration reads and writes, behind one narrow interface.
+"""What training's use cases read and write, behind one narrow interface.
 
-The use cases of :mod:`.use_cases.planning` and :mod:`.use_cases.decisions` (an assessment
-becomes a proposal, an earlier one is superseded, the budget's answer settles it, an
-alternative is proposed), and those that follow a proposal (enrolment, completion into the
-JP ledger, cancellation) reach their rows through ``uow.repository(sql)``: in production the
-SQL below, over the unit of work's session, with the row locks the orchestration relies on;
-in the unit tests an in-memory fake with the same methods.
+The proposal orchestration (:mod:`.use_cases.planning`, :mod:`.use_cases.decisions`: an
+assessment becomes a proposal, an earlier one is superseded, the budget's answer settles it,
+an alternative is proposed), what follows a proposal (enrolment, completion into the JP
+ledger, cancellation), the catalogue and the reports reach their rows through
+``uow.repository(sql)``: in production the SQL below, over the unit of work's session, with
+the row locks the orchestration relies on; in the unit tests an in-memory fake with the same
+methods.
 
 Longer than most modules: each interface sits beside its SQL implementation, so that a
 method's contract and its statements are read together.
