@@ -12,11 +12,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from asn_shared.errors import CodedMessage
 from asn_shared.vocabulary import CompetencyKind, values
-from asn_shared.web import PageQuery, page_schema
+from asn_shared.web import PageQuery
 
 from . import domain
-
-page_of = page_schema  # the name the service's routes use
 
 CODE = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",

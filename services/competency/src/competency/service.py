@@ -17,7 +17,7 @@ from asn_shared.entrypoints import api, subscribe
 from asn_shared.errors import NotFound
 from asn_shared.persistence import make_engine
 from asn_shared.settings import choice, of_container
-from asn_shared.web import Problem, load_json, load_query
+from asn_shared.web import Problem, load_json, load_query, page_schema
 
 from . import domain, importing, queries, recording, use_cases
 from . import schemas as s
@@ -104,7 +104,7 @@ class CompetencyService(ServiceBase):
         summary="List competencies",
         tags=["dictionary"],
         query=s.CompetencyQuery,
-        response=s.page_of(s.CompetencyOut),
+        response=page_schema(s.CompetencyOut),
     )
     def list_competencies(self, request):
         query = load_query(request, s.CompetencyQuery())
@@ -182,7 +182,7 @@ class CompetencyService(ServiceBase):
         summary="List units",
         tags=["units"],
         query=s.UnitQuery,
-        response=s.page_of(s.UnitOut),
+        response=page_schema(s.UnitOut),
     )
     def list_units(self, request):
         query = load_query(request, s.UnitQuery())
@@ -256,7 +256,7 @@ class CompetencyService(ServiceBase):
         summary="List jabatan with their standards",
         tags=["jabatan"],
         query=s.JabatanQuery,
-        response=s.page_of(s.JabatanOut),
+        response=page_schema(s.JabatanOut),
     )
     def list_jabatan(self, request):
         query = load_query(request, s.JabatanQuery())
@@ -335,7 +335,7 @@ class CompetencyService(ServiceBase):
         summary="List employees",
         tags=["employees"],
         query=s.EmployeeQuery,
-        response=s.page_of(s.EmployeeOut),
+        response=page_schema(s.EmployeeOut),
     )
     def list_employees(self, request):
         query = load_query(request, s.EmployeeQuery())
@@ -400,7 +400,7 @@ class CompetencyService(ServiceBase):
         summary="List assessments",
         tags=["assessments"],
         query=s.AssessmentQuery,
-        response=s.page_of(s.AssessmentOut),
+        response=page_schema(s.AssessmentOut),
     )
     def list_assessments(self, request):
         query = load_query(request, s.AssessmentQuery())
