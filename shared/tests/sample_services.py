@@ -1,14 +1,28 @@
-"""Two small services that exercise the library as real ones do: ``pinger`` writes events
-through its outbox; ``sink`` consumes them once each and records them in its own table.
+"""Small services that exercise the library as real ones do: ``pinger`` writes events
+through its outbox; ``sink`` consumes them once each and records them in its own table;
+``tally`` counts them per subject with ORM rows, as a handler declared ``own_subject``.
 
 ``SINK_PAUSE`` (seconds) makes the sink's use case wait after each ping, so that a test can
 kill it in the middle of a batch."""
 
 import os
 import time
+from datetime import datetime
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Column, Integer, MetaData, Table, Text, insert
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from asn_shared.base import ServiceBase
 from asn_shared.entrypoints import api, subscribe
@@ -43,9 +57,31 @@ pings = Table(
 )
 
 
-def send_pings(uow, first: int, count: int, fail: bool = False) -> None:
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Tallied(Base):
+    """A ping counted under its subject: ``before``, how many of the subject's pings were
+    counted when it came; ``written_at``, its INSERT statement's start (rows written by one
+    statement share it). The database refuses ping 113, as a constraint refuses a bad row."""
+
+    __tablename__ = "tallies"
+    __table_args__ = (CheckConstraint("seq <> 113", name="ping_113_refused"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(Text)
+    before: Mapped[int] = mapped_column(Integer)
+    written_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.statement_timestamp()
+    )
+
+
+def send_pings(uow, first: int, count: int, fail: bool = False, subjects: int = 0) -> None:
+    """Pings ``first`` onwards; with ``subjects``, ping n's subject is n modulo it."""
     for seq in range(first, first + count):
-        uow.publish("ping.sent", {"seq": seq, "fail": fail}, subject=str(seq))
+        subject = str(seq % subjects if subjects else seq)
+        uow.publish("ping.sent", {"seq": seq, "fail": fail}, subject=subject)
     uow.commit()
 
 
@@ -56,6 +92,12 @@ def record_ping(uow, event) -> None:
     time.sleep(float(os.environ.get("SINK_PAUSE", "0")))
     if event.data["fail"]:
         raise RuntimeError(f"ping {event.data['seq']} asked to fail")
+
+
+def tally_ping(uow, event) -> None:
+    counted = select(func.count()).where(Tallied.subject == event.subject)
+    before = uow.session.scalar(counted)
+    uow.session.add(Tallied(seq=event.data["seq"], subject=event.subject, before=before))
 
 
 class Pinger(ServiceBase):
@@ -84,3 +126,11 @@ class Sink(ServiceBase):
     @subscribe("ping.sent", consumer="pings", formerly="on_ping")
     def on_ping(self, event):
         self.db.handle_once(event, record_ping)
+
+
+class Tally(ServiceBase):
+    name = "tally"
+
+    @subscribe("ping.sent", consumer="tallies", own_subject=True)
+    def on_ping(self, event):
+        self.db.handle_once(event, tally_ping)

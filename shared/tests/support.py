@@ -31,13 +31,13 @@ def unpublished(url: str) -> int:
     )
 
 
-def write_pings(url: str, first: int, count: int, fail: bool = False) -> None:
+def write_pings(url: str, first: int, count: int, fail: bool = False, subjects: int = 0) -> None:
     """Write pings through the outbox exactly as the pinger service would."""
     from sample_services import send_pings
 
     engine = make_engine(url, pool_size=1)
     try:
         with UnitOfWork(session_factory(engine), service="pinger") as uow:
-            send_pings(uow, first, count, fail)
+            send_pings(uow, first, count, fail, subjects)
     finally:
         engine.dispose()

@@ -21,18 +21,26 @@ SINK_DEAD_LETTERS = "sink.dead-letter"
 ONE_BATCH = {"CONSUME_BATCH_SIZE": "50", "CONSUME_BATCH_WAIT_MS": "300"}
 
 
-def waiting_pings(amqp_uri, database, pings: list[tuple[int, bool]], *, again: int = 0) -> None:
-    """The sink's queue declared, then ``pings`` (seq, fail) published through the pinger's
-    outbox in one relay batch; the first ``again`` of them published a second time, with
-    the same ids, as a relay does after a crash between the broker's confirm and its own
-    commit."""
+def waiting_pings(
+    amqp_uri,
+    database,
+    pings: list[tuple[int, bool]],
+    *,
+    again: int = 0,
+    subjects: int = 0,
+    consumer: str = "Sink",
+) -> None:
+    """The consumer's queue declared, then ``pings`` (seq, fail) published through the
+    pinger's outbox in one relay batch (ping n's subject n, or n modulo ``subjects``); the
+    first ``again`` of them published a second time, with the same ids, as a relay does
+    after a crash between the broker's confirm and its own commit."""
     import sample_services
 
     with Connection(amqp_uri) as connection:
-        declare_service_topology(connection, sample_services.Sink)
+        declare_service_topology(connection, getattr(sample_services, consumer))
     pinger_db = database(metadata=sample_services.metadata)
     for seq, fail in pings:
-        write_pings(pinger_db, first=seq, count=1, fail=fail)
+        write_pings(pinger_db, first=seq, count=1, fail=fail, subjects=subjects)
     engine = make_engine(pinger_db, pool_size=1)
     relay = OutboxRelay(engine, ConfirmingPublisher(amqp_uri), service="pinger")
     try:
@@ -110,3 +118,54 @@ def _in_transaction(url: str) -> bool:
         " WHERE datname = current_database() AND state = 'idle in transaction'"
     )
     return bool(scalar(url, activity))
+
+
+def tallies(url: str) -> tuple[dict[int, int], int]:
+    """The tally's rows ({seq: before}) and how many INSERT statements wrote them."""
+    from sample_services import Tallied
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(select(Tallied.seq, Tallied.before)).all()
+            statements = connection.scalar(select(func.count(Tallied.written_at.distinct())))
+    finally:
+        engine.dispose()
+    return dict(rows), statements
+
+
+def test_an_own_subject_handler_writes_a_batchs_rows_together(start_sample, amqp_uri, database):
+    waiting_pings(amqp_uri, database, [(seq, False) for seq in range(20)], consumer="Tally")
+    tally = start_sample("tally", env=ONE_BATCH)
+    url = tally.env["TALLY_DATABASE_URL"]
+    wait_for(lambda: len(tallies(url)[0]) == 20, what="20 pings counted")
+    assert tallies(url) == ({seq: 0 for seq in range(20)}, 1)  # one INSERT for the batch
+    assert inbox_rows(url) == (20, 1)
+
+
+def test_an_event_sees_the_rows_of_its_subjects_earlier_events(start_sample, amqp_uri, database):
+    pings = [(seq, False) for seq in range(20)]
+    waiting_pings(amqp_uri, database, pings, subjects=5, consumer="Tally")
+    tally = start_sample("tally", env=ONE_BATCH)
+    url = tally.env["TALLY_DATABASE_URL"]
+
+    wait_for(lambda: len(tallies(url)[0]) == 20, what="20 pings counted")
+    # ping n is the (n // 5)th of its subject; pings 5, 10 and 15 each wrote what came before
+    assert tallies(url) == ({seq: seq // 5 for seq in range(20)}, 4)
+    assert inbox_rows(url) == (20, 1)
+
+
+def test_a_row_the_database_refuses_at_the_batchs_end_fails_its_event_alone(
+    start_sample, amqp_uri, database
+):
+    pings = [(seq, False) for seq in range(100, 120)]
+    waiting_pings(amqp_uri, database, pings, consumer="Tally")
+    tally = start_sample("tally", env=ONE_BATCH)
+    url = tally.env["TALLY_DATABASE_URL"]
+
+    parked = drain_queue(amqp_uri, "tally.dead-letter", expect=1)
+    assert [json.loads(message.body)["data"]["seq"] for message in parked] == [113]
+    assert "ping_113_refused" in parked[0].headers[DEAD_LETTER_REASON]
+    counted, _ = tallies(url)
+    assert sorted(counted) == [seq for seq in range(100, 120) if seq != 113]
+    assert inbox_rows(url)[0] == 19

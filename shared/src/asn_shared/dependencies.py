@@ -53,7 +53,14 @@ class DatabaseAccess:
             uow = self.unit_of_work(causation=event)
             first = handle_once(uow, event, consumer, use_case, formerly)
         else:  # the batch's transaction, a savepoint for this event
-            first = batch.apply(self.unit_of_work, event, consumer, use_case, formerly)
+            first = batch.apply(
+                self.unit_of_work,
+                event,
+                consumer,
+                use_case,
+                formerly,
+                own_subject=entrypoint.own_subject,
+            )
         if not first:
             metrics.EVENTS_HANDLED.labels(
                 self._provider.service, event.name, handler, "duplicate"

@@ -233,6 +233,12 @@ class EventSubscriber(Consumer):
     the handler had before: ``asn-admin declare-topology`` moves what still waits in their
     queues to the new ones and deletes them, and a service migration renames their inbox
     rows (see :func:`asn_shared.migrations.rename_inbox_consumers`).
+
+    ``own_subject=True`` declares that the use case reads and changes only rows of its
+    event's subject (and rows no event of this queue changes): the ORM rows of a batch's
+    events are then written together when the batch ends, a table's rows in one INSERT,
+    rather than each event's in a flush of its own (see
+    :class:`asn_shared.persistence.EventBatch`).
     """
 
     queue_consumer = RawQueueConsumer()
@@ -244,10 +250,12 @@ class EventSubscriber(Consumer):
         *,
         consumer: str | None = None,
         formerly: str | tuple[str, ...] = (),
+        own_subject: bool = False,
         **kwargs: Any,
     ) -> None:
         self.event_name = event_name
         self.version = version
+        self.own_subject = own_subject
         self.consumer = consumer_name(consumer, event_name)
         former = (formerly,) if isinstance(formerly, str) else tuple(formerly)
         self.formerly = tuple(consumer_name(name, event_name) for name in former)

@@ -12,6 +12,7 @@ parts, and read together.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -49,6 +50,8 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from .clock import SYSTEM_CLOCK, Clock
 from .events import Event, new_event, registry
 from .web import page_response
+
+log = logging.getLogger(__name__)
 
 messaging_metadata = MetaData()
 
@@ -386,10 +389,14 @@ class EventBatch:
     """Events from one queue, handled in one transaction (``CONSUME_BATCH_SIZE``).
 
     One INSERT records them all in the consumer's inbox; their use cases run in queue order;
-    then the outbox rows of all of them go in with one INSERT and one commit. When an event
-    fails, the transaction is rolled back and the batch run again with a savepoint per
-    event, so that the failing one is rolled back alone (a savepoint costs two round trips:
-    a batch that does not fail runs without them). The inbox rows of the events that failed
+    then the outbox rows of all of them go in with one INSERT and one commit. A handler
+    declared ``own_subject`` (see :class:`asn_shared.entrypoints.EventSubscriber`) leaves
+    its ORM rows pending: they are written together, a table's rows in one INSERT, when the
+    batch ends or before an event whose subject came earlier in the batch. When an event
+    fails, or the database refuses the batch's pending rows, the transaction is rolled back
+    and the batch run again with a savepoint per event, so that the failing one is rolled
+    back alone (a savepoint costs two round trips and a flush: a batch that does not fail
+    runs without them). The inbox rows of the events that failed
     are deleted before the commit: they come back through the retry queue and are handled
     then. ``failures`` maps the failed events' positions to their errors, ``duplicates``
     holds the positions of events handled before.
@@ -406,6 +413,7 @@ class EventBatch:
         self._applied: set[str] = set()
         self._broken = False
         self._careful = False  # a savepoint per event
+        self._pending_subjects: set[str] = set()  # subjects whose rows are not written yet
 
     def __len__(self) -> int:
         return len(self.events)
@@ -415,7 +423,7 @@ class EventBatch:
         error out of the commit fails the whole batch (nothing of it was written)."""
         try:
             self._run(handle)
-            if self.failures and not self._careful:
+            if not self._careful and (self.failures or not self._written()):
                 self._start_again(careful=True)
                 self._run(handle)
             self._commit()
@@ -434,9 +442,22 @@ class EventBatch:
                 if not self._careful:
                     return  # the transaction may be aborted: the careful run decides
 
+    def _written(self) -> bool:
+        """The rows the events left pending written; False when the database refused one
+        (the careful run, a savepoint and a flush per event, finds whose)."""
+        if self._uow is None:
+            return True
+        try:
+            self._uow.session.flush()
+        except Exception:  # noqa: BLE001 - the careful run raises it again, for its event
+            log.info("the batch's rows were refused; handling it again event by event")
+            return False
+        return True
+
     def _start_again(self, *, careful: bool) -> None:
         self._close()
         self.failures, self.duplicates, self._applied = {}, set(), set()
+        self._pending_subjects = set()
         self._careful = careful
 
     def _close(self) -> None:
@@ -451,9 +472,13 @@ class EventBatch:
         consumer: str,
         use_case: Callable[[UnitOfWork, Event], Any],
         formerly: tuple[str, ...] = (),
+        *,
+        own_subject: bool = False,
     ) -> bool:
         """:func:`handle_once` within the batch: False for an event handled before (in an
-        earlier batch, or earlier in this one)."""
+        earlier batch, or earlier in this one). ``own_subject``: the use case reads and
+        changes only rows of its event's subject, and rows no event of its queue changes,
+        so its ORM rows may wait for the end of the batch."""
         uow = self._open(open_uow, consumer, formerly)
         if event.id not in self._unhandled:
             self.duplicates.add(self.position)
@@ -461,7 +486,11 @@ class EventBatch:
         self._unhandled.discard(event.id)
         uow.correlation_id, uow.causation_id = event.correlation_id or event.id, event.id
         if not self._careful:
-            use_case(uow, event)
+            if own_subject:
+                with self._rows_pending(uow.session, event.subject):
+                    use_case(uow, event)
+            else:
+                use_case(uow, event)
             self._applied.add(event.id)
             return True
         mark = len(uow.events)
@@ -473,6 +502,16 @@ class EventBatch:
             raise
         self._applied.add(event.id)
         return True
+
+    def _rows_pending(self, session: Session, subject: str | None) -> Any:
+        """No autoflush for the use case of an event of ``subject``; what earlier events left
+        pending is written first when one of them had the same subject (or none is given)."""
+        if subject is None or subject in self._pending_subjects:
+            session.flush()
+            self._pending_subjects.clear()
+        if subject is not None:
+            self._pending_subjects.add(subject)
+        return session.no_autoflush
 
     def _open(
         self, open_uow: Callable[[], UnitOfWork], consumer: str, formerly: tuple[str, ...]
