@@ -82,7 +82,12 @@ class TrainingService(ServiceBase, UnitTreeProjection):
     def on_employee_updated(self, event):
         self.db.handle_once(event, employees.record_employee)
 
-    @subscribe("assessment.recorded", consumer="planning", formerly="on_assessment_recorded")
+    @subscribe(
+        "assessment.recorded",
+        consumer="planning",
+        formerly="on_assessment_recorded",
+        own_subject=True,  # an employee's rows; the catalogue changes through the API only
+    )
     def on_assessment_recorded(self, event):
         self.db.handle_once(event, planning.record_assessment)
 
