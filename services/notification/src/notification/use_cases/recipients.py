@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import CompoundSelect, bindparam, exists, func, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -39,6 +40,8 @@ def record_employee(uow: UnitOfWork, event: Event) -> None:
 
 
 def upsert_employee(session: Session, employee: dict[str, Any]) -> None:
+    """Store the employee unless a newer version is stored; either way the stored row is
+    what :func:`known` answers for the rest of the transaction (one statement for both)."""
     unit = employee["unit"]
     values = {
         "nip": employee["nip"],
@@ -50,15 +53,31 @@ def upsert_employee(session: Session, employee: dict[str, Any]) -> None:
         "language": language_of(employee.get("language")),
         "version": employee["version"],
     }
-    statement = pg_insert(Employee).values(**values)
-    changed = {name: statement.excluded[name] for name in values if name != "nip"}
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[Employee.nip],
-            set_={**changed, "updated_at": func.now()},
-            where=Employee.version < statement.excluded.version,
-        )
+    stored = session.execute(_upsert_statement(), values).first()
+    session.info.setdefault("employees", {})[employee["nip"]] = stored
+
+
+@functools.cache
+def _upsert_statement() -> CompoundSelect:
+    """The employee inserted, or updated when the version is newer, then the row as stored:
+    the one written, else the one that was there (the CTE's select sees the table as it
+    was before the statement)."""
+    columns = ("nip", "name", "email", "unit_code", "unit_name", "supervisor_nip", "language")
+    statement = pg_insert(EMPLOYEES).values(
+        {name: bindparam(name) for name in (*columns, "version")}
     )
+    changed = {name: statement.excluded[name] for name in (*columns, "version") if name != "nip"}
+    written = (
+        statement.on_conflict_do_update(
+            index_elements=[EMPLOYEES.c.nip],
+            set_={**changed, "updated_at": func.now()},
+            where=EMPLOYEES.c.version < statement.excluded.version,
+        )
+        .returning(*[EMPLOYEES.c[name] for name in _RECIPIENT])
+        .cte("written")
+    )
+    kept = _EMPLOYEE.where(~exists(select(written.c.nip)))
+    return union_all(select(*[written.c[name] for name in _RECIPIENT]), kept)
 
 
 def get_employee(uow: UnitOfWork, nip: str) -> Employee:
