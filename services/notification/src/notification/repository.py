@@ -17,9 +17,10 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Protocol
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.event import listen
 from sqlalchemy.orm import Session
@@ -84,21 +85,48 @@ class PlanningRepository(Protocol):
 
     def add_deliveries(self, rows: list[dict[str, Any]]) -> list[Any]:
         """Insert the deliveries an event does not have yet (at most one per recipient and
-        channel); returns the inserted ones (``id``, ``recipient``, ``channel``)."""
+        channel), each inbox delivery with its first attempt, which succeeded at its
+        ``delivered_at``; returns the inserted ones (``id``, ``recipient``, ``channel``)."""
         ...
-
-    def add_attempts(self, rows: list[dict[str, Any]]) -> None: ...
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once the transaction has committed."""
         ...
 
 
-_PLAN_ONCE = (
-    pg_insert(DELIVERIES)
-    .on_conflict_do_nothing(constraint="deliveries_once")
-    .returning(DELIVERIES.c.id, DELIVERIES.c.recipient, DELIVERIES.c.channel)
+_PLANNED_COLUMNS = {
+    "id": "uuid",
+    "event_id": "text",
+    "event_type": "text",
+    "correlation_id": "text",
+    "channel": "text",
+    "recipient": "text",
+    "address": "text",
+    "subject": "text",
+    "body": "text",
+    "status": "text",
+    "attempts": "integer",
+    "attempt_limit": "integer",
+    "next_attempt_at": "timestamptz",
+    "delivered_at": "timestamptz",
+}
+_ARRAYS = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _PLANNED_COLUMNS.items())
+_PLAN_ONCE = text(
+    f"""
+    WITH planned AS (
+        INSERT INTO deliveries ({", ".join(_PLANNED_COLUMNS)})
+        SELECT * FROM unnest({_ARRAYS})
+        ON CONFLICT ON CONSTRAINT deliveries_once DO NOTHING
+        RETURNING id, recipient, channel, delivered_at
+    ), first_attempts AS (
+        INSERT INTO delivery_attempts (delivery_id, number, attempted_at, succeeded, duration_ms)
+        SELECT id, 1, delivered_at, true, 0 FROM planned WHERE channel = '{INBOX}'
+    )
+    SELECT CAST(id AS text) AS id, recipient, channel FROM planned
+    """
 )
+"""One statement and one round trip for an event's deliveries and its inbox messages'
+attempts (columns as arrays: compiled once, whatever the number of rows)."""
 
 
 class SqlPlanningRepository:
@@ -125,10 +153,10 @@ class SqlPlanningRepository:
         return detached(self.session, self.session.get(Employee, nip))
 
     def add_deliveries(self, rows: list[dict[str, Any]]) -> list[Any]:
-        return list(self.session.execute(_PLAN_ONCE, rows).all())  # one statement for all rows
-
-    def add_attempts(self, rows: list[dict[str, Any]]) -> None:
-        self.session.execute(DELIVERY_ATTEMPTS.insert(), rows)
+        columns = {name: [row[name] for row in rows] for name in _PLANNED_COLUMNS}
+        columns["id"] = [str(delivery_id) for delivery_id in columns["id"]]
+        inserted = self.session.execute(_PLAN_ONCE, columns)
+        return [SimpleNamespace(**{**row._asdict(), "id": uuid.UUID(row.id)}) for row in inserted]
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         listen(self.session, "after_commit", lambda _session: callback(), once=True)

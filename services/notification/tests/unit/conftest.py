@@ -14,10 +14,11 @@ import pytest
 from asn_shared.clock import FixedClock
 from asn_testkit.fakes import MIDSUMMER, FakeUnitOfWork, keep_newest
 from notification.channels import SmtpSender, WebhookSender
-from notification.domain import PENDING, RetryPolicy, language_of
+from notification.domain import INBOX, PENDING, RetryPolicy, language_of
 from notification.models import Delivery, DeliveryAttempt, Official, Rule, Subscription, Template
 from notification.repository import DISPATCHED, Failure
 from notification.use_cases import common
+from notification.use_cases.planning import attempt_row
 from notification.use_cases.setup import RuleSetting, Setup, SetupCache, Subscriber
 
 
@@ -65,10 +66,9 @@ class FakePlanningRepository:
                 continue  # deliveries_once
             self.deliveries.append(row)
             inserted.append(SimpleNamespace(**row))
+            if row["channel"] == INBOX:
+                self.attempts.append(attempt_row(row["id"], 1, row["delivered_at"], None, 0))
         return inserted
-
-    def add_attempts(self, rows: list[dict[str, Any]]) -> None:
-        self.attempts.extend(rows)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         self.on_commit.append(callback)

@@ -139,7 +139,6 @@ def _plan(
     ids = {(row.recipient, row.channel): row.id for row in inserted}
     inbox = [row for row in rows if row["channel"] == INBOX and (row["recipient"], INBOX) in ids]
     if inbox:  # written to the recipients' inboxes: delivered now, and announced
-        repo.add_attempts([attempt_row(row["id"], 1, now, None, 0) for row in inbox])
         uow.publish_many(
             "notification.delivered",
             [(str(row["id"]), announcement(row, attempts=1)) for row in inbox],
