@@ -124,7 +124,18 @@ class SqlBudgetRepository:
         self.session = session
 
     def locked_allocation(self, unit_code: str, fiscal_year: int) -> Allocation | None:
-        return self.session.get(Allocation, (unit_code, fiscal_year), with_for_update=True)
+        # A row this transaction (or savepoint) locked already is current as the session
+        # holds it: no second locking read, so a batch's events of one unit read it once.
+        # The locking read needs nothing else the batch left pending: no flush before it.
+        key = (unit_code, fiscal_year)
+        held = _locks_held(self.session)
+        if key in held:
+            return self.session.get(Allocation, key)
+        with self.session.no_autoflush:
+            found = self.session.get(Allocation, key, with_for_update=True, populate_existing=True)
+        if found is not None:
+            held.add(key)
+        return found
 
     def claim_proposal(self, proposal: dict[str, Any]) -> bool:
         return self._claim(Proposal.__table__, proposal)
@@ -277,6 +288,16 @@ class SqlBudgetRepository:
             pg_insert(table).values(**row).on_conflict_do_nothing().returning(*table.primary_key)
         ).first()
         return inserted is not None
+
+
+def _locks_held(session: Session) -> set[tuple[str, int]]:
+    """The allocations locked in the session's innermost transaction: a savepoint rolled
+    back releases the locks taken within it, so each savepoint starts with none."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    held = session.info.get("allocation_locks")
+    if held is None or held[0] is not transaction:
+        held = session.info["allocation_locks"] = (transaction, set())
+    return held[1]
 
 
 def sql(session: Session) -> BudgetRepository:
