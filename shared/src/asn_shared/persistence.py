@@ -283,6 +283,20 @@ class read:
             return self.within(uow.session, *args, **kwargs)
 
 
+def transaction_scoped(session: Session, name: str) -> dict[Any, Any]:
+    """A dict kept in ``session.info`` under ``name`` for the session's innermost transaction
+    (a savepoint has its own): what a use case read or locked there, forgotten once another
+    transaction begins, as a savepoint rolled back undoes what was locked within it."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is None:  # none begun yet: begin the one the caller's statements run in
+        session.connection()
+        transaction = session.get_transaction()
+    kept = session.info.get(name)
+    if kept is None or kept[0] is not transaction:
+        kept = session.info[name] = (transaction, {})
+    return cast(dict[Any, Any], kept[1])
+
+
 def plain(row: Any) -> dict[str, Any]:
     """An ORM object's column attributes as a dict: still readable once its unit of work has
     ended (which expires the object itself)."""

@@ -10,7 +10,7 @@ unit tests an in-memory fake with the same methods.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from asn_shared import units
 from asn_shared.auth import Principal
-from asn_shared.persistence import fetch_page
+from asn_shared.persistence import fetch_page, transaction_scoped
 
 from . import domain
 from .models import Allocation, LedgerEntry, Proposal, ProposalItem, ThresholdAlert
@@ -128,14 +128,16 @@ class SqlBudgetRepository:
         # holds it: no second locking read, so a batch's events of one unit read it once.
         # The locking read needs nothing else the batch left pending: no flush before it.
         key = (unit_code, fiscal_year)
-        held = _locks_held(self.session)
-        if key in held:
-            return self.session.get(Allocation, key)
-        with self.session.no_autoflush:
-            found = self.session.get(Allocation, key, with_for_update=True, populate_existing=True)
-        if found is not None:
-            held.add(key)
-        return found
+        held = transaction_scoped(self.session, "budget.locked_allocations")
+        if key not in held:
+            with self.session.no_autoflush:
+                found = self.session.get(
+                    Allocation, key, with_for_update=True, populate_existing=True
+                )
+            if found is None:
+                return None  # nothing locked: an allocation made meanwhile is read next time
+            held[key] = found
+        return cast(Allocation, held[key])
 
     def claim_proposal(self, proposal: dict[str, Any]) -> bool:
         return self._claim(Proposal.__table__, proposal)
@@ -288,16 +290,6 @@ class SqlBudgetRepository:
             pg_insert(table).values(**row).on_conflict_do_nothing().returning(*table.primary_key)
         ).first()
         return inserted is not None
-
-
-def _locks_held(session: Session) -> set[tuple[str, int]]:
-    """The allocations locked in the session's innermost transaction: a savepoint rolled
-    back releases the locks taken within it, so each savepoint starts with none."""
-    transaction = session.get_nested_transaction() or session.get_transaction()
-    held = session.info.get("allocation_locks")
-    if held is None or held[0] is not transaction:
-        held = session.info["allocation_locks"] = (transaction, set())
-    return held[1]
 
 
 def sql(session: Session) -> BudgetRepository:
