@@ -38,9 +38,11 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.util import identity_key
 
 from asn_shared import units
 from asn_shared.auth import Principal
+from asn_shared.persistence import transaction_scoped
 
 from . import domain
 from .domain import ItemStatus
@@ -298,7 +300,15 @@ class SqlProposalRepository:
 
     def locked_proposal(self, proposal_id: uuid.UUID) -> Proposal | None:
         # items and their batches in the same statement: the decision's event names every
-        # item's batch; only the proposal's row is locked
+        # item's batch; only the proposal's row is locked. What the batch's earlier events
+        # left pending is flushed first only when it may include this proposal (re-read,
+        # its pending changes would be lost); other proposals' rows it does not read.
+        if self.session.identity_map.get(identity_key(Proposal, proposal_id)) is not None:
+            self.session.flush()
+        with self.session.no_autoflush:
+            return self._locked_proposal(proposal_id)
+
+    def _locked_proposal(self, proposal_id: uuid.UUID) -> Proposal | None:
         return (
             self.session.scalars(
                 select(Proposal)
@@ -324,6 +334,7 @@ class SqlProposalRepository:
         return self.session.get(Enrollment, enrollment_id)
 
     def batches_from(self, programme_code: str, starts_on: date) -> list[Batch]:
+        self._seats_change()
         return list(
             self.session.scalars(
                 select(Batch)
@@ -368,7 +379,12 @@ class SqlProposalRepository:
         )
 
     def free_seat(self, enrollment: Enrollment) -> None:
+        self._seats_change()
         common.free_seat(self.session, enrollment)
+
+    def _seats_change(self) -> None:
+        """Open batches read before this point may no longer be open, or others may be."""
+        transaction_scoped(self.session, OPEN_BATCHES).clear()
 
     def offers(
         self,
@@ -377,18 +393,23 @@ class SqlProposalRepository:
         years: Iterable[int],
         exclude: Iterable[str] = (),
     ) -> tuple[list[domain.Offer], dict[str, ProgrammeFacts]]:
-        """One statement: the open batches with their programme's facts. Seats change with
-        every enrolment and batches are added through the API, so nothing of it is cached;
-        the programme's columns come in the same rows rather than in queries of their own."""
+        """The open batches with their programme's facts, from one statement per
+        transaction and set of codes: seats change with every enrolment and batches are
+        added through the API, so nothing is kept longer, and a use case that takes or frees
+        a seat or adds a batch forgets what was read (see :meth:`_seats_change`)."""
         years = sorted(set(years))
-        parameters = {
-            "codes": sorted(set(competency_codes)),
-            "exclude": list(exclude),
-            "today": today,
-            "first_day": date(years[0], 1, 1),
-            "last_day": date(years[-1], 12, 31),
-        }
-        rows = self.session.execute(_offers_statement(), parameters).all()
+        key = (tuple(sorted(set(competency_codes))), today, tuple(years))
+        read = transaction_scoped(self.session, OPEN_BATCHES)
+        if key not in read:
+            parameters = {
+                "codes": list(key[0]),
+                "today": today,
+                "first_day": date(years[0], 1, 1),
+                "last_day": date(years[-1], 12, 31),
+            }
+            read[key] = self.session.execute(_offers_statement(), parameters).all()
+        excluded = set(exclude)
+        rows = [row for row in read[key] if row[0].programme_code not in excluded]
         programmes: dict[str, ProgrammeFacts] = {}
         for batch, title, form, activity, jp, cost, competencies in rows:
             self.offered[batch.id] = batch
@@ -426,6 +447,7 @@ class SqlProposalRepository:
         self.session.add(programme)
 
     def add_batches(self, batches: Iterable[Batch]) -> None:
+        self._seats_change()
         for batch in batches:
             self.session.add(batch)
 
@@ -523,6 +545,8 @@ class SqlProposalRepository:
         return [(employee, int(total)) for employee, total in self.session.execute(statement)]
 
 
+OPEN_BATCHES = "training.open_batches"  # the offers read in the transaction
+
 # The statements run for every assessment are built once, with bound parameters: building
 # one and computing its cache key took half a millisecond of CPU per call.
 
@@ -550,7 +574,6 @@ def _offers_statement() -> Select[Any]:
         .join(Programme, Batch.programme_code == Programme.code)
         .where(
             Batch.programme_code.in_(developing),
-            Batch.programme_code.not_in(bindparam("exclude", expanding=True)),
             Batch.starts_on >= bindparam("today"),
             Batch.ends_on >= bindparam("first_day"),
             Batch.ends_on <= bindparam("last_day"),

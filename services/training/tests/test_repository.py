@@ -1,0 +1,125 @@
+"""The SQL repository's reads within one transaction, against real PostgreSQL: the open
+batches are read once per transaction and set of competencies, and read again once a seat
+is freed or taken; a proposal is locked without writing what other proposals left pending."""
+
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+import training
+from asn_shared.persistence import make_engine
+from training import repository
+from training.models import Batch, Enrollment, Programme, ProgrammeCompetency, Proposal
+
+MIGRATIONS = Path(training.__file__).parent / "migrations"
+TODAY = date.today()
+YEARS = [TODAY.year, TODAY.year + 1]
+NIP = "198701012010011001"
+
+
+@pytest.fixture
+def session(database):
+    engine = make_engine(database(migrations=MIGRATIONS), pool_size=1)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+def statements_run(session: Session) -> list[str]:
+    """The SQL ``session`` sends from now on (appended as it goes)."""
+    sent: list[str] = []
+    event.listen(session.get_bind(), "before_cursor_execute", lambda *a: sent.append(a[2]))
+    return sent
+
+
+def a_full_batch(session: Session) -> tuple[Batch, Enrollment]:
+    """A programme developing M.01 whose only batch has one seat, taken."""
+    session.add(Programme(code="P-1", title="Pelatihan", form="klasikal", jp=20, cost_rupiah=1))
+    session.add(ProgrammeCompetency(programme_code="P-1", competency_code="M.01", level=3))
+    batch = Batch(
+        programme_code="P-1",
+        starts_on=TODAY + timedelta(days=7),
+        ends_on=TODAY + timedelta(days=9),
+        online=True,
+        capacity=1,
+        enrolled=1,
+    )
+    session.add(batch)
+    session.flush()
+    enrollment = Enrollment(
+        employee_nip=NIP,
+        unit_code="KEC-PLAJU",
+        programme_code="P-1",
+        batch_id=batch.id,
+        jp=20,
+        cost_rupiah=1,
+        competency_codes=["M.01"],
+        status="enrolled",
+    )
+    session.add(enrollment)
+    session.commit()
+    return batch, enrollment
+
+
+def offered(repo, codes=("M.01",), exclude=()) -> list[uuid.UUID]:
+    offers, _ = repo.offers(list(codes), TODAY, YEARS, exclude=list(exclude))
+    return [offer.batch.batch_id for offer in offers]
+
+
+def test_open_batches_are_read_once_per_transaction_and_again_after_a_seat_is_freed(session):
+    batch, enrollment = a_full_batch(session)
+    repo = repository.sql(session)
+    sent = statements_run(session)
+
+    assert offered(repo) == []  # full
+    assert offered(repo, exclude=["P-1"]) == []
+    assert len(sent) == 1  # the second read, another employee's, came from the first
+
+    repo.free_seat(session.get(Enrollment, enrollment.id))
+    assert offered(repo) == [batch.id]
+    assert offered(repo, exclude=["P-1"]) == []  # what the employee holds is left out
+
+
+def test_offers_are_read_again_in_the_next_transaction(session):
+    batch, _ = a_full_batch(session)
+    assert offered(repository.sql(session)) == []
+    session.commit()
+
+    session.get(Batch, batch.id).enrolled = 0  # another transaction frees the seat
+    session.commit()
+    assert offered(repository.sql(session)) == [batch.id]
+
+
+def test_a_proposal_is_locked_without_writing_what_others_left_pending(session):
+    first, second = (proposal(session) for _ in range(2))
+    session.commit()
+    repo = repository.sql(session)
+    repo.locked_proposal(first).status = "approved"
+    sent = statements_run(session)
+
+    assert repo.locked_proposal(second).status == "pending_budget"
+    assert not any(sql.startswith("UPDATE") for sql in sent)  # first's change still pending
+    # the same proposal again: its pending change is written first, not lost to the re-read
+    assert repo.locked_proposal(first).status == "approved"
+    assert any(sql.startswith("UPDATE proposals") for sql in sent)
+
+
+def proposal(session: Session) -> uuid.UUID:
+    found = Proposal(
+        id=uuid.uuid4(),
+        employee_nip=NIP,
+        employee_name="Siti",
+        unit_code="KEC-PLAJU",
+        status="pending_budget",
+        total_cost_rupiah=0,
+        total_jp=0,
+        reserved_rupiah=0,
+        jp_before=0,
+        fiscal_year=TODAY.year,
+    )
+    session.add(found)
+    return found.id
