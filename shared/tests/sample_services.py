@@ -1,6 +1,7 @@
 """Small services that exercise the library as real ones do: ``pinger`` writes events
 through its outbox; ``sink`` consumes them once each and records them in its own table;
-``tally`` counts them per subject with ORM rows, as a handler declared ``own_subject``.
+``tally`` counts them per subject with ORM rows, as a handler declared ``own_subject``, and
+collects a tick per ping for one INSERT per batch (``uow.collect``).
 
 ``SINK_PAUSE`` (seconds) makes the sink's use case wait after each ping, so that a test can
 kill it in the middle of a batch."""
@@ -8,6 +9,7 @@ kill it in the middle of a batch."""
 import os
 import time
 from datetime import datetime
+from functools import partial
 
 from marshmallow import Schema, fields, validate
 from sqlalchemy import (
@@ -77,6 +79,15 @@ class Tallied(Base):
     )
 
 
+ticks = Table(
+    "ticks",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("written_at", DateTime(timezone=True), server_default=func.statement_timestamp()),
+    CheckConstraint("seq <> 114", name="tick_114_refused"),
+)
+
+
 def send_pings(uow, first: int, count: int, fail: bool = False, subjects: int = 0) -> None:
     """Pings ``first`` onwards; with ``subjects``, ping n's subject is n modulo it."""
     for seq in range(first, first + count):
@@ -98,6 +109,11 @@ def tally_ping(uow, event) -> None:
     counted = select(func.count()).where(Tallied.subject == event.subject)
     before = uow.session.scalar(counted)
     uow.session.add(Tallied(seq=event.data["seq"], subject=event.subject, before=before))
+    uow.collect("ticks", [{"seq": event.data["seq"]}], partial(write_ticks, uow))
+
+
+def write_ticks(uow, rows: list[dict]) -> None:
+    uow.session.execute(insert(ticks), rows)
 
 
 class Pinger(ServiceBase):

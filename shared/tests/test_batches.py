@@ -124,14 +124,25 @@ def tallies(url: str) -> tuple[dict[int, int], int]:
     """The tally's rows ({seq: before}) and how many INSERT statements wrote them."""
     from sample_services import Tallied
 
+    rows = _read(url, select(Tallied.seq, Tallied.before))
+    return dict(rows), scalar(url, select(func.count(Tallied.written_at.distinct())))
+
+
+def ticks(url: str) -> tuple[list[int], int]:
+    """The ticks the tally collected, and how many INSERT statements wrote them."""
+    from sample_services import ticks
+
+    written = [seq for (seq,) in _read(url, select(ticks.c.seq).order_by(ticks.c.seq))]
+    return written, scalar(url, select(func.count(ticks.c.written_at.distinct())))
+
+
+def _read(url: str, statement) -> list:
     engine = make_engine(url, pool_size=1)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(select(Tallied.seq, Tallied.before)).all()
-            statements = connection.scalar(select(func.count(Tallied.written_at.distinct())))
+            return list(connection.execute(statement).all())
     finally:
         engine.dispose()
-    return dict(rows), statements
 
 
 def test_an_own_subject_handler_writes_a_batchs_rows_together(start_sample, amqp_uri, database):
@@ -140,6 +151,7 @@ def test_an_own_subject_handler_writes_a_batchs_rows_together(start_sample, amqp
     url = tally.env["TALLY_DATABASE_URL"]
     wait_for(lambda: len(tallies(url)[0]) == 20, what="20 pings counted")
     assert tallies(url) == ({seq: 0 for seq in range(20)}, 1)  # one INSERT for the batch
+    assert ticks(url) == (list(range(20)), 1)  # what the events collected: one INSERT too
     assert inbox_rows(url) == (20, 1)
 
 
@@ -163,9 +175,13 @@ def test_a_row_the_database_refuses_at_the_batchs_end_fails_its_event_alone(
     tally = start_sample("tally", env=ONE_BATCH)
     url = tally.env["TALLY_DATABASE_URL"]
 
-    parked = drain_queue(amqp_uri, "tally.dead-letter", expect=1)
-    assert [json.loads(message.body)["data"]["seq"] for message in parked] == [113]
-    assert "ping_113_refused" in parked[0].headers[DEAD_LETTER_REASON]
-    counted, _ = tallies(url)
-    assert sorted(counted) == [seq for seq in range(100, 120) if seq != 113]
-    assert inbox_rows(url)[0] == 19
+    # ping 113's ORM row and ping 114's collected tick are refused
+    parked = drain_queue(amqp_uri, "tally.dead-letter", expect=2)
+    by_seq = {json.loads(message.body)["data"]["seq"]: message for message in parked}
+    assert sorted(by_seq) == [113, 114]
+    assert "ping_113_refused" in by_seq[113].headers[DEAD_LETTER_REASON]
+    assert "tick_114_refused" in by_seq[114].headers[DEAD_LETTER_REASON]
+    kept = [seq for seq in range(100, 120) if seq not in (113, 114)]
+    assert sorted(tallies(url)[0]) == kept
+    assert ticks(url)[0] == kept
+    assert inbox_rows(url)[0] == 18

@@ -174,16 +174,32 @@ class UnitOfWork:
         self.causation_id = causation_id
         self._on_commit = on_commit
         self.events: list[Event] = []
+        self._collected: dict[str, tuple[Callable[[list[Any]], None], list[Any]]] = {}
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
         self.events = []
+        self._collected = {}
         return self
 
+    def collect(self, name: str, items: list[Any], write: Callable[[list[Any]], None]) -> None:
+        """Hand ``items`` to ``write`` before the commit, together with what other calls
+        collected under ``name`` (``write`` is the first call's): the rows each event of a
+        batch plans, written by one statement for the whole batch. ``write`` may publish."""
+        self._collected.setdefault(name, (write, []))[1].extend(items)
+
+    def write_collected(self) -> None:
+        """Run each ``write`` on what was collected for it: before the commit, and wherever
+        what was collected must be in the database (see :class:`EventBatch`)."""
+        while self._collected:
+            write, items = self._collected.pop(next(iter(self._collected)))
+            write(items)
+
     def forget_events_since(self, mark: int) -> None:
-        """Unwrite the events published after the first ``mark``: their savepoint was rolled
-        back (see :class:`EventBatch`)."""
+        """Unwrite the events published after the first ``mark``, and what was collected
+        and not written yet: their savepoint was rolled back (see :class:`EventBatch`)."""
         del self.events[mark:]
+        self._collected = {}
 
     def __exit__(self, *exc_info: Any) -> None:
         self.session.rollback()  # a no-op after commit
@@ -257,6 +273,7 @@ class UnitOfWork:
         return inserted.rowcount == 1
 
     def commit(self) -> None:
+        self.write_collected()
         if self.events:
             self.session.execute(insert(outbox), [_outbox_row(event) for event in self.events])
         self.session.commit()
@@ -266,7 +283,7 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
-        self.events = []
+        self.events, self._collected = [], {}
 
 
 class read:
@@ -403,7 +420,8 @@ class EventBatch:
     """Events from one queue, handled in one transaction (``CONSUME_BATCH_SIZE``).
 
     One INSERT records them all in the consumer's inbox; their use cases run in queue order;
-    then the outbox rows of all of them go in with one INSERT and one commit. A handler
+    then what their use cases collected (:meth:`UnitOfWork.collect`) is written, and the
+    outbox rows of all of them go in with one INSERT and one commit. A handler
     declared ``own_subject`` (see :class:`asn_shared.entrypoints.EventSubscriber`) leaves
     its ORM rows pending: they are written together, a table's rows in one INSERT, when the
     batch ends or before an event whose subject came earlier in the batch. When an event
@@ -457,11 +475,12 @@ class EventBatch:
                     return  # the transaction may be aborted: the careful run decides
 
     def _written(self) -> bool:
-        """The rows the events left pending written; False when the database refused one
-        (the careful run, a savepoint and a flush per event, finds whose)."""
+        """What the events collected or left pending written; False when the database
+        refused a row (the careful run, a savepoint and a write per event, finds whose)."""
         if self._uow is None:
             return True
         try:
+            self._uow.write_collected()
             self._uow.session.flush()
         except Exception:  # noqa: BLE001 - the careful run raises it again, for its event
             log.info("the batch's rows were refused; handling it again event by event")
@@ -511,6 +530,7 @@ class EventBatch:
         try:
             with uow.session.begin_nested():
                 use_case(uow, event)
+                uow.write_collected()
         except BaseException:
             uow.forget_events_since(mark)
             raise

@@ -89,19 +89,20 @@ class FakeUnitOfWork(UnitOfWork):
 
     def __enter__(self) -> FakeUnitOfWork:
         self.session = _OutboxOnly()  # type: ignore[assignment]
-        self.events = []
+        self.events, self._collected = [], {}
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
-        self.events = []  # what was not committed is lost, as in a rollback
+        self.events, self._collected = [], {}  # what was not committed is lost, as in a rollback
 
     def commit(self) -> None:
+        self.write_collected()
         self.published.extend(self.events)
         self.commits += 1
         self.events = []
 
     def rollback(self) -> None:
-        self.events = []
+        self.events, self._collected = [], {}
 
     def named(self, name: str) -> list[Event]:
         """The events of ``name`` published so far, committed or not."""
