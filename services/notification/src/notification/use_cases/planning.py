@@ -42,18 +42,19 @@ class _Planned:
     body: str
 
 
-def notify(uow: UnitOfWork, event: Event, delivering: Delivering) -> list[uuid.UUID]:
+def notify(uow: UnitOfWork, event: Event, delivering: Delivering) -> None:
     """Plan every delivery of ``event``: one per (recipient, channel), never two.
 
     Messages are rendered now, from the event and the recipients as known now; inbox
-    messages are delivered at once; e-mail and webhooks wait for the dispatcher.
+    messages are delivered by the transaction that stores them; e-mail and webhooks wait
+    for the dispatcher. The deliveries of a batch's events are stored together.
     """
     repo = uow.repository(repository.sql)
     if isinstance(event.data.get("employee"), dict):  # the event carries the employee too
         repo.upsert_employee(event.data["employee"])
     setup = repo.setup(delivering.setup)
     planned = _tell_people(repo, event, setup) if concerns_people(event.name, event.data) else []
-    return _plan(uow, event, planned + _forward_to_agencies(event, setup), delivering)
+    _plan(uow, event, planned + _forward_to_agencies(event, setup), delivering)
 
 
 def _tell_people(repo: PlanningRepository, event: Event, setup: Setup) -> list[_Planned]:
@@ -103,17 +104,12 @@ def _forward_to_agencies(event: Event, setup: Setup) -> list[_Planned]:
     return [_Planned(WEBHOOK, str(s.id), s.url, None, body) for s in subscribers]
 
 
-def _plan(
-    uow: UnitOfWork, event: Event, planned: list[_Planned], delivering: Delivering
-) -> list[uuid.UUID]:
-    """Insert, in one statement, the deliveries this event does not have yet (at most one per
-    recipient and channel); inbox messages are delivered by this very transaction."""
+def _plan(uow: UnitOfWork, event: Event, planned: list[_Planned], delivering: Delivering) -> None:
+    """Collect the deliveries of this event, at most one per recipient and channel, for
+    :func:`_store`."""
     once: dict[tuple[str, str], _Planned] = {}
     for p in planned:
         once.setdefault((p.recipient, p.channel), p)
-    if not once:
-        return []
-    wanted = list(once.values())
     now = uow.clock.now()
     rows = [
         {
@@ -132,20 +128,27 @@ def _plan(
             "next_attempt_at": None if p.channel == INBOX else now,
             "delivered_at": now if p.channel == INBOX else None,
         }
-        for p in wanted
+        for p in once.values()
     ]
+    if rows:
+        uow.collect("deliveries", rows, lambda collected: _store(uow, collected, delivering))
+
+
+def _store(uow: UnitOfWork, rows: list[dict[str, Any]], delivering: Delivering) -> None:
+    """Insert, in one statement, the collected deliveries their events do not have yet.
+    Inbox messages are delivered by it, and each announced as caused by its own event."""
     repo = uow.repository(repository.sql)
-    inserted = repo.add_deliveries(rows)
-    ids = {(row.recipient, row.channel): row.id for row in inserted}
-    inbox = [row for row in rows if row["channel"] == INBOX and (row["recipient"], INBOX) in ids]
-    if inbox:  # written to the recipients' inboxes: delivered now, and announced
+    inserted = {row.id for row in repo.add_deliveries(rows)}
+    stored = [row for row in rows if row["id"] in inserted]
+    inbox = [row for row in stored if row["channel"] == INBOX]
+    if inbox:
         uow.publish_many(
             "notification.delivered",
             [(str(row["id"]), announcement(row, attempts=1)) for row in inbox],
+            causes=[(row["correlation_id"] or row["event_id"], row["event_id"]) for row in inbox],
         )
-    if delivering.wake is not None and any(channel != INBOX for _, channel in ids):
+    if delivering.wake is not None and len(inbox) < len(stored):
         repo.after_commit(delivering.wake)
-    return [ids[p.recipient, p.channel] for p in wanted if (p.recipient, p.channel) in ids]
 
 
 def attempt_row(
