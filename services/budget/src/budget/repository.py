@@ -285,10 +285,12 @@ class SqlBudgetRepository:
         )
 
     def _claim(self, table: Table, row: dict[str, Any]) -> bool:
-        """Insert ``row`` unless its key is taken: True when this call wrote it."""
-        inserted = self.session.execute(
-            pg_insert(table).values(**row).on_conflict_do_nothing().returning(*table.primary_key)
-        ).first()
+        """Insert ``row`` unless its key is taken: True when this call wrote it. Claimed rows
+        are written by this statement only, never through the session's pending objects, so
+        what the batch left pending (ledger entries, allocations) need not be flushed first."""
+        statement = pg_insert(table).values(**row).on_conflict_do_nothing()
+        with self.session.no_autoflush:
+            inserted = self.session.execute(statement.returning(*table.primary_key)).first()
         return inserted is not None
 
 
