@@ -46,6 +46,8 @@ class Event:
     subject: str | None = None
     correlation_id: str | None = None
     causation_id: str | None = None
+    # ``data`` as JSON values, once new_event has serialised it to check it
+    dumped: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -67,7 +69,7 @@ class Event:
             "type": self.type,
             "time": self.time.isoformat().replace("+00:00", "Z"),
             "datacontenttype": DATA_CONTENT_TYPE,
-            "data": self.definition.writer.dump(self.data),
+            "data": self.definition.writer.dump(self.data) if self.dumped is None else self.dumped,
         }
         if self.subject is not None:
             body["subject"] = self.subject
@@ -109,7 +111,8 @@ def new_event(
     unknown = sorted(set(data) - set(schema.dump_fields))
     if unknown:
         raise EventSchemaError(definition.type, {name: ["Unknown field."] for name in unknown})
-    errors = schema.validate(_dump(schema, data, definition.type))
+    dumped = _dump(schema, data, definition.type)
+    errors = schema.validate(dumped)
     if errors:
         raise EventSchemaError(definition.type, errors)
     return Event(
@@ -118,6 +121,7 @@ def new_event(
         subject=subject,
         correlation_id=correlation_id or str(uuid.uuid4()),
         causation_id=causation_id,
+        dumped=dumped,
     )
 
 
