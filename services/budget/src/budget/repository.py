@@ -150,7 +150,7 @@ class SqlBudgetRepository:
         return self.session.get(Proposal, proposal_id)
 
     def add_items(self, items: list[dict[str, Any]]) -> None:
-        self.session.execute(insert(ProposalItem.__table__), items)
+        self._insert_alone(insert(ProposalItem.__table__), items)
 
     def reserved_items(self, proposal_id: uuid.UUID) -> list[ProposalItem]:
         return list(
@@ -285,13 +285,16 @@ class SqlBudgetRepository:
         )
 
     def _claim(self, table: Table, row: dict[str, Any]) -> bool:
-        """Insert ``row`` unless its key is taken: True when this call wrote it. Claimed rows
-        are written by this statement only, never through the session's pending objects, so
-        what the batch left pending (ledger entries, allocations) need not be flushed first."""
+        """Insert ``row`` unless its key is taken: True when this call wrote it."""
         statement = pg_insert(table).values(**row).on_conflict_do_nothing()
+        return self._insert_alone(statement.returning(*table.primary_key)).first() is not None
+
+    def _insert_alone(self, statement: Any, rows: list[dict[str, Any]] | None = None) -> Any:
+        """Run an INSERT into a table that only such statements write (proposals, their
+        items, thresholds), never the session's pending objects: what the batch left pending
+        (ledger entries, allocations) need not be flushed before it."""
         with self.session.no_autoflush:
-            inserted = self.session.execute(statement.returning(*table.primary_key)).first()
-        return inserted is not None
+            return self.session.execute(statement, rows)
 
 
 def sql(session: Session) -> BudgetRepository:
