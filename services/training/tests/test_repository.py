@@ -36,8 +36,8 @@ def statements_run(session: Session) -> list[str]:
     return sent
 
 
-def a_full_batch(session: Session) -> tuple[Batch, Enrollment]:
-    """A programme developing M.01 whose only batch has one seat, taken."""
+def a_full_batch(session: Session, seats: int = 1) -> tuple[Batch, list[Enrollment]]:
+    """A programme developing M.01 whose only batch has ``seats`` seats, all taken."""
     session.add(Programme(code="P-1", title="Pelatihan", form="klasikal", jp=20, cost_rupiah=1))
     session.add(ProgrammeCompetency(programme_code="P-1", competency_code="M.01", level=3))
     batch = Batch(
@@ -45,24 +45,27 @@ def a_full_batch(session: Session) -> tuple[Batch, Enrollment]:
         starts_on=TODAY + timedelta(days=7),
         ends_on=TODAY + timedelta(days=9),
         online=True,
-        capacity=1,
-        enrolled=1,
+        capacity=seats,
+        enrolled=seats,
     )
     session.add(batch)
     session.flush()
-    enrollment = Enrollment(
-        employee_nip=NIP,
-        unit_code="KEC-PLAJU",
-        programme_code="P-1",
-        batch_id=batch.id,
-        jp=20,
-        cost_rupiah=1,
-        competency_codes=["M.01"],
-        status="enrolled",
-    )
-    session.add(enrollment)
+    enrollments = [
+        Enrollment(
+            employee_nip=f"{NIP[:-1]}{n}",
+            unit_code="KEC-PLAJU",
+            programme_code="P-1",
+            batch_id=batch.id,
+            jp=20,
+            cost_rupiah=1,
+            competency_codes=["M.01"],
+            status="enrolled",
+        )
+        for n in range(seats)
+    ]
+    session.add_all(enrollments)
     session.commit()
-    return batch, enrollment
+    return batch, enrollments
 
 
 def offered(repo, codes=("M.01",), exclude=()) -> list[uuid.UUID]:
@@ -71,7 +74,7 @@ def offered(repo, codes=("M.01",), exclude=()) -> list[uuid.UUID]:
 
 
 def test_open_batches_are_read_once_per_transaction_and_again_after_a_seat_is_freed(session):
-    batch, enrollment = a_full_batch(session)
+    batch, [enrollment] = a_full_batch(session)
     repo = repository.sql(session)
     sent = statements_run(session)
 
@@ -92,6 +95,16 @@ def test_offers_are_read_again_in_the_next_transaction(session):
     session.get(Batch, batch.id).enrolled = 0  # another transaction frees the seat
     session.commit()
     assert offered(repository.sql(session)) == [batch.id]
+
+
+def test_seats_freed_by_two_events_of_a_batch_without_autoflush_both_count(session):
+    batch, enrollments = a_full_batch(session, seats=2)
+    repo = repository.sql(session)
+    with session.no_autoflush:  # as a batch of an own_subject handler runs its events
+        for enrollment in enrollments:
+            repo.free_seat(session.get(Enrollment, enrollment.id))
+    session.commit()
+    assert session.get(Batch, batch.id).enrolled == 0
 
 
 def test_a_proposal_is_locked_without_writing_what_others_left_pending(session):

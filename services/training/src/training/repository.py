@@ -379,6 +379,9 @@ class SqlProposalRepository:
         )
 
     def free_seat(self, enrollment: Enrollment) -> None:
+        # the batch is re-read under its lock: what an earlier event of a batch left pending
+        # on it (a seat freed under no autoflush) is written first, not lost to the re-read
+        self.session.flush()
         self._seats_change()
         common.free_seat(self.session, enrollment)
 
