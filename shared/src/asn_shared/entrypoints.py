@@ -235,9 +235,11 @@ class EventSubscriber(Consumer):
     rows (see :func:`asn_shared.migrations.rename_inbox_consumers`).
 
     ``own_subject=True`` declares that the use case reads and changes only rows of its
-    event's subject (and rows no event of this queue changes): the ORM rows of a batch's
-    events are then written together when the batch ends, a table's rows in one INSERT,
-    rather than each event's in a flush of its own (see
+    event's subject (and rows no event of this queue changes), and that none of its queries
+    needs to see a change it made itself earlier (autoflush is off while it runs: an object
+    it changed reads as changed, a query finds the rows as they were): the ORM rows of a
+    batch's events are then written together when the batch ends, a table's rows in one
+    INSERT, rather than each event's in a flush of its own (see
     :class:`asn_shared.persistence.EventBatch`).
     """
 

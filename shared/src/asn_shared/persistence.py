@@ -511,7 +511,8 @@ class EventBatch:
         """:func:`handle_once` within the batch: False for an event handled before (in an
         earlier batch, or earlier in this one). ``own_subject``: the use case reads and
         changes only rows of its event's subject, and rows no event of its queue changes,
-        so its ORM rows may wait for the end of the batch."""
+        and no query of it needs its own earlier changes, so its ORM rows may wait for the
+        end of the batch."""
         uow = self._open(open_uow, consumer, formerly)
         if event.id not in self._unhandled:
             self.duplicates.add(self.position)

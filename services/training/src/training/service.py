@@ -86,7 +86,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
         "assessment.recorded",
         consumer="planning",
         formerly="on_assessment_recorded",
-        own_subject=True,  # an employee's rows; the catalogue changes through the API only
+        own_subject=True,  # one employee's rows; seats and batches change elsewhere
     )
     def on_assessment_recorded(self, event):
         self.db.handle_once(event, planning.record_assessment)
