@@ -1,7 +1,8 @@
 """Small services that exercise the library as real ones do: ``pinger`` writes events
 through its outbox; ``sink`` consumes them once each and records them in its own table;
 ``tally`` counts them per subject with ORM rows, as a handler declared ``own_subject``, and
-collects a tick per ping for one INSERT per batch (``uow.collect``).
+collects a tick per ping for one INSERT per batch (``uow.collect``), once a batch was
+prepared for.
 
 ``SINK_PAUSE`` (seconds) makes the sink's use case wait after each ping, so that a test can
 kill it in the middle of a batch."""
@@ -79,6 +80,7 @@ class Tallied(Base):
     )
 
 
+preparations = Table("preparations", metadata, Column("events", Integer, nullable=False))
 ticks = Table(
     "ticks",
     metadata,
@@ -110,6 +112,11 @@ def tally_ping(uow, event) -> None:
     before = uow.session.scalar(counted)
     uow.session.add(Tallied(seq=event.data["seq"], subject=event.subject, before=before))
     uow.collect("ticks", [{"seq": event.data["seq"]}], partial(write_ticks, uow))
+
+
+def prepare_tallies(uow, events) -> None:
+    """Counts the events a batch prepares for (a real service reads their rows at once)."""
+    uow.session.execute(insert(preparations).values(events=len(events)))
 
 
 def write_ticks(uow, rows: list[dict]) -> None:
@@ -149,4 +156,4 @@ class Tally(ServiceBase):
 
     @subscribe("ping.sent", consumer="tallies", own_subject=True)
     def on_ping(self, event):
-        self.db.handle_once(event, tally_ping)
+        self.db.handle_once(event, tally_ping, prepare_tallies)

@@ -136,6 +136,13 @@ def ticks(url: str) -> tuple[list[int], int]:
     return written, scalar(url, select(func.count(ticks.c.written_at.distinct())))
 
 
+def prepared_for(url: str) -> list[int]:
+    """How many events each prepare of the tally was given."""
+    from sample_services import preparations
+
+    return [events for (events,) in _read(url, select(preparations.c.events))]
+
+
 def _read(url: str, statement) -> list:
     engine = make_engine(url, pool_size=1)
     try:
@@ -152,6 +159,7 @@ def test_an_own_subject_handler_writes_a_batchs_rows_together(start_sample, amqp
     wait_for(lambda: len(tallies(url)[0]) == 20, what="20 pings counted")
     assert tallies(url) == ({seq: 0 for seq in range(20)}, 1)  # one INSERT for the batch
     assert ticks(url) == (list(range(20)), 1)  # what the events collected: one INSERT too
+    assert prepared_for(url) == [20]  # one prepare, with every event of the batch
     assert inbox_rows(url) == (20, 1)
 
 

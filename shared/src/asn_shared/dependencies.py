@@ -40,9 +40,16 @@ class DatabaseAccess:
             on_commit=self._provider.wake.set,
         )
 
-    def handle_once(self, event: Event, use_case: Callable[[UnitOfWork, Event], Any]) -> bool:
+    def handle_once(
+        self,
+        event: Event,
+        use_case: Callable[[UnitOfWork, Event], Any],
+        prepare: Callable[[UnitOfWork, list[Event]], Any] | None = None,
+    ) -> bool:
         """Apply ``use_case`` to ``event`` once for this handler, however often it arrives:
-        once per the consumer name its ``@subscribe`` declares, not per method name."""
+        once per the consumer name its ``@subscribe`` declares, not per method name. In a
+        batch, ``prepare`` first reads for all its events at once (see
+        :meth:`asn_shared.persistence.EventBatch.apply`)."""
         entrypoint = self._worker_ctx.entrypoint
         handler = entrypoint.method_name
         service = self._provider.service
@@ -60,6 +67,7 @@ class DatabaseAccess:
                 use_case,
                 formerly,
                 own_subject=entrypoint.own_subject,
+                prepare=prepare,
             )
         if not first:
             metrics.EVENTS_HANDLED.labels(
