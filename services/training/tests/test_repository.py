@@ -1,6 +1,7 @@
 """The SQL repository's reads within one transaction, against real PostgreSQL: the open
 batches are read once per transaction and set of competencies, and read again once a seat
-is freed or taken; a proposal is locked without writing what other proposals left pending."""
+is freed or taken; a proposal is locked without writing what other proposals left pending;
+a batch's employees are read at once, each answered to its first event only."""
 
 import uuid
 from datetime import date, timedelta
@@ -13,7 +14,15 @@ from sqlalchemy.orm import Session
 import training
 from asn_shared.persistence import make_engine
 from training import repository
-from training.models import Batch, Enrollment, Programme, ProgrammeCompetency, Proposal
+from training.models import (
+    Assessment,
+    Batch,
+    Employee,
+    Enrollment,
+    Programme,
+    ProgrammeCompetency,
+    Proposal,
+)
 
 MIGRATIONS = Path(training.__file__).parent / "migrations"
 TODAY = date.today()
@@ -121,10 +130,10 @@ def test_a_proposal_is_locked_without_writing_what_others_left_pending(session):
     assert any(sql.startswith("UPDATE proposals") for sql in sent)
 
 
-def proposal(session: Session) -> uuid.UUID:
+def proposal(session: Session, nip: str = NIP) -> uuid.UUID:
     found = Proposal(
         id=uuid.uuid4(),
-        employee_nip=NIP,
+        employee_nip=nip,
         employee_name="Siti",
         unit_code="KEC-PLAJU",
         status="pending_budget",
@@ -136,3 +145,32 @@ def proposal(session: Session) -> uuid.UUID:
     )
     session.add(found)
     return found.id
+
+
+def test_a_batchs_employees_are_read_at_once_and_answered_to_each_ones_first_event(session):
+    siti, budi = NIP, "199002022015022002"
+    for nip in (siti, budi):
+        session.add(
+            Employee(nip=nip, name=nip, unit_code="KEC-PLAJU", unit_name="Plaju", version=1)
+        )
+    assessed = Assessment(
+        id=uuid.uuid4(), employee_nip=siti, jabatan_code="J", assessed_on=TODAY, outcome="proposed"
+    )
+    session.add(assessed)
+    waiting = proposal(session, budi)
+    session.commit()
+    repo = repository.sql(session)
+    repo.prepare([siti, budi, siti])
+    sent = statements_run(session)
+
+    assert repo.recorded_employee({"nip": siti, "version": 1}).nip == siti
+    assert repo.assessments_of(siti, "J") == [assessed]
+    assert repo.open_proposals(siti, "J") == []
+    assert repo.development(siti, YEARS).held == set()
+    assert repo.recorded_employee({"nip": budi, "version": 1}).nip == budi
+    assert [p.id for p in repo.open_proposals(budi, "J")] == [waiting]
+    assert sent == []  # all of it read by prepare
+
+    repo.recorded_employee({"nip": siti, "version": 1})  # siti's second event reads again
+    repo.assessments_of(siti, "J")
+    assert len(sent) == 2

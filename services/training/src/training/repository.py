@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
@@ -71,6 +71,13 @@ class ProposalRepository(Protocol):
 
     def locked_employee(self, nip: str) -> Employee:
         """The employee, locked: one assessment of theirs at a time."""
+        ...
+
+    def prepare(self, nips: Sequence[str]) -> None:
+        """Read for a batch of assessments what planning reads of each employee (the
+        employee and proposals not yet approved locked, assessments, what they hold), one
+        statement per kind; each employee's is answered to the batch's first event of theirs
+        (from :meth:`recorded_employee` on), a later one reads again."""
         ...
 
     def recorded_employee(self, employee: dict[str, Any]) -> Employee:
@@ -255,9 +262,54 @@ class SqlProposalRepository:
         found: Employee = common.locked(self.session, Employee, nip)
         return found
 
+    def prepare(self, nips: Sequence[str]) -> None:
+        nips = sorted(set(nips))  # rows locked in one order, whatever the batch's
+        employees = self.session.scalars(
+            select(Employee)
+            .where(Employee.nip.in_(nips))
+            .order_by(Employee.nip)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+        assessments = self.session.scalars(
+            select(Assessment).where(Assessment.employee_nip.in_(nips))
+        ).all()
+        open_ones = self.session.scalars(
+            select(Proposal)
+            .where(Proposal.employee_nip.in_(nips), Proposal.status.in_(domain.NOT_YET_APPROVED))
+            .order_by(Proposal.employee_nip, Proposal.created_at, Proposal.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+        held = self.session.execute(_development_statement(), {"nips": nips}).all()
+        prepared = transaction_scoped(self.session, PREPARED)
+        for nip in nips:
+            prepared[nip] = Prepared()
+        for found in employees:
+            prepared[found.nip].employee = found
+        for assessment in assessments:
+            prepared[assessment.employee_nip].assessments.append(assessment)
+        for proposal in open_ones:
+            prepared[proposal.employee_nip].open_proposals.append(proposal)
+        for row in held:
+            prepared[row[0]].development.append(row)
+
+    def _prepared(self, nip: str) -> Prepared | None:
+        """What :meth:`prepare` read of ``nip``, while the event that took it runs."""
+        now: Prepared | None = transaction_scoped(self.session, PREPARED_NOW).get(nip)
+        return now
+
     def recorded_employee(self, employee: dict[str, Any]) -> Employee:
-        # one locking read when the stored version is current, the usual case
-        found: Employee | None = common.locked(self.session, Employee, employee["nip"])
+        # one locking read when the stored version is current, the usual case; none when
+        # the batch's prepare read it (the first event of this employee takes what it read)
+        now = transaction_scoped(self.session, PREPARED_NOW)
+        now.clear()
+        prepared = transaction_scoped(self.session, PREPARED).pop(employee["nip"], None)
+        if prepared is not None:
+            now[employee["nip"]] = prepared
+            found: Employee | None = prepared.employee
+        else:
+            found = common.locked(self.session, Employee, employee["nip"])
         if found is None or found.version < employee["version"]:
             employees.upsert_employee(self.session, employee)
             found = common.locked(self.session, Employee, employee["nip"])
@@ -268,6 +320,9 @@ class SqlProposalRepository:
         return self.session.get(Assessment, assessment_id)
 
     def assessments_of(self, nip: str, jabatan_code: str) -> list[Assessment]:
+        prepared = self._prepared(nip)
+        if prepared is not None:
+            return [a for a in prepared.assessments if a.jabatan_code in (jabatan_code, None)]
         return list(
             self.session.scalars(
                 select(Assessment).where(
@@ -284,6 +339,9 @@ class SqlProposalRepository:
         self.session.add(assessment)
 
     def open_proposals(self, nip: str, jabatan_code: str) -> list[Proposal]:
+        prepared = self._prepared(nip)
+        if prepared is not None:
+            return [p for p in prepared.open_proposals if p.jabatan_code in (jabatan_code, None)]
         return list(
             self.session.scalars(
                 select(Proposal)
@@ -425,8 +483,12 @@ class SqlProposalRepository:
     def development(self, nip: str, years: Sequence[int]) -> Development:
         """One statement: the employee's ledger entries, booked items, enrolments and the
         levels booked programmes bring, as (kind, code, year, amount) rows."""
-        rows = self.session.execute(_development_statement(), {"nip": nip}).all()
-        return development_of(rows, years)
+        prepared = self._prepared(nip)
+        if prepared is not None:
+            rows = prepared.development
+        else:
+            rows = list(self.session.execute(_development_statement(), {"nips": [nip]}))
+        return development_of([row[1:] for row in rows], years)
 
     def check_reach(self, caller: Principal, nip: str, unit_code: str | None) -> None:
         units.check_reach(self.session, caller, nip, unit_code)
@@ -549,6 +611,19 @@ class SqlProposalRepository:
 
 
 OPEN_BATCHES = "training.open_batches"  # the offers read in the transaction
+PREPARED = "training.prepared"  # what prepare read, by NIP, until an event takes it
+PREPARED_NOW = "training.prepared_now"  # what the running event took
+
+
+@dataclass
+class Prepared:
+    """What planning reads of one employee, read for a whole batch."""
+
+    employee: Employee | None = None
+    assessments: list[Assessment] = field(default_factory=list)
+    open_proposals: list[Proposal] = field(default_factory=list)
+    development: list[Any] = field(default_factory=list)  # rows of _development_statement
+
 
 # The statements run for every assessment are built once, with bound parameters: building
 # one and computing its cache key took half a millisecond of CPU per call.
@@ -588,25 +663,31 @@ def _offers_statement() -> Select[Any]:
 
 @functools.cache
 def _development_statement() -> CompoundSelect:
-    nip = bindparam("nip")
+    """(nip, kind, code, year, amount) rows of the employees ``nips``."""
+    nips = bindparam("nips", expanding=True)
     batch_year = func.extract("year", Batch.ends_on).cast(Integer)
     counted = and_(
         Proposal.status.in_(common.ACTIVE_PROPOSALS),
         ProposalItem.status == ItemStatus.APPROVED,
     )
-    items = (
-        select(ProposalItem.programme_code)
+    booked = union(
+        select(Proposal.employee_nip.label("nip"), ProposalItem.programme_code.label("code"))
         .join(Proposal, ProposalItem.proposal_id == Proposal.id)
-        .where(Proposal.employee_nip == nip, ProposalItem.status.in_(common.BOOKED_ITEMS))
-    )
-    enrolled = select(Enrollment.programme_code).where(
-        Enrollment.employee_nip == nip, Enrollment.status == "enrolled"
-    )
+        .where(Proposal.employee_nip.in_(nips), ProposalItem.status.in_(common.BOOKED_ITEMS)),
+        select(Enrollment.employee_nip, Enrollment.programme_code).where(
+            Enrollment.employee_nip.in_(nips), Enrollment.status == "enrolled"
+        ),
+    ).subquery()
     return union_all(
         select(
-            literal("ledger"), LedgerEntry.programme_code, LedgerEntry.jp_year, LedgerEntry.jp
-        ).where(LedgerEntry.employee_nip == nip),
+            LedgerEntry.employee_nip,
+            literal("ledger"),
+            LedgerEntry.programme_code,
+            LedgerEntry.jp_year,
+            LedgerEntry.jp,
+        ).where(LedgerEntry.employee_nip.in_(nips)),
         select(
+            Proposal.employee_nip,
             case((counted, literal("counted")), else_=literal("booked")),
             ProposalItem.programme_code,
             batch_year,
@@ -614,16 +695,23 @@ def _development_statement() -> CompoundSelect:
         )
         .join(Proposal, ProposalItem.proposal_id == Proposal.id)
         .outerjoin(Batch, ProposalItem.batch_id == Batch.id)
-        .where(Proposal.employee_nip == nip, ProposalItem.status.in_(common.BOOKED_ITEMS)),
-        select(Enrollment.status, Enrollment.programme_code, batch_year, Enrollment.jp)
-        .join(Batch, Enrollment.batch_id == Batch.id)
-        .where(Enrollment.employee_nip == nip, Enrollment.status.in_(["enrolled", "completed"])),
+        .where(Proposal.employee_nip.in_(nips), ProposalItem.status.in_(common.BOOKED_ITEMS)),
         select(
+            Enrollment.employee_nip,
+            Enrollment.status,
+            Enrollment.programme_code,
+            batch_year,
+            Enrollment.jp,
+        )
+        .join(Batch, Enrollment.batch_id == Batch.id)
+        .where(Enrollment.employee_nip.in_(nips), Enrollment.status.in_(["enrolled", "completed"])),
+        select(
+            booked.c.nip,
             literal("level"),
             ProgrammeCompetency.competency_code,
             cast(null(), Integer),
             ProgrammeCompetency.level,
-        ).where(ProgrammeCompetency.programme_code.in_(union(items, enrolled))),
+        ).join(booked, ProgrammeCompetency.programme_code == booked.c.code),
     )
 
 

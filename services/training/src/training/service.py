@@ -89,7 +89,7 @@ class TrainingService(ServiceBase, UnitTreeProjection):
         own_subject=True,  # one employee's rows; seats and batches change elsewhere
     )
     def on_assessment_recorded(self, event):
-        self.db.handle_once(event, planning.record_assessment)
+        self.db.handle_once(event, planning.record_assessment, planning.prepare)
 
     @subscribe("budget.reserved", consumer="budget_reservations", formerly="on_budget_reserved")
     def on_budget_reserved(self, event):

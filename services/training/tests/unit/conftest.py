@@ -62,6 +62,9 @@ class FakeProposalRepository:
     def locked_employee(self, nip: str) -> Employee:
         return self.employees[nip]
 
+    def prepare(self, nips: Sequence[str]) -> None:
+        pass  # the fake reads from memory: nothing to read ahead
+
     def recorded_employee(self, employee: dict[str, Any]) -> Employee:
         self.upsert_employee(employee)
         return self.employees[employee["nip"]]

@@ -77,6 +77,13 @@ def record_assessment(uow: UnitOfWork, event: Event) -> None:
     uow.publish("assessment.reviewed", views.assessment_reviewed_data(assessment), subject=nip)
 
 
+def prepare(uow: UnitOfWork, events: list[Event]) -> None:
+    """What :func:`record_assessment` reads of a batch's employees, read for all of them
+    at once (see :meth:`~training.repository.ProposalRepository.prepare`)."""
+    nips = [event.data["employee"]["nip"] for event in events]
+    uow.repository(repository.sql).prepare(nips)
+
+
 def is_stale(stored: Sequence[Assessment], incoming: Assessment) -> bool:
     """Stale when a stored assessment of the same employee and jabatan (``stored``)
     supersedes it, or is later and not superseded by it."""
