@@ -32,7 +32,6 @@ from sqlalchemy import (
     func,
     literal,
     null,
-    or_,
     select,
     union,
     union_all,
@@ -271,16 +270,8 @@ class SqlProposalRepository:
             .with_for_update()
             .execution_options(populate_existing=True)
         ).all()
-        assessments = self.session.scalars(
-            select(Assessment).where(Assessment.employee_nip.in_(nips))
-        ).all()
-        open_ones = self.session.scalars(
-            select(Proposal)
-            .where(Proposal.employee_nip.in_(nips), Proposal.status.in_(domain.NOT_YET_APPROVED))
-            .order_by(Proposal.employee_nip, Proposal.created_at, Proposal.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).all()
+        assessments = self._assessments_of(nips)
+        open_ones = self._open_proposals_of(nips)
         held = self.session.execute(_development_statement(), {"nips": nips}).all()
         prepared = transaction_scoped(self.session, PREPARED)
         for nip in nips:
@@ -321,36 +312,29 @@ class SqlProposalRepository:
 
     def assessments_of(self, nip: str, jabatan_code: str) -> list[Assessment]:
         prepared = self._prepared(nip)
-        if prepared is not None:
-            return [a for a in prepared.assessments if a.jabatan_code in (jabatan_code, None)]
-        return list(
-            self.session.scalars(
-                select(Assessment).where(
-                    Assessment.employee_nip == nip,
-                    or_(
-                        Assessment.jabatan_code == jabatan_code,
-                        Assessment.jabatan_code.is_(None),
-                    ),
-                )
-            )
-        )
+        found = prepared.assessments if prepared else self._assessments_of([nip])
+        return _of_jabatan(found, jabatan_code)
+
+    def _assessments_of(self, nips: list[str]) -> list[Assessment]:
+        statement = select(Assessment).where(Assessment.employee_nip.in_(nips))
+        return list(self.session.scalars(statement).all())
 
     def add_assessment(self, assessment: Assessment) -> None:
         self.session.add(assessment)
 
     def open_proposals(self, nip: str, jabatan_code: str) -> list[Proposal]:
         prepared = self._prepared(nip)
-        if prepared is not None:
-            return [p for p in prepared.open_proposals if p.jabatan_code in (jabatan_code, None)]
+        found = prepared.open_proposals if prepared else self._open_proposals_of([nip])
+        return _of_jabatan(found, jabatan_code)
+
+    def _open_proposals_of(self, nips: list[str]) -> list[Proposal]:
+        """The employees' proposals not yet approved, locked, each one's oldest first."""
+        not_yet_approved = Proposal.status.in_(domain.NOT_YET_APPROVED)
         return list(
             self.session.scalars(
                 select(Proposal)
-                .where(
-                    Proposal.employee_nip == nip,
-                    Proposal.status.in_(domain.NOT_YET_APPROVED),
-                    or_(Proposal.jabatan_code == jabatan_code, Proposal.jabatan_code.is_(None)),
-                )
-                .order_by(Proposal.created_at, Proposal.id)
+                .where(Proposal.employee_nip.in_(nips), not_yet_approved)
+                .order_by(Proposal.employee_nip, Proposal.created_at, Proposal.id)
                 .with_for_update()
                 .execution_options(populate_existing=True)
             ).all()
@@ -713,6 +697,12 @@ def _development_statement() -> CompoundSelect:
             ProgrammeCompetency.level,
         ).join(booked, ProgrammeCompetency.programme_code == booked.c.code),
     )
+
+
+def _of_jabatan(rows: Sequence[Any], jabatan_code: str) -> list[Any]:
+    """The assessments or proposals of ``jabatan_code``, and those from before jabatan were
+    recorded (which count for any)."""
+    return [row for row in rows if row.jabatan_code in (jabatan_code, None)]
 
 
 def development_of(rows: Iterable[Any], years: Sequence[int]) -> Development:
