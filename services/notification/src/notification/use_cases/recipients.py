@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from asn_shared.errors import NotFound
 from asn_shared.events import Event
-from asn_shared.persistence import UnitOfWork
+from asn_shared.persistence import UnitOfWork, transaction_scoped
 
 from .. import repository
 from ..domain import (
@@ -54,7 +54,7 @@ def upsert_employee(session: Session, employee: dict[str, Any]) -> None:
         "version": employee["version"],
     }
     stored = session.execute(_upsert_statement(), values).first()
-    session.info.setdefault("employees", {})[employee["nip"]] = stored
+    transaction_scoped(session, KNOWN)[employee["nip"]] = stored
 
 
 @functools.cache
@@ -94,9 +94,12 @@ _EMPLOYEE = select(*[EMPLOYEES.c[name] for name in _RECIPIENT]).where(
 )
 
 
+KNOWN = "notification.employees"  # the employees read or stored in the transaction
+
+
 def known(session: Session, nip: str) -> Any:
     """The employee as this service knows them (a row, or None), read once per transaction."""
-    known = session.info.setdefault("employees", {})
+    known = transaction_scoped(session, KNOWN)
     if nip not in known:
         known[nip] = session.execute(_EMPLOYEE, {"nip": nip}).first()
     return known[nip]
