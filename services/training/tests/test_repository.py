@@ -1,7 +1,8 @@
 """The SQL repository's reads within one transaction, against real PostgreSQL: the open
 batches are read once per transaction and set of competencies, and read again once a seat
 is freed or taken; a proposal is locked without writing what other proposals left pending;
-a batch's employees are read at once, each answered to its first event only."""
+a batch's employees are read at once, each answered to its first event only; so are the
+proposals a batch of budget answers names."""
 
 import uuid
 from datetime import date, timedelta
@@ -174,3 +175,20 @@ def test_a_batchs_employees_are_read_at_once_and_answered_to_each_ones_first_eve
     repo.recorded_employee({"nip": siti, "version": 1})  # siti's second event reads again
     repo.assessments_of(siti, "J")
     assert len(sent) == 2
+
+
+def test_a_batchs_budget_answers_lock_their_proposals_at_once_each_for_its_first_answer(session):
+    first, second = proposal(session), proposal(session, "199002022015022002")
+    unknown = uuid.uuid4()
+    session.commit()
+    repo = repository.sql(session)
+    repo.prepare_proposals([second, first, unknown, first])
+    sent = statements_run(session)
+
+    assert repo.locked_proposal(first).id == first
+    assert repo.locked_proposal(unknown) is None
+    repo.locked_proposal(second).status = "approved"
+    assert sent == []  # locked by prepare_proposals, in one statement
+
+    assert repo.locked_proposal(second).status == "approved"  # a later answer reads again,
+    assert [sql.split()[0] for sql in sent] == ["UPDATE", "SELECT"]  # its change written first

@@ -101,6 +101,12 @@ class ProposalRepository(Protocol):
         """The proposal locked, with its items and their batches."""
         ...
 
+    def prepare_proposals(self, proposal_ids: Iterable[uuid.UUID]) -> None:
+        """Lock for a batch of budget answers the proposals they name, with their items and
+        batches, in one statement; each is answered to the batch's first
+        :meth:`locked_proposal` of it, a later one reads again."""
+        ...
+
     def proposal(self, proposal_id: uuid.UUID, *, lock: bool = False) -> Proposal | None:
         """The proposal (``lock``: locked and read afresh)."""
         ...
@@ -345,23 +351,26 @@ class SqlProposalRepository:
         # item's batch; only the proposal's row is locked. What the batch's earlier events
         # left pending is flushed first only when it may include this proposal (re-read,
         # its pending changes would be lost); other proposals' rows it does not read.
+        prepared = transaction_scoped(self.session, PREPARED_PROPOSALS)
+        if proposal_id in prepared:
+            found: Proposal | None = prepared.pop(proposal_id)
+            return found
         if self.session.identity_map.get(identity_key(Proposal, proposal_id)) is not None:
             self.session.flush()
         with self.session.no_autoflush:
-            return self._locked_proposal(proposal_id)
+            locked = self._locked_proposals([proposal_id])
+        return locked[0] if locked else None
 
-    def _locked_proposal(self, proposal_id: uuid.UUID) -> Proposal | None:
-        return (
-            self.session.scalars(
-                select(Proposal)
-                .where(Proposal.id == proposal_id)
-                .options(joinedload(Proposal.items).joinedload(ProposalItem.batch))
-                .with_for_update(of=Proposal)
-                .execution_options(populate_existing=True)
-            )
-            .unique()
-            .one_or_none()
+    def prepare_proposals(self, proposal_ids: Iterable[uuid.UUID]) -> None:
+        ids = list(set(proposal_ids))
+        found = {proposal.id: proposal for proposal in self._locked_proposals(ids)}
+        transaction_scoped(self.session, PREPARED_PROPOSALS).update(
+            {proposal_id: found.get(proposal_id) for proposal_id in ids}
         )
+
+    def _locked_proposals(self, proposal_ids: list[uuid.UUID]) -> list[Proposal]:
+        statement = _locked_proposals_statement()
+        return list(self.session.scalars(statement, {"ids": proposal_ids}).unique().all())
 
     def proposal(self, proposal_id: uuid.UUID, *, lock: bool = False) -> Proposal | None:
         if lock:
@@ -597,6 +606,7 @@ class SqlProposalRepository:
 OPEN_BATCHES = "training.open_batches"  # the offers read in the transaction
 PREPARED = "training.prepared"  # what prepare read, by NIP, until an event takes it
 PREPARED_NOW = "training.prepared_now"  # what the running event took
+PREPARED_PROPOSALS = "training.prepared_proposals"  # locked for budget answers, by id
 
 
 @dataclass
@@ -611,6 +621,20 @@ class Prepared:
 
 # The statements run for every assessment are built once, with bound parameters: building
 # one and computing its cache key took half a millisecond of CPU per call.
+
+
+@functools.cache
+def _locked_proposals_statement() -> Select[Any]:
+    """Proposals by id with their items and batches, only the proposals' rows locked, in
+    the order planning locks an employee's (whatever the order of the ids)."""
+    return (
+        select(Proposal)
+        .where(Proposal.id.in_(bindparam("ids", expanding=True)))
+        .options(joinedload(Proposal.items).joinedload(ProposalItem.batch))
+        .order_by(Proposal.employee_nip, Proposal.created_at, Proposal.id)
+        .with_for_update(of=Proposal)
+        .execution_options(populate_existing=True)
+    )
 
 
 @functools.cache

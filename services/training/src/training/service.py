@@ -93,11 +93,11 @@ class TrainingService(ServiceBase, UnitTreeProjection):
 
     @subscribe("budget.reserved", consumer="budget_reservations", formerly="on_budget_reserved")
     def on_budget_reserved(self, event):
-        self.db.handle_once(event, decisions.budget_reserved)
+        self.db.handle_once(event, decisions.budget_reserved, decisions.prepare)
 
     @subscribe("budget.rejected", consumer="budget_rejections", formerly="on_budget_rejected")
     def on_budget_rejected(self, event):
-        self.db.handle_once(event, decisions.budget_rejected)
+        self.db.handle_once(event, decisions.budget_rejected, decisions.prepare)
 
     # --- catalogue -----------------------------------------------------------------------
 

@@ -94,6 +94,9 @@ class FakeProposalRepository:
     def locked_proposal(self, proposal_id: uuid.UUID) -> Proposal | None:
         return next((p for p in self.proposals if p.id == proposal_id), None)
 
+    def prepare_proposals(self, proposal_ids: Iterable[uuid.UUID]) -> None:
+        pass
+
     def proposal(self, proposal_id: uuid.UUID, *, lock: bool = False) -> Proposal | None:
         return self.locked_proposal(proposal_id)
 

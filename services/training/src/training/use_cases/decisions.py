@@ -47,6 +47,11 @@ def settled(
     return proposal, settlement
 
 
+def prepare(uow: UnitOfWork, events: list[Event]) -> None:
+    """The proposals a batch of budget answers names, locked with one statement."""
+    uow.repository(repository.sql).prepare_proposals(e.data["proposal_id"] for e in events)
+
+
 def budget_reserved(uow: UnitOfWork, event: Event) -> None:
     """``budget.reserved``: approve the items paid for; the rest wait, with alternatives."""
     data = event.data
