@@ -267,3 +267,34 @@ def _enrolled(samples) -> dict:
         "jp": item["jp"],
         "batch": item["batch"],
     }
+
+
+def test_a_batchs_employees_and_their_supervisors_are_read_with_one_statement(
+    register, engine, samples
+):
+    register()
+    register(nip=samples.BUDI_NIP, name="Budi Santoso", supervisor_nip=None)
+    events = [
+        new_event(registry.get("proposal.created", 1), samples.proposal()),
+        new_event(registry.get("proposal.approved", 1), _approved(samples)),
+    ]
+    sent: list[str] = []
+    sqlalchemy.event.listen(engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    with UnitOfWork(session_factory(engine), service="notification") as uow:
+        planning.prepare(uow, events)
+        for event in events:
+            planning.notify(uow, event, DELIVERING)
+        uow.commit()
+
+    assert len([sql for sql in sent if "FROM employees" in sql]) == 1
+    assert [r[0] for r in planned_for(engine, events[0])] == [samples.BUDI_NIP] * 2 + [
+        samples.SITI_NIP
+    ] * 2
+
+
+def test_an_employee_unknown_to_a_batchs_read_still_fails_her_event(engine, samples):
+    event = new_event(registry.get("enrollment.created", 1), _enrolled(samples))
+    with pytest.raises(common.RecipientUnknown, match=samples.SITI_NIP):
+        with UnitOfWork(session_factory(engine), service="notification") as uow:
+            planning.prepare(uow, [event])
+            planning.notify(uow, event, DELIVERING)

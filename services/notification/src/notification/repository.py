@@ -75,6 +75,11 @@ class PlanningRepository(Protocol):
         unit_name, supervisor_nip), or None."""
         ...
 
+    def read_employees(self, nips: Iterable[str]) -> None:
+        """Read the employees ``nips`` and their supervisors with one statement, for
+        :meth:`employee` to answer for the rest of the transaction."""
+        ...
+
     def a_unit_name(self, unit_code: str) -> str | None:
         """The unit's name as any of its known employees carries it."""
         ...
@@ -143,6 +148,9 @@ class SqlPlanningRepository:
 
     def employee(self, nip: str) -> Any:
         return recipients.known(self.session, nip)
+
+    def read_employees(self, nips: Iterable[str]) -> None:
+        recipients.read_known(self.session, nips)
 
     def a_unit_name(self, unit_code: str) -> str | None:
         return self.session.scalar(

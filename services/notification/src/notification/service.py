@@ -171,7 +171,9 @@ class NotificationService(ServiceBase):
     @subscribe("budget.threshold_reached", **DELIVERIES)
     def on_event(self, event):
         delivering = self.channels.delivering
-        self.db.handle_once(event, lambda uow, event: planning.notify(uow, event, delivering))
+        self.db.handle_once(
+            event, lambda uow, event: planning.notify(uow, event, delivering), planning.prepare
+        )
 
     # --- dispatching ----------------------------------------------------------------------
 

@@ -51,6 +51,9 @@ class FakePlanningRepository:
     def employee(self, nip: str) -> Any:
         return self.employees.get(nip)
 
+    def read_employees(self, nips: Iterable[str]) -> None:
+        pass
+
     def a_unit_name(self, unit_code: str) -> str | None:
         names = [e.unit_name for e in self.employees.values() if e.unit_code == unit_code]
         return names[0] if names else None

@@ -57,6 +57,19 @@ def notify(uow: UnitOfWork, event: Event, delivering: Delivering) -> None:
     _plan(uow, event, planned + _forward_to_agencies(event, setup), delivering)
 
 
+def prepare(uow: UnitOfWork, events: list[Event]) -> None:
+    """Who a batch's events concern, and their supervisors, read with one statement (an
+    employee an event carries is stored by it: only the supervisor it names is read)."""
+    nips = set()
+    for event in events:
+        carried = event.data.get("employee")
+        if isinstance(carried, dict):
+            nips.add(carried.get("supervisor_nip"))
+        else:
+            nips.add(facts_of(event.name, event.data).employee_nip)
+    uow.repository(repository.sql).read_employees(nip for nip in nips if nip)
+
+
 def _tell_people(repo: PlanningRepository, event: Event, setup: Setup) -> list[_Planned]:
     """Each active rule's audience, over each of the rule's channels they can be reached by."""
     rules = setup.rules.get(event.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CompoundSelect, bindparam, exists, func, select, union_all
@@ -103,6 +104,23 @@ def known(session: Session, nip: str) -> Any:
     if nip not in known:
         known[nip] = session.execute(_EMPLOYEE, {"nip": nip}).first()
     return known[nip]
+
+
+def read_known(session: Session, nips: Iterable[str]) -> None:
+    """The employees ``nips`` and their supervisors read with one statement and kept as
+    :func:`known` keeps what it reads (the NIPs not found as unknown)."""
+    known = transaction_scoped(session, KNOWN)
+    wanted = sorted(set(nips) - set(known))
+    if wanted:
+        rows = session.execute(_EMPLOYEES_AND_SUPERVISORS, {"nips": wanted}).all()
+        known.update(dict.fromkeys(wanted))
+        known.update((row.nip, row) for row in rows)
+
+
+_WANTED = EMPLOYEES.c.nip.in_(bindparam("nips", expanding=True))
+_EMPLOYEES_AND_SUPERVISORS = select(*[EMPLOYEES.c[name] for name in _RECIPIENT]).where(
+    _WANTED | EMPLOYEES.c.nip.in_(select(EMPLOYEES.c.supervisor_nip).where(_WANTED))
+)
 
 
 def _employee(repo: PlanningRepository, nip: str, role: str) -> Any:
