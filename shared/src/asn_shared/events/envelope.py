@@ -112,9 +112,10 @@ def new_event(
     if unknown:
         raise EventSchemaError(definition.type, {name: ["Unknown field."] for name in unknown})
     dumped = _dump(schema, data, definition.type)
-    errors = schema.validate(dumped)
-    if errors:
-        raise EventSchemaError(definition.type, errors)
+    try:
+        definition.check(dumped)
+    except ValidationError as exc:
+        raise EventSchemaError(definition.type, exc.messages_dict) from None
     return Event(
         definition=definition,
         data=data,
@@ -158,7 +159,7 @@ def parse_event(body: bytes, registry: EventRegistry = registry) -> Event:
     except UnknownEventType as exc:
         raise InvalidEvent(str(exc)) from None
     try:
-        data = definition.reader.load(envelope.get("data") or {})
+        data = definition.load(envelope.get("data") or {})
     except ValidationError as exc:
         raise InvalidEvent(
             f"{definition.type}: data does not match its schema: {exc.messages}"
