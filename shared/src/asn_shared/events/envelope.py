@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import Schema, ValidationError
+from marshmallow import ValidationError
 
 from .registry import EventDefinition, EventRegistry, UnknownEventType, registry
 
@@ -69,7 +69,7 @@ class Event:
             "type": self.type,
             "time": self.time.isoformat().replace("+00:00", "Z"),
             "datacontenttype": DATA_CONTENT_TYPE,
-            "data": self.definition.writer.dump(self.data) if self.dumped is None else self.dumped,
+            "data": self.definition.dump(self.data) if self.dumped is None else self.dumped,
         }
         if self.subject is not None:
             body["subject"] = self.subject
@@ -111,7 +111,7 @@ def new_event(
     unknown = sorted(set(data) - set(schema.dump_fields))
     if unknown:
         raise EventSchemaError(definition.type, {name: ["Unknown field."] for name in unknown})
-    dumped = _dump(schema, data, definition.type)
+    dumped = _dump(definition, data)
     try:
         definition.check(dumped)
     except ValidationError as exc:
@@ -126,19 +126,18 @@ def new_event(
     )
 
 
-def _dump(schema: Schema, data: dict[str, Any], event_type: str) -> dict[str, Any]:
+def _dump(definition: EventDefinition, data: dict[str, Any]) -> dict[str, Any]:
     """Serialise ``data``; a value that cannot be serialised is reported by its field."""
     try:
-        dumped: dict[str, Any] = schema.dump(data)
-        return dumped
+        return definition.dump(data)
     except (TypeError, ValueError, AttributeError):
         errors = {}
-        for name, field_ in schema.dump_fields.items():
+        for name, field_ in definition.writer.dump_fields.items():
             try:
                 field_.serialize(name, data)
             except (TypeError, ValueError, AttributeError) as exc:
                 errors[field_.data_key or name] = [f"Cannot serialise: {exc}"]
-        raise EventSchemaError(event_type, errors) from None
+        raise EventSchemaError(definition.type, errors) from None
 
 
 def parse_event(body: bytes, registry: EventRegistry = registry) -> Event:

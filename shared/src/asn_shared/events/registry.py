@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from marshmallow import EXCLUDE, Schema
 
-from .loading import loader
+from .compiled import dumper, loader
 
 SchemaT = TypeVar("SchemaT", bound=Schema)
 
@@ -58,8 +58,13 @@ class EventDefinition:
 
     @cached_property
     def load(self) -> Callable[[Any], dict[str, Any]]:
-        """``reader.load``, faster for good data (see :mod:`.loading`)."""
+        """``reader.load``, faster for good data (see :mod:`.compiled`)."""
         return loader(self.reader)
+
+    @cached_property
+    def dump(self) -> Callable[[Any], dict[str, Any]]:
+        """``writer.dump``, faster (see :mod:`.compiled`)."""
+        return dumper(self.writer)
 
     @cached_property
     def check(self) -> Callable[[Any], dict[str, Any]]:
