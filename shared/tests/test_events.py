@@ -15,6 +15,7 @@ from asn_shared.events import (
     parse_event,
 )
 from asn_shared.events.catalog import ProposalCancelled
+from asn_shared.web import may_hold_unstorable, unstorable
 
 registry = EventRegistry()
 
@@ -125,3 +126,24 @@ def test_the_catalogue_takes_only_18_ascii_digits_as_a_nip(nip):
     }
     assert list(ProposalCancelled().validate(data)) == ["employee_nip"]
     assert ProposalCancelled().validate({**data, "employee_nip": "198609262015051001"}) == {}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Siti\u0000", "\ud800", "a\udfffb", "\udbff\u0000", "Rahmawati 😀 \ud83d", "\\\u0000"],
+)
+def test_a_body_whose_data_holds_unstorable_text_is_always_walked(text):
+    data = {"name": text, text: ["x", {"k": text}]}
+    for body in (
+        json.dumps(data).encode(),
+        json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass"),
+    ):
+        assert unstorable(json.loads(body))
+        assert may_hold_unstorable(body)
+
+
+@pytest.mark.parametrize("text", ["Siti Rahmawati", "Kecamatan Plaju 😀", "\\u0000 as text", "é"])
+def test_a_body_of_storable_text_is_not_walked(text):
+    body = json.dumps({"name": text}, ensure_ascii=False).encode()
+    assert not unstorable(json.loads(body))
+    assert may_hold_unstorable(body) is (text == "\\u0000 as text")  # a false alarm only walks

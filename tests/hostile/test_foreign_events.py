@@ -97,6 +97,10 @@ def foreign_messages(producer: str, name: str, data: dict) -> dict[str, tuple[by
             envelope(producer, name, {**data, "name": "Siti\u0000", "programme_title": "A\u0000"}),
             "cannot be stored",
         ),
+        "surrogate-in-text": (
+            envelope(producer, name, {**data, "name": "Siti\ud800", "programme_title": "A\udfff"}),
+            "cannot be stored",
+        ),
     }
     return {f"{case}-{uuid.uuid4().hex[:8]}": message for case, message in cases.items()}
 

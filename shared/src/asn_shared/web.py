@@ -215,6 +215,17 @@ def unstorable(value: Any) -> Any:
     return {key: errors for key, errors in pairs if errors} or None
 
 
+# a NUL or surrogate escaped (\u0000, \ud800), or a surrogate encoded raw, which json.loads
+# decodes with "surrogatepass"; a raw NUL it refuses
+_UNSTORABLE_JSON = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]")
+
+
+def may_hold_unstorable(body: bytes) -> bool:
+    """False when the JSON text ``body`` cannot hold a string :func:`unstorable` refuses, so
+    that its decoded data need not be walked (a surrogate pair's escape walks it too)."""
+    return _UNSTORABLE_JSON.search(body) is not None
+
+
 def _printable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode()
 
