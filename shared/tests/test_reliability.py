@@ -21,6 +21,7 @@ from asn_shared.messaging import (
     DEAD_LETTER_REASON,
     ORIGINAL_QUEUE,
     ConfirmingPublisher,
+    OutgoingMessage,
     PublishError,
     Unroutable,
     redelivery_exchange,
@@ -237,6 +238,35 @@ def test_events_the_broker_refuses_stay_in_the_outbox_until_it_takes_them(databa
     finally:
         relay.publisher.close()
         engine.dispose()
+
+
+def test_a_batch_goes_to_the_broker_in_one_write_and_arrives_whole_and_in_order(amqp_uri):
+    exchanges = [f"batch-{uuid.uuid4().hex[:8]}" for _ in range(2)]  # new: declared first
+    queue = Queue(f"batch-{uuid.uuid4().hex[:8]}", durable=False, auto_delete=True)
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        for name in exchanges:
+            Exchange(name, "topic", durable=True)(channel).declare()
+        queue(channel).declare()
+        for name in exchanges:
+            channel.queue_bind(queue.name, name, routing_key="#")
+    publisher = ConfirmingPublisher(amqp_uri)
+    messages = [
+        OutgoingMessage(n, exchanges[n % 2], "ping", b"x" * (n * 9000), {"message_id": str(n)})
+        for n in range(40)  # bodies up to 351 kB: some span several frames
+    ]
+    try:
+        publisher.publish(messages[:1])  # opens the connection
+        transport = publisher._channel.connection.transport
+        writes = []
+        write = transport.write
+        transport.write = lambda data: (writes.append(len(data)), write(data))
+        assert publisher.publish(messages) == list(range(40))
+    finally:
+        publisher.close()
+    assert len(writes) == 1
+    received = drain_queue(amqp_uri, queue.name, expect=41)
+    assert [len(m.body) for m in received] == [0] + [n * 9000 for n in range(40)]
 
 
 def test_event_failing_its_schema_is_refused_and_its_transaction_writes_nothing(database):

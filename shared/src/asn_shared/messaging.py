@@ -27,11 +27,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import amqp
+from amqp.method_framing import frame_writer
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue, binding
 
@@ -382,6 +383,7 @@ class ConfirmingPublisher:
         self._next_tag = 1
         self._unconfirmed: set[int] = set()
         self._outcome: dict[int, bool] = {}
+        self._collecting: _Frames | None = None  # a batch's frames, written at once
 
     def publish(self, messages: Sequence[OutgoingMessage]) -> list[Any]:
         """Publish; return the keys of the messages the broker confirmed. After a refusal
@@ -399,17 +401,19 @@ class ConfirmingPublisher:
 
     def _publish(self, messages: Sequence[OutgoingMessage]) -> list[Any]:
         connection, channel = self._open_channel()
+        for exchange in {message.exchange for message in messages}:
+            self._declare_exchange(channel, exchange)  # waits for the broker: not in the batch
         tags: dict[int, Any] = {}
-        for message in messages:
-            self._declare_exchange(channel, message.exchange)
-            channel.basic_publish(
-                amqp.Message(message.body, **message.properties),
-                exchange=message.exchange,
-                routing_key=message.routing_key,
-            )
-            tags[self._next_tag] = message.key
-            self._unconfirmed.add(self._next_tag)
-            self._next_tag += 1
+        with self._one_write(channel):
+            for message in messages:
+                channel.basic_publish(
+                    amqp.Message(message.body, **message.properties),
+                    exchange=message.exchange,
+                    routing_key=message.routing_key,
+                )
+                tags[self._next_tag] = message.key
+                self._unconfirmed.add(self._next_tag)
+                self._next_tag += 1
         while self._unconfirmed:
             try:
                 connection.drain_events(timeout=self._timeout)
@@ -428,7 +432,24 @@ class ConfirmingPublisher:
             channel.events["basic_nack"].add(self._on_confirm(False))
             self._channel, self._next_tag = channel, 1
             self._unconfirmed, self._outcome, self._declared = set(), {}, set()
+            self._collecting = None
         return self._connection, self._channel
+
+    @contextlib.contextmanager
+    def _one_write(self, channel: amqp.Channel) -> Iterator[None]:
+        """The frames of the messages published within written to the socket at once, when
+        all went well: a write per message cost as much as the rest of publishing it."""
+        connection = channel.connection
+        if self._collecting is None:  # py-amqp's frame writer, writing into a list
+            self._collecting = _Frames()
+            self._collecting.writer = frame_writer(connection, self._collecting)
+        frames, one_by_one = self._collecting.start(), connection.frame_writer
+        connection.frame_writer = self._collecting.writer
+        try:
+            yield
+        finally:
+            connection.frame_writer = one_by_one
+        connection.transport.write(b"".join(frames))
 
     def _on_confirm(self, confirmed: bool) -> Callable[[int, bool], None]:
         def record(delivery_tag: int, multiple: bool) -> None:
@@ -453,3 +474,17 @@ class ConfirmingPublisher:
             except Exception:  # noqa: BLE001 - closing a broken connection may fail again
                 pass
         self._connection = self._channel = None
+
+
+class _Frames:
+    """What a py-amqp frame writer needs of a transport: ``write``, here into a list (a
+    copy: the writer reuses its buffer)."""
+
+    writer: Callable[..., None]  # the frame writer writing here
+
+    def start(self) -> list[bytes]:
+        self.frames: list[bytes] = []
+        return self.frames
+
+    def write(self, data: bytes | memoryview) -> None:
+        self.frames.append(bytes(data))
