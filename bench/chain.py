@@ -800,15 +800,23 @@ class Revision:
     same virtual environment, with ``PYTHONPATH`` naming the checkout's ``src`` folders
     first (the environment's editable installs come after them on ``sys.path``)."""
 
-    def __init__(self, ref: str) -> None:
+    def __init__(self, ref: str, *, newer_schema: bool = False) -> None:
         self.ref = ref
         self.commit = _git("rev-parse", "--short", ref)
-        changed = _git("diff", "--name-only", ref, "--", "services/*/migrations", "shared/src")
-        migrations = [path for path in changed.splitlines() if "/migrations/" in path]
-        if migrations:
+        changed = [line.split("\t") for line in _git("diff", "--name-status", ref).splitlines()]
+        migrations = [(line[0], line[-1]) for line in changed if "migrations/" in line[-1]]
+        altered = [path for status, path in migrations if status != "A"]
+        added = [path for status, path in migrations if status == "A"]
+        if altered:
             raise SystemExit(
-                f"--baseline-ref {ref}: its databases differ from the working tree's "
-                f"({', '.join(migrations)}); both suites run on one seeded schema"
+                f"--baseline-ref {ref}: its migrations differ from the working tree's "
+                f"({', '.join(altered)}); both suites run on one seeded schema"
+            )
+        if added and not newer_schema:
+            raise SystemExit(
+                f"--baseline-ref {ref}: the working tree adds migrations it lacks "
+                f"({', '.join(added)}); --newer-schema runs its services on the working "
+                "tree's schema, for additions its code tolerates (an index, say)"
             )
         self.root = Path(tempfile.mkdtemp(prefix="chain-bench-ref-"))
         _git("worktree", "add", "--detach", str(self.root), ref)
@@ -990,6 +998,12 @@ def main() -> None:
         "tree's, in the same run",
     )
     parser.add_argument(
+        "--newer-schema",
+        action="store_true",
+        help="with --baseline-ref: run REV's services on the working tree's schema when the "
+        "working tree only adds migrations to REV's (such as an index REV's code ignores)",
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         metavar="DIR",
@@ -1002,7 +1016,9 @@ def main() -> None:
     containers: list = []
     broker, databases = Broker.discover(containers), DatabaseServer.discover(containers)
     runs, templates, today = [], {}, date.today()
-    revision = Revision(args.baseline_ref) if args.baseline_ref else None
+    revision = (
+        Revision(args.baseline_ref, newer_schema=args.newer_schema) if args.baseline_ref else None
+    )
     try:
         world, templates = seed(args, broker, databases, today)
         for replicas in args.replicas:

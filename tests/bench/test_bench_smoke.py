@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
@@ -45,6 +47,22 @@ def test_the_chain_benchmark_settles_every_assessment_beside_its_baseline(tmp_pa
             > run["throughput"]["service_cpu_ms_per_assessment_total"]
             > 0
         )
+
+
+def test_a_revision_without_the_newest_migration_runs_on_the_newer_schema_only_when_asked():
+    sys.path.insert(0, str(BENCH))
+    from chain import Revision, _git
+
+    newest = _git("log", "-1", "--format=%h", "--diff-filter=A", "--", "*/migrations/versions/*")
+    before = f"{newest}~1"
+    with pytest.raises(SystemExit, match="--newer-schema"):
+        Revision(before)
+    revision = Revision(before, newer_schema=True)
+    try:
+        assert revision.commit == _git("rev-parse", "--short", before)
+        assert all(Path(folder).is_dir() for folder in revision.source_folders())
+    finally:
+        revision.remove()
 
 
 def test_the_relay_benchmark_compares_the_relay_with_raw_kombu(tmp_path):
