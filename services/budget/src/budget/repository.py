@@ -9,10 +9,11 @@ unit tests an in-memory fake with the same methods.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, func, insert, select, tuple_
+from sqlalchemy import Table, bindparam, func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -286,15 +287,24 @@ class SqlBudgetRepository:
 
     def _claim(self, table: Table, row: dict[str, Any]) -> bool:
         """Insert ``row`` unless its key is taken: True when this call wrote it."""
-        statement = pg_insert(table).values(**row).on_conflict_do_nothing()
-        return self._insert_alone(statement.returning(*table.primary_key)).first() is not None
+        statement = _claim_statement(table, tuple(row))
+        return self._insert_alone(statement, row).first() is not None
 
-    def _insert_alone(self, statement: Any, rows: list[dict[str, Any]] | None = None) -> Any:
+    def _insert_alone(self, statement: Any, rows: Any = None) -> Any:
         """Run an INSERT into a table that only such statements write (proposals, their
         items, thresholds), never the session's pending objects: what the batch left pending
         (ledger entries, allocations) need not be flushed before it."""
         with self.session.no_autoflush:
             return self.session.execute(statement, rows)
+
+
+@functools.cache
+def _claim_statement(table: Table, columns: tuple[str, ...]) -> Any:
+    """INSERT of ``columns`` unless the key is taken, answering the key it wrote: built once
+    per table and columns (building one and its cache key cost more than running it)."""
+    values = {column: bindparam(column) for column in columns}
+    statement = pg_insert(table).values(values).on_conflict_do_nothing()
+    return statement.returning(*table.primary_key)
 
 
 def sql(session: Session) -> BudgetRepository:
