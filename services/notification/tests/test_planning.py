@@ -298,3 +298,27 @@ def test_an_employee_unknown_to_a_batchs_read_still_fails_her_event(engine, samp
         with UnitOfWork(session_factory(engine), service="notification") as uow:
             planning.prepare(uow, [event])
             planning.notify(uow, event, DELIVERING)
+
+
+def test_the_employees_a_batch_carries_are_stored_with_one_statement_the_newest_kept(
+    register, engine, samples
+):
+    register(nip=samples.BUDI_NIP, name="Budi Santoso", supervisor_nip=None)
+    older, newer = (samples.employee(version=v, email=f"v{v}@plaju.test") for v in (1, 2))
+    events = [
+        new_event(registry.get("assessment.recorded", 1), samples.assessment(employee))
+        for employee in (newer, older, newer)
+    ]
+    sent: list[str] = []
+    sqlalchemy.event.listen(engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    with UnitOfWork(session_factory(engine), service="notification") as uow:
+        planning.prepare(uow, events)
+        for event in events:
+            planning.notify(uow, event, DELIVERING)
+        uow.commit()
+
+    assert len([sql for sql in sent if sql.startswith("INSERT INTO employees")]) == 1
+    assert rows(engine, select(Employee.email).where(Employee.nip == samples.SITI_NIP)) == [
+        ("v2@plaju.test",)
+    ]
+    assert ("email", "v2@plaju.test") in [(c, a) for _, c, a, _ in planned_for(engine, events[1])]

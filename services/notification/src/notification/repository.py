@@ -75,6 +75,11 @@ class PlanningRepository(Protocol):
         unit_name, supervisor_nip), or None."""
         ...
 
+    def store_employees(self, employees: Iterable[dict[str, Any]]) -> None:
+        """:meth:`upsert_employee` for many, with one statement (then :meth:`read_employees`
+        reads them)."""
+        ...
+
     def read_employees(self, nips: Iterable[str]) -> None:
         """Read the employees ``nips`` and their supervisors with one statement, for
         :meth:`employee` to answer for the rest of the transaction."""
@@ -148,6 +153,9 @@ class SqlPlanningRepository:
 
     def employee(self, nip: str) -> Any:
         return recipients.known(self.session, nip)
+
+    def store_employees(self, employees: Iterable[dict[str, Any]]) -> None:
+        recipients.store_employees(self.session, employees)
 
     def read_employees(self, nips: Iterable[str]) -> None:
         recipients.read_known(self.session, nips)

@@ -51,6 +51,10 @@ class FakePlanningRepository:
     def employee(self, nip: str) -> Any:
         return self.employees.get(nip)
 
+    def store_employees(self, employees: Iterable[dict[str, Any]]) -> None:
+        for employee in employees:
+            self.upsert_employee(employee)
+
     def read_employees(self, nips: Iterable[str]) -> None:
         pass
 

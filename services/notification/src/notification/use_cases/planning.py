@@ -58,16 +58,14 @@ def notify(uow: UnitOfWork, event: Event, delivering: Delivering) -> None:
 
 
 def prepare(uow: UnitOfWork, events: list[Event]) -> None:
-    """Who a batch's events concern, and their supervisors, read with one statement (an
-    employee an event carries is stored by it: only the supervisor it names is read)."""
-    nips = set()
-    for event in events:
-        carried = event.data.get("employee")
-        if isinstance(carried, dict):
-            nips.add(carried.get("supervisor_nip"))
-        else:
-            nips.add(facts_of(event.name, event.data).employee_nip)
-    uow.repository(repository.sql).read_employees(nip for nip in nips if nip)
+    """The employees a batch's events carry stored with one statement, then who the events
+    concern and their supervisors read with another."""
+    carried = [e.data["employee"] for e in events if isinstance(e.data.get("employee"), dict)]
+    nips = {facts_of(event.name, event.data).employee_nip for event in events}
+    nips.update(employee.get("supervisor_nip") for employee in carried)
+    repo = uow.repository(repository.sql)
+    repo.store_employees(carried)
+    repo.read_employees(nip for nip in nips if nip)
 
 
 def _tell_people(repo: PlanningRepository, event: Event, setup: Setup) -> list[_Planned]:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CompoundSelect, bindparam, exists, func, select, union_all
+from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -42,9 +43,36 @@ def record_employee(uow: UnitOfWork, event: Event) -> None:
 
 def upsert_employee(session: Session, employee: dict[str, Any]) -> None:
     """Store the employee unless a newer version is stored; either way the stored row is
-    what :func:`known` answers for the rest of the transaction (one statement for both)."""
+    what :func:`known` answers for the rest of the transaction (one statement for both).
+    Nothing to do when the transaction stored this version or a newer one already."""
+    stored = transaction_scoped(session, STORED)
+    if stored.get(employee["nip"], 0) >= employee["version"]:
+        return  # what known() holds for the NIP is the row as stored then
+    row = session.execute(_upsert_statement(), _values(employee)).first()
+    transaction_scoped(session, KNOWN)[employee["nip"]] = row
+    stored[employee["nip"]] = employee["version"]
+
+
+def store_employees(session: Session, employees: Iterable[dict[str, Any]]) -> None:
+    """:func:`upsert_employee` for many with one statement, the highest version of each NIP;
+    what is stored is read by :func:`read_known`, which must follow."""
+    newest: dict[str, dict[str, Any]] = {}
+    for employee in employees:
+        if employee["version"] > newest.get(employee["nip"], {"version": 0})["version"]:
+            newest[employee["nip"]] = employee
+    if newest:
+        rows = [_values(newest[nip]) for nip in sorted(newest)]  # rows locked in NIP order
+        session.execute(_insert_newer(), rows)
+        stored = transaction_scoped(session, STORED)
+        stored.update({nip: employee["version"] for nip, employee in newest.items()})
+        known = transaction_scoped(session, KNOWN)
+        for nip in newest:
+            known.pop(nip, None)
+
+
+def _values(employee: dict[str, Any]) -> dict[str, Any]:
     unit = employee["unit"]
-    values = {
+    return {
         "nip": employee["nip"],
         "name": employee["name"],
         "email": employee.get("email"),
@@ -54,29 +82,30 @@ def upsert_employee(session: Session, employee: dict[str, Any]) -> None:
         "language": language_of(employee.get("language")),
         "version": employee["version"],
     }
-    stored = session.execute(_upsert_statement(), values).first()
-    transaction_scoped(session, KNOWN)[employee["nip"]] = stored
+
+
+_COLUMNS = ("nip", "name", "email", "unit_code", "unit_name", "supervisor_nip", "language")
+
+
+@functools.cache
+def _insert_newer() -> Insert:
+    """The employee inserted, or updated when the version is newer."""
+    statement = pg_insert(EMPLOYEES).values(
+        {name: bindparam(name) for name in (*_COLUMNS, "version")}
+    )
+    changed = {name: statement.excluded[name] for name in (*_COLUMNS, "version") if name != "nip"}
+    return statement.on_conflict_do_update(
+        index_elements=[EMPLOYEES.c.nip],
+        set_={**changed, "updated_at": func.now()},
+        where=EMPLOYEES.c.version < statement.excluded.version,
+    )
 
 
 @functools.cache
 def _upsert_statement() -> CompoundSelect:
-    """The employee inserted, or updated when the version is newer, then the row as stored:
-    the one written, else the one that was there (the CTE's select sees the table as it
-    was before the statement)."""
-    columns = ("nip", "name", "email", "unit_code", "unit_name", "supervisor_nip", "language")
-    statement = pg_insert(EMPLOYEES).values(
-        {name: bindparam(name) for name in (*columns, "version")}
-    )
-    changed = {name: statement.excluded[name] for name in (*columns, "version") if name != "nip"}
-    written = (
-        statement.on_conflict_do_update(
-            index_elements=[EMPLOYEES.c.nip],
-            set_={**changed, "updated_at": func.now()},
-            where=EMPLOYEES.c.version < statement.excluded.version,
-        )
-        .returning(*[EMPLOYEES.c[name] for name in _RECIPIENT])
-        .cte("written")
-    )
+    """:func:`_insert_newer`, then the row as stored: the one written, else the one that was
+    there (the CTE's select sees the table as it was before the statement)."""
+    written = _insert_newer().returning(*[EMPLOYEES.c[name] for name in _RECIPIENT]).cte("written")
     kept = _EMPLOYEE.where(~exists(select(written.c.nip)))
     return union_all(select(*[written.c[name] for name in _RECIPIENT]), kept)
 
@@ -96,6 +125,7 @@ _EMPLOYEE = select(*[EMPLOYEES.c[name] for name in _RECIPIENT]).where(
 
 
 KNOWN = "notification.employees"  # the employees read or stored in the transaction
+STORED = "notification.stored_versions"  # the version of each NIP the transaction stored
 
 
 def known(session: Session, nip: str) -> Any:
