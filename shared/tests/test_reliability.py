@@ -269,6 +269,27 @@ def test_a_batch_goes_to_the_broker_in_one_write_and_arrives_whole_and_in_order(
     assert [len(m.body) for m in received] == [0] + [n * 9000 for n in range(40)]
 
 
+def test_a_batchs_messages_are_acknowledged_with_one_write(amqp_uri):
+    queue = Queue(f"acks-{uuid.uuid4().hex[:8]}", durable=False, auto_delete=False)
+    with Connection(amqp_uri) as connection:
+        producer = Producer(connection)
+        for n in range(30):
+            producer.publish(str(n).encode(), routing_key=queue.name, declare=[queue])
+        channel = connection.channel()
+        channel.basic_qos(0, 100, False)
+        taken = []
+        with channel.Consumer([queue], callbacks=[lambda _body, message: taken.append(message)]):
+            while len(taken) < 30:
+                connection.drain_events(timeout=5)
+        transport = channel.connection.transport
+        writes, write = [], transport.write
+        transport.write = lambda data: (writes.append(len(data)), write(data))
+        RawQueueConsumer().ack_messages(taken)
+        assert len(writes) == 1
+    # the connection is closed: a message not acknowledged would be back in the queue
+    assert drain_queue(amqp_uri, queue.name, expect=1, timeout=2) == []
+
+
 def test_event_failing_its_schema_is_refused_and_its_transaction_writes_nothing(database):
     import sample_services
 

@@ -56,6 +56,7 @@ from .messaging import (
     dead_letter_queue,
     dead_letter_queue_name,
     declare_topology,
+    frames_together,
     redelivery_exchange_name,
     retry_queue_name,
 )
@@ -143,6 +144,15 @@ class RawQueueConsumer(QueueConsumer):
 
     def ack_message(self, message: Message) -> None:
         self._settle(super().ack_message, message)
+
+    def ack_messages(self, messages: list[Message]) -> None:
+        """Acknowledge a batch's messages, those of one channel with one socket write."""
+        by_channel: dict[Any, list[Message]] = {}
+        for message in messages:
+            if message.channel.connection:  # else the broker has taken it back already
+                by_channel.setdefault(message.channel, []).append(message)
+        for group in by_channel.values():
+            self._settle(lambda _first, group=group: _ack_together(group), group[0])
 
     def requeue_message(self, message: Message) -> None:
         self._settle(super().requeue_message, message)
@@ -405,17 +415,18 @@ class EventSubscriber(Consumer):
     ) -> tuple[object, ExcInfo | None]:
         """Settle each message of a batch after its commit: acknowledged, or retried or
         parked alone; every one of them retried when the batch itself failed."""
-        elapsed = time.perf_counter() - started
+        elapsed, handled = time.perf_counter() - started, []
         for position, (message, event) in enumerate(zip(messages, batch.events, strict=True)):
             labels = (self.service, event.name, self.method_name)
             metrics.HANDLER_LATENCY.labels(*labels).observe(elapsed)
             error = exc_info[1] if exc_info is not None else batch.failures.get(position)
             if error is None:
                 self._count(event.name, "handled")
-                self.queue_consumer.ack_message(message)
+                handled.append(message)
             else:
                 metrics.HANDLER_FAILURES.labels(*labels).inc()
                 self._retry_or_park(message, event, error)
+        self.queue_consumer.ack_messages(handled)
         self._busy = False
         if self._pending and not self._stopping:
             # not in this worker: it holds a slot of the pool the next batch waits for
@@ -480,6 +491,12 @@ class EventSubscriber(Consumer):
 
 
 BATCH_AWARE = "asn_shared_batch_aware"
+
+
+def _ack_together(messages: list[Message]) -> None:
+    with frames_together(messages[0].channel.connection):
+        for message in messages:
+            message.ack()
 
 
 def batch_aware(method: Method) -> Method:

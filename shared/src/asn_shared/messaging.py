@@ -383,7 +383,6 @@ class ConfirmingPublisher:
         self._next_tag = 1
         self._unconfirmed: set[int] = set()
         self._outcome: dict[int, bool] = {}
-        self._collecting: _Frames | None = None  # a batch's frames, written at once
 
     def publish(self, messages: Sequence[OutgoingMessage]) -> list[Any]:
         """Publish; return the keys of the messages the broker confirmed. After a refusal
@@ -404,7 +403,7 @@ class ConfirmingPublisher:
         for exchange in {message.exchange for message in messages}:
             self._declare_exchange(channel, exchange)  # waits for the broker: not in the batch
         tags: dict[int, Any] = {}
-        with self._one_write(channel):
+        with frames_together(channel.connection):
             for message in messages:
                 channel.basic_publish(
                     amqp.Message(message.body, **message.properties),
@@ -432,24 +431,7 @@ class ConfirmingPublisher:
             channel.events["basic_nack"].add(self._on_confirm(False))
             self._channel, self._next_tag = channel, 1
             self._unconfirmed, self._outcome, self._declared = set(), {}, set()
-            self._collecting = None
         return self._connection, self._channel
-
-    @contextlib.contextmanager
-    def _one_write(self, channel: amqp.Channel) -> Iterator[None]:
-        """The frames of the messages published within written to the socket at once, when
-        all went well: a write per message cost as much as the rest of publishing it."""
-        connection = channel.connection
-        if self._collecting is None:  # py-amqp's frame writer, writing into a list
-            self._collecting = _Frames()
-            self._collecting.writer = frame_writer(connection, self._collecting)
-        frames, one_by_one = self._collecting.start(), connection.frame_writer
-        connection.frame_writer = self._collecting.writer
-        try:
-            yield
-        finally:
-            connection.frame_writer = one_by_one
-        connection.transport.write(b"".join(frames))
 
     def _on_confirm(self, confirmed: bool) -> Callable[[int, bool], None]:
         def record(delivery_tag: int, multiple: bool) -> None:
@@ -476,15 +458,24 @@ class ConfirmingPublisher:
         self._connection = self._channel = None
 
 
-class _Frames:
-    """What a py-amqp frame writer needs of a transport: ``write``, here into a list (a
-    copy: the writer reuses its buffer)."""
+@contextlib.contextmanager
+def frames_together(connection: amqp.Connection) -> Iterator[None]:
+    """The frames written on ``connection`` within go to its socket in one write once all are
+    written (none when one failed): a socket write per message, through eventlet, cost as
+    much as the rest of publishing or acknowledging it. Nothing within may wait for the
+    broker, nor yield to another green thread that writes on the connection."""
+    frames = _Frames()
+    one_by_one, connection.frame_writer = connection.frame_writer, frame_writer(connection, frames)
+    try:
+        yield
+    finally:
+        connection.frame_writer = one_by_one
+    connection.transport.write(b"".join(frames))
 
-    writer: Callable[..., None]  # the frame writer writing here
 
-    def start(self) -> list[bytes]:
-        self.frames: list[bytes] = []
-        return self.frames
+class _Frames(list[bytes]):
+    """What py-amqp's frame writer needs of a transport, ``write``: here into the list (a
+    copy, as the writer reuses its buffer)."""
 
     def write(self, data: bytes | memoryview) -> None:
-        self.frames.append(bytes(data))
+        self.append(bytes(data))
