@@ -397,9 +397,7 @@ class EventSubscriber(Consumer):
         if event.definition.name != self.event_name:
             # the publisher's routing key disagrees with the type
             return event, f"{event.type} arrived on the queue of {self.event_name}"
-        body = message.body
-        may_hold = not isinstance(body, bytes) or may_hold_unstorable(body)
-        problems = unstorable(event.data) if may_hold else None
+        problems = unstorable(event.data) if may_hold_unstorable(message.body) else None
         if problems:  # fits the schema, but no handler could store it
             return event, f"{event.type}: data holds text that cannot be stored: {problems}"
         return event, None

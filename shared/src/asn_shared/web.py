@@ -216,14 +216,20 @@ def unstorable(value: Any) -> Any:
 
 
 # a NUL or surrogate escaped (\u0000, \ud800), or a surrogate encoded raw, which json.loads
-# decodes with "surrogatepass"; a raw NUL it refuses
+# decodes with "surrogatepass" (a raw NUL it refuses); in text, either of them as it is
 _UNSTORABLE_JSON = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]")
+_UNSTORABLE_JSON_TEXT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])|[\x00\ud800-\udfff]")
 
 
-def may_hold_unstorable(body: bytes) -> bool:
-    """False when the JSON text ``body`` cannot hold a string :func:`unstorable` refuses, so
-    that its decoded data need not be walked (a surrogate pair's escape walks it too)."""
-    return _UNSTORABLE_JSON.search(body) is not None
+def may_hold_unstorable(body: object) -> bool:
+    """False when the JSON text ``body`` (bytes, or text as decoded) cannot hold a string
+    :func:`unstorable` refuses, so that its decoded data need not be walked (a surrogate
+    pair's escape walks it too)."""
+    if isinstance(body, bytes):
+        return _UNSTORABLE_JSON.search(body) is not None
+    if isinstance(body, str):
+        return _UNSTORABLE_JSON_TEXT.search(body) is not None
+    return True
 
 
 def _printable(text: str) -> str:
