@@ -152,7 +152,7 @@ class RawQueueConsumer(QueueConsumer):
             if message.channel.connection:  # else the broker has taken it back already
                 by_channel.setdefault(message.channel, []).append(message)
         for group in by_channel.values():
-            self._settle(lambda _first, group=group: _ack_together(group), group[0])
+            self._settle(partial(_ack_together, group), group[0])
 
     def requeue_message(self, message: Message) -> None:
         self._settle(super().requeue_message, message)
@@ -491,7 +491,7 @@ class EventSubscriber(Consumer):
 BATCH_AWARE = "asn_shared_batch_aware"
 
 
-def _ack_together(messages: list[Message]) -> None:
+def _ack_together(messages: list[Message], _first: Message) -> None:
     with frames_together(messages[0].channel.connection):
         for message in messages:
             message.ack()
