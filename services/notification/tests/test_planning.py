@@ -269,6 +269,19 @@ def _enrolled(samples) -> dict:
     }
 
 
+def plan_as_one_batch(engine, events: list) -> list[str]:
+    """Plan ``events`` as a handler plans a batch (``prepare``, then each event in order, one
+    commit); the SQL sent meanwhile."""
+    sent: list[str] = []
+    sqlalchemy.event.listen(engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    with UnitOfWork(session_factory(engine), service="notification") as uow:
+        planning.prepare(uow, events)
+        for event in events:
+            planning.notify(uow, event, DELIVERING)
+        uow.commit()
+    return sent
+
+
 def test_a_batchs_employees_and_their_supervisors_are_read_with_one_statement(
     register, engine, samples
 ):
@@ -278,13 +291,7 @@ def test_a_batchs_employees_and_their_supervisors_are_read_with_one_statement(
         new_event(registry.get("proposal.created", 1), samples.proposal()),
         new_event(registry.get("proposal.approved", 1), _approved(samples)),
     ]
-    sent: list[str] = []
-    sqlalchemy.event.listen(engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
-    with UnitOfWork(session_factory(engine), service="notification") as uow:
-        planning.prepare(uow, events)
-        for event in events:
-            planning.notify(uow, event, DELIVERING)
-        uow.commit()
+    sent = plan_as_one_batch(engine, events)
 
     assert len([sql for sql in sent if "FROM employees" in sql]) == 1
     assert [r[0] for r in planned_for(engine, events[0])] == [samples.BUDI_NIP] * 2 + [
@@ -295,9 +302,7 @@ def test_a_batchs_employees_and_their_supervisors_are_read_with_one_statement(
 def test_an_employee_unknown_to_a_batchs_read_still_fails_her_event(engine, samples):
     event = new_event(registry.get("enrollment.created", 1), _enrolled(samples))
     with pytest.raises(common.RecipientUnknown, match=samples.SITI_NIP):
-        with UnitOfWork(session_factory(engine), service="notification") as uow:
-            planning.prepare(uow, [event])
-            planning.notify(uow, event, DELIVERING)
+        plan_as_one_batch(engine, [event])
 
 
 def test_the_employees_a_batch_carries_are_stored_with_one_statement_the_newest_kept(
@@ -309,13 +314,7 @@ def test_the_employees_a_batch_carries_are_stored_with_one_statement_the_newest_
         new_event(registry.get("assessment.recorded", 1), samples.assessment(employee))
         for employee in (newer, older, newer)
     ]
-    sent: list[str] = []
-    sqlalchemy.event.listen(engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
-    with UnitOfWork(session_factory(engine), service="notification") as uow:
-        planning.prepare(uow, events)
-        for event in events:
-            planning.notify(uow, event, DELIVERING)
-        uow.commit()
+    sent = plan_as_one_batch(engine, events)
 
     assert len([sql for sql in sent if sql.startswith("INSERT INTO employees")]) == 1
     assert rows(engine, select(Employee.email).where(Employee.nip == samples.SITI_NIP)) == [
