@@ -218,7 +218,7 @@ def unstorable(value: Any) -> Any:
 # a NUL or surrogate escaped (\u0000, \ud800), or a surrogate encoded raw, which json.loads
 # decodes with "surrogatepass" (a raw NUL it refuses); in text, either of them as it is
 _UNSTORABLE_JSON = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]")
-_UNSTORABLE_JSON_TEXT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])|[\x00\ud800-\udfff]")
+_UNSTORABLE_JSON_TEXT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])|" + _UNSTORABLE.pattern)
 
 
 def may_hold_unstorable(body: object) -> bool:

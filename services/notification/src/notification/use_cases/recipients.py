@@ -84,16 +84,13 @@ def _values(employee: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_COLUMNS = ("nip", "name", "email", "unit_code", "unit_name", "supervisor_nip", "language")
-
-
 @functools.cache
 def _insert_newer() -> Insert:
     """The employee inserted, or updated when the version is newer."""
     statement = pg_insert(EMPLOYEES).values(
-        {name: bindparam(name) for name in (*_COLUMNS, "version")}
+        {name: bindparam(name) for name in (*_RECIPIENT, "version")}
     )
-    changed = {name: statement.excluded[name] for name in (*_COLUMNS, "version") if name != "nip"}
+    changed = {name: statement.excluded[name] for name in (*_RECIPIENT, "version") if name != "nip"}
     return statement.on_conflict_do_update(
         index_elements=[EMPLOYEES.c.nip],
         set_={**changed, "updated_at": func.now()},
@@ -105,7 +102,7 @@ def _insert_newer() -> Insert:
 def _upsert_statement() -> CompoundSelect:
     """:func:`_insert_newer`, then the row as stored: the one written, else the one that was
     there (the CTE's select sees the table as it was before the statement)."""
-    written = _insert_newer().returning(*[EMPLOYEES.c[name] for name in _RECIPIENT]).cte("written")
+    written = _insert_newer().returning(*_RECIPIENT_COLUMNS).cte("written")
     kept = _EMPLOYEE.where(~exists(select(written.c.nip)))
     return union_all(select(*[written.c[name] for name in _RECIPIENT]), kept)
 
@@ -119,9 +116,8 @@ def get_employee(uow: UnitOfWork, nip: str) -> Employee:
 
 
 _RECIPIENT = ("nip", "name", "email", "language", "unit_code", "unit_name", "supervisor_nip")
-_EMPLOYEE = select(*[EMPLOYEES.c[name] for name in _RECIPIENT]).where(
-    EMPLOYEES.c.nip == bindparam("nip")
-)
+_RECIPIENT_COLUMNS = [EMPLOYEES.c[name] for name in _RECIPIENT]
+_EMPLOYEE = select(*_RECIPIENT_COLUMNS).where(EMPLOYEES.c.nip == bindparam("nip"))
 
 
 KNOWN = "notification.employees"  # the employees read or stored in the transaction
@@ -148,7 +144,7 @@ def read_known(session: Session, nips: Iterable[str]) -> None:
 
 
 _WANTED = EMPLOYEES.c.nip.in_(bindparam("nips", expanding=True))
-_EMPLOYEES_AND_SUPERVISORS = select(*[EMPLOYEES.c[name] for name in _RECIPIENT]).where(
+_EMPLOYEES_AND_SUPERVISORS = select(*_RECIPIENT_COLUMNS).where(
     _WANTED | EMPLOYEES.c.nip.in_(select(EMPLOYEES.c.supervisor_nip).where(_WANTED))
 )
 
