@@ -2,6 +2,7 @@
 it: declared by ``asn-admin declare-topology``, read with ``asn-admin follow`` (a separate
 process, as an agency runs it) and with plain pika, on an agency user of its own."""
 
+import io
 import json
 import os
 import secrets
@@ -20,6 +21,7 @@ import pytest
 from kombu import Connection, Producer, Queue
 
 from asn_shared.events import new_event, registry
+from asn_shared.follower import Cursor, Follower
 from asn_shared.messaging import EVENT_STREAM
 from asn_testkit.cluster import add_agency
 from asn_testkit.events import publish_many
@@ -223,6 +225,23 @@ def test_a_follower_killed_mid_way_resumes_from_its_cursor(amqp_uri, agency, tmp
     assert deduplicated == [e.id for e in events]
     assert len(ids) - len(deduplicated) <= 1
     assert int(cursor.read_text()) == len(events)
+
+
+def test_a_follower_writes_each_event_and_its_newline_in_one_write(amqp_uri, agency):
+    """A kill lands between two writes: were a line's newline written apart (as print() does
+    when Python runs unbuffered), the event printed again after a restart would be glued on."""
+    publish_many(amqp_uri, [unit(n) for n in range(5)])
+    writes: list[str] = []
+
+    class Recording(io.StringIO):
+        def write(self, text: str) -> int:
+            writes.append(text)
+            return super().write(text)
+
+    printed = Follower(agency, Cursor(None), out=Recording(), stop_when_idle=3).run()
+    assert printed >= 5
+    assert len(writes) == printed
+    assert all(text.endswith("\n") and text.count("\n") == 1 for text in writes)
 
 
 def trickle(amqp_uri: str, events: list) -> None:

@@ -163,13 +163,19 @@ class Follower:
             return
         event = json.loads(message.body)
         if self._wanted(event, message.delivery_info.get("routing_key")):
-            print(json.dumps(event, ensure_ascii=False, separators=(",", ":")), file=self.out)
-            (self.out or sys.stdout).flush()
+            self._print(json.dumps(event, ensure_ascii=False, separators=(",", ":")))
             self.printed += 1
         self._next = offset + 1
         self.cursor.store(self._next)
         channel.basic_ack(message.delivery_tag)
         self._last_event = time.monotonic()
+
+    def _print(self, line: str) -> None:
+        # the line and its newline in one write: print() writes them apart when Python runs
+        # unbuffered, and a kill between the two would glue the repeated event onto this one
+        out = self.out or sys.stdout
+        out.write(line + "\n")
+        out.flush()
 
     def _wanted(self, event: dict[str, Any], routing_key: str | None) -> bool:
         if self.types and not ({event.get("type"), routing_key} & self.types):
