@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -176,6 +177,10 @@ INFRASTRUCTURE = "infrastructure"
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        # a shell ignores SIGINT in what it starts in the background, and the processes the
+        # tests start would inherit that: Ctrl-C, which some tests send, would do nothing
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     config.addinivalue_line(
         "markers",
         f"{INFRASTRUCTURE}: the test uses the test kit's RabbitMQ or PostgreSQL (set by the kit "
