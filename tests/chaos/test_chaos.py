@@ -14,12 +14,15 @@ written to ``chaos.json`` in the test's tmp dir."""
 import os
 import random
 
+import pytest
+
 from asn_testkit.chaos import CHAOS_ENV, ChaosRun, ChaosSettings
 
 ASSESSMENTS = 200  # about 3 a second settle through the chaos on a loaded 2-core machine
 KILLS = 6
 
 
+@pytest.mark.broker_restart
 def test_every_promise_holds_after_kill_9_of_each_service_and_a_broker_restart(
     suite, broker, vhost, smtp_server, webhook_receiver, tmp_path
 ):

@@ -174,6 +174,7 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 
 
 INFRASTRUCTURE = "infrastructure"
+BROKER_RESTART = "broker_restart"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -185,6 +186,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{INFRASTRUCTURE}: the test uses the test kit's RabbitMQ or PostgreSQL (set by the kit "
         "on every test that asks for them; `make unit` leaves these out)",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{BROKER_RESTART}: the test stops and starts the shared RabbitMQ (`make test` runs "
+        "these after the others, alone)",
     )
 
 
