@@ -257,10 +257,7 @@ def test_a_batch_goes_to_the_broker_in_one_write_and_arrives_whole_and_in_order(
     ]
     try:
         publisher.publish(messages[:1])  # opens the connection
-        transport = publisher._channel.connection.transport
-        writes = []
-        write = transport.write
-        transport.write = lambda data: (writes.append(len(data)), write(data))
+        writes = socket_writes(publisher._channel.connection)
         assert publisher.publish(messages) == list(range(40))
     finally:
         publisher.close()
@@ -281,13 +278,19 @@ def test_a_batchs_messages_are_acknowledged_with_one_write(amqp_uri):
         with channel.Consumer([queue], callbacks=[lambda _body, message: taken.append(message)]):
             while len(taken) < 30:
                 connection.drain_events(timeout=5)
-        transport = channel.connection.transport
-        writes, write = [], transport.write
-        transport.write = lambda data: (writes.append(len(data)), write(data))
+        writes = socket_writes(channel.connection)
         RawQueueConsumer().ack_messages(taken)
         assert len(writes) == 1
     # the connection is closed: a message not acknowledged would be back in the queue
     assert drain_queue(amqp_uri, queue.name, expect=1, timeout=2) == []
+
+
+def socket_writes(connection) -> list[int]:
+    """The size of each write to ``connection``'s socket from now on (the writes still go)."""
+    transport, writes = connection.transport, []
+    write = transport.write
+    transport.write = lambda data: (writes.append(len(data)), write(data))
+    return writes
 
 
 def test_event_failing_its_schema_is_refused_and_its_transaction_writes_nothing(database):
